@@ -1,0 +1,25 @@
+// Starts the local protocol servers once for the whole test run and provides their URLs to the
+// tests (workerd tests read them from the SUPPORT_URLS binding, Node tests from inject()).
+import type { TestProject } from "vitest/node";
+
+export interface SupportUrls {
+  [name: string]: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    supportUrls: SupportUrls;
+  }
+}
+
+type Stopper = () => Promise<void>;
+
+export default async function setup(project: TestProject): Promise<Stopper> {
+  const urls: SupportUrls = {};
+  const stops: Stopper[] = [];
+  // Each local server registers itself here: urls.<name> = its base URL; stops.push(its close).
+  project.provide("supportUrls", urls);
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}
