@@ -1,6 +1,7 @@
 // Starts the local protocol servers once for the whole test run and provides their URLs to the
 // tests (workerd tests read them from the SUPPORT_URLS binding, Node tests from inject()).
 import type { TestProject } from "vitest/node";
+import { startFakeAnthropic } from "./fake-anthropic";
 
 export interface SupportUrls {
   [name: string]: string;
@@ -18,6 +19,9 @@ export default async function setup(project: TestProject): Promise<Stopper> {
   const urls: SupportUrls = {};
   const stops: Stopper[] = [];
   // Each local server registers itself here: urls.<name> = its base URL; stops.push(its close).
+  const anthropic = await startFakeAnthropic();
+  urls.anthropic = anthropic.url;
+  stops.push(() => anthropic.close());
   project.provide("supportUrls", urls);
   return async () => {
     for (const stop of stops.reverse()) await stop();
