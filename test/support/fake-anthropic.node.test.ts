@@ -1,5 +1,10 @@
 // Protocol tests of the fake Messages API, driven by the real Anthropic SDK and plain HTTP.
-import Anthropic, { APIConnectionError, AuthenticationError, BadRequestError, OverloadedError } from "@anthropic-ai/sdk";
+import Anthropic, {
+  APIConnectionError,
+  AuthenticationError,
+  BadRequestError,
+  OverloadedError,
+} from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { FAKE_ANTHROPIC_API_KEY, FAKE_ANTHROPIC_MODEL } from "./anthropic-constants";
 import { type FakeAnthropic, type RecordedRequest, startFakeAnthropic } from "./fake-anthropic";
@@ -15,7 +20,12 @@ afterAll(() => fake.close());
 beforeEach(() => fake.reset());
 
 const ask = (text: string, extra: Partial<Anthropic.Messages.MessageCreateParamsNonStreaming> = {}) =>
-  sdk.messages.create({ model: FAKE_ANTHROPIC_MODEL, max_tokens: 256, messages: [{ role: "user", content: text }], ...extra });
+  sdk.messages.create({
+    model: FAKE_ANTHROPIC_MODEL,
+    max_tokens: 256,
+    messages: [{ role: "user", content: text }],
+    ...extra,
+  });
 
 const planTool = {
   name: "submit_plan",
@@ -46,9 +56,19 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error("expected the call to fail");
 }
 
-async function control(path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(fake.url + path, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
+interface ControlAnswer {
+  queued?: number;
+  ok?: boolean;
+  error?: string;
+  requests?: RecordedRequest[];
+}
+
+async function control(path: string, body?: unknown): Promise<{ status: number; json: ControlAnswer }> {
+  const res = await fetch(
+    fake.url + path,
+    body === undefined ? {} : { method: "POST", body: JSON.stringify(body) },
+  );
+  return { status: res.status, json: (await res.json()) as ControlAnswer };
 }
 
 describe("fake Anthropic Messages API", () => {
@@ -61,23 +81,38 @@ describe("fake Anthropic Messages API", () => {
       stop_reason: "end_turn",
       stop_sequence: null,
       content: [{ type: "text", text: expect.any(String) }],
-      usage: { input_tokens: expect.any(Number), output_tokens: expect.any(Number), cache_read_input_tokens: 0 },
+      usage: {
+        input_tokens: expect.any(Number),
+        output_tokens: expect.any(Number),
+        cache_read_input_tokens: 0,
+      },
     });
     expect(message.id).toMatch(/^msg_/);
     expect(message._request_id).toBe(fake.requests()[0]?.requestId);
   });
 
   it("answers a forced tool_choice with that tool and a minimal valid input", async () => {
-    const message = await ask("plan this", { tools: [planTool], tool_choice: { type: "tool", name: "submit_plan" } });
+    const message = await ask("plan this", {
+      tools: [planTool],
+      tool_choice: { type: "tool", name: "submit_plan" },
+    });
     expect(message.stop_reason).toBe("tool_use");
     expect(message.content).toEqual([
-      { type: "tool_use", id: expect.stringMatching(/^toolu_/), name: "submit_plan", input: { steps: [{ title: "", instructions: "" }] } },
+      {
+        type: "tool_use",
+        id: expect.stringMatching(/^toolu_/),
+        name: "submit_plan",
+        input: { steps: [{ title: "", instructions: "" }] },
+      },
     ]);
   });
 
   it("returns scripted content, stop reason and usage, in order, then falls back to the default", async () => {
     fake.script([
-      { content: [{ type: "tool_use", id: "toolu_1", name: "lookup", input: { q: "x" } }], usage: { input_tokens: 11, output_tokens: 3, cache_read_input_tokens: null } },
+      {
+        content: [{ type: "tool_use", id: "toolu_1", name: "lookup", input: { q: "x" } }],
+        usage: { input_tokens: 11, output_tokens: 3, cache_read_input_tokens: null },
+      },
       { content: [{ type: "text", text: "second" }], stop_reason: "max_tokens" },
     ]);
     const first = await ask("one");
@@ -91,11 +126,21 @@ describe("fake Anthropic Messages API", () => {
 
   it("rejects a wrong key with the real 401 authentication_error envelope", async () => {
     const wrong = new Anthropic({ apiKey: "sk-ant-wrong", baseURL: fake.url, maxRetries: 0 });
-    const err = await rejection(wrong.messages.create({ model: FAKE_ANTHROPIC_MODEL, max_tokens: 8, messages: [{ role: "user", content: "hi" }] }));
+    const err = await rejection(
+      wrong.messages.create({
+        model: FAKE_ANTHROPIC_MODEL,
+        max_tokens: 8,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    );
     expect(err).toBeInstanceOf(AuthenticationError);
     const apiErr = err as AuthenticationError;
     expect(apiErr.type).toBe("authentication_error");
-    expect(apiErr.error).toEqual({ type: "error", error: { type: "authentication_error", message: "invalid x-api-key" }, request_id: apiErr.requestID });
+    expect(apiErr.error).toEqual({
+      type: "error",
+      error: { type: "authentication_error", message: "invalid x-api-key" },
+      request_id: apiErr.requestID,
+    });
   });
 
   it("accepts the key as x-api-key and requires it, the version header and JSON", async () => {
@@ -118,8 +163,18 @@ describe("fake Anthropic Messages API", () => {
     const cases = [
       ask("x", { tools: [planTool], tool_choice: { type: "tool", name: "missing" } }),
       ask("x", { max_tokens: 0 }),
-      ask("x", { messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_none", content: "r" }] }] }),
-      ask("x", { messages: [{ role: "user", content: "q" }, { role: "assistant", content: [{ type: "tool_use", id: "toolu_a", name: "t", input: {} }] }, { role: "user", content: "no result" }] }),
+      ask("x", {
+        messages: [
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_none", content: "r" }] },
+        ],
+      }),
+      ask("x", {
+        messages: [
+          { role: "user", content: "q" },
+          { role: "assistant", content: [{ type: "tool_use", id: "toolu_a", name: "t", input: {} }] },
+          { role: "user", content: "no result" },
+        ],
+      }),
     ];
     for (const err of await Promise.all(cases.map(rejection))) {
       expect(err).toBeInstanceOf(BadRequestError);
@@ -144,7 +199,12 @@ describe("fake Anthropic Messages API", () => {
     fake.script({ status: 500 });
     await rejection(ask("recorded", { system: "sys" }));
     const [request] = fake.requests();
-    expect(request).toMatchObject({ method: "POST", path: "/v1/messages", status: 500, body: { model: FAKE_ANTHROPIC_MODEL, system: "sys" } });
+    expect(request).toMatchObject({
+      method: "POST",
+      path: "/v1/messages",
+      status: 500,
+      body: { model: FAKE_ANTHROPIC_MODEL, system: "sys" },
+    });
     expect(request?.headers["anthropic-version"]).toBeTruthy();
     expect(request?.headers["content-type"]).toMatch(/application\/json/);
   });
@@ -152,27 +212,42 @@ describe("fake Anthropic Messages API", () => {
   it("serves scoped scripts only to the requests that match them", async () => {
     fake.script({ content: [{ type: "text", text: "anyone" }] });
     fake.scriptFor("scope-a", { content: [{ type: "text", text: "for a" }] });
-    fake.scriptFor((body) => (body as { metadata?: { user_id?: string } }).metadata?.user_id === "u-b", { content: [{ type: "text", text: "for b" }] });
+    fake.scriptFor((body) => (body as { metadata?: { user_id?: string } }).metadata?.user_id === "u-b", {
+      content: [{ type: "text", text: "for b" }],
+    });
     const b = await ask("anything", { metadata: { user_id: "u-b" } });
     const other = await ask("no scope here");
     const a = await ask("input with scope-a inside");
-    expect([a, b, other].map((m) => (m.content[0] as Anthropic.Messages.TextBlock).text)).toEqual(["for a", "for b", "anyone"]);
+    expect([a, b, other].map((m) => (m.content[0] as Anthropic.Messages.TextBlock).text)).toEqual([
+      "for a",
+      "for b",
+      "anyone",
+    ]);
   });
 });
 
 describe("fake Anthropic control API", () => {
   it("scripts, lists and resets replies by scope over HTTP", async () => {
-    const scripted = await control("/_control/script", { scope: "run-42", replies: [{ status: 429, headers: { "retry-after": "2" } }] });
+    const scripted = await control("/_control/script", {
+      scope: "run-42",
+      replies: [{ status: 429, headers: { "retry-after": "2" } }],
+    });
     expect(scripted).toEqual({ status: 200, json: { queued: 1 } });
-    await control("/_control/script", { scope: "run-43", reply: { content: [{ type: "text", text: "43" }] } });
+    await control("/_control/script", {
+      scope: "run-43",
+      reply: { content: [{ type: "text", text: "43" }] },
+    });
     expect(await rejection(ask("x", { system: "agent for run-42" }))).toMatchObject({ status: 429 });
     expect((await ask("run-43 input")).content).toEqual([{ type: "text", text: "43" }]);
 
     const listed = await control("/_control/requests?scope=run-42");
-    expect(listed.json.requests.map((r: RecordedRequest) => r.status)).toEqual([429]);
+    expect(listed.json.requests?.map((r) => r.status)).toEqual([429]);
     expect((await control("/_control/requests")).json.requests).toHaveLength(2);
 
-    expect(await control("/_control/reset", { scope: "run-42" })).toEqual({ status: 200, json: { ok: true } });
+    expect(await control("/_control/reset", { scope: "run-42" })).toEqual({
+      status: 200,
+      json: { ok: true },
+    });
     expect((await control("/_control/requests")).json.requests).toHaveLength(1);
     await control("/_control/reset", {});
     expect(fake.requests()).toEqual([]);
@@ -184,8 +259,16 @@ describe("fake Anthropic control API", () => {
   });
 
   it("is started once for the whole test run and registered as supportUrls.anthropic", async () => {
-    const shared = new Anthropic({ apiKey: FAKE_ANTHROPIC_API_KEY, baseURL: inject("supportUrls").anthropic, maxRetries: 0 });
-    const message = await shared.messages.create({ model: FAKE_ANTHROPIC_MODEL, max_tokens: 8, messages: [{ role: "user", content: "ping shared" }] });
+    const shared = new Anthropic({
+      apiKey: FAKE_ANTHROPIC_API_KEY,
+      baseURL: inject("supportUrls").anthropic,
+      maxRetries: 0,
+    });
+    const message = await shared.messages.create({
+      model: FAKE_ANTHROPIC_MODEL,
+      max_tokens: 8,
+      messages: [{ role: "user", content: "ping shared" }],
+    });
     expect(message.type).toBe("message");
   });
 });

@@ -1,6 +1,11 @@
 // The Anthropic adapter of the ModelClient port: one Messages API call through the official SDK,
 // with every failure classified into a RunFailure code by HTTP status and error type.
-import Anthropic, { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk";
+import Anthropic, {
+  AnthropicError,
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+} from "@anthropic-ai/sdk";
 import { type FailureCode, isTransient, RunFailure } from "../../domain/errors";
 import type { ContentBlock, ModelClient, ModelMessage, ModelRequest, ModelResponse } from "./port";
 
@@ -87,7 +92,8 @@ function toParams(request: ModelRequest, model: string): Params {
   };
 }
 
-const protocolError = (what: string) => new RunFailure("model_protocol_error", `Anthropic API response ${what}`);
+const protocolError = (what: string) =>
+  new RunFailure("model_protocol_error", `Anthropic API response ${what}`);
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 const tokens = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
@@ -132,7 +138,7 @@ function retryAfterMs(headers: { get(name: string): string | null } | undefined)
 
 /** Removes the API key, and anything shaped like an Anthropic key, from text quoted back to users. */
 function redact(text: string, apiKey: string): string {
-  const withoutKey = apiKey.length >= 4 ? text.split(apiKey).join("[redacted]") : text;
+  const withoutKey = apiKey ? text.split(apiKey).join("[redacted]") : text;
   return withoutKey.replace(/sk-ant-[A-Za-z0-9_-]+/g, "[redacted]");
 }
 
@@ -175,10 +181,14 @@ function describe(code: FailureCode, model: string, detail: string): string {
 /** Turns anything the SDK throws into a RunFailure, from structured fields only. */
 function classify(err: unknown, ctx: { model: string; apiKey: string }): RunFailure {
   if (err instanceof APIConnectionTimeoutError) {
-    return new RunFailure("model_timeout", "The call to the Anthropic API timed out before a response arrived.");
+    return new RunFailure(
+      "model_timeout",
+      "The call to the Anthropic API timed out before a response arrived.",
+    );
   }
   if (err instanceof APIConnectionError) {
-    const cause = err.cause instanceof Error ? `: ${redact(err.cause.message, ctx.apiKey)}` : "";
+    const cause =
+      err.cause instanceof Error ? ` (${redact(err.cause.message, ctx.apiKey).replace(/\.$/, "")})` : "";
     return new RunFailure("network_error", `The Anthropic API could not be reached${cause}.`);
   }
   if (err instanceof APIError && typeof err.status === "number") {
@@ -186,15 +196,25 @@ function classify(err: unknown, ctx: { model: string; apiKey: string }): RunFail
     const said = err.apiMessage ? `: ${redact(err.apiMessage, ctx.apiKey).slice(0, MAX_QUOTED_MESSAGE)}` : "";
     const request = err.requestID ? `, request ${err.requestID}` : "";
     const detail = `HTTP ${err.status} ${err.type ?? "error"}${request}${said}`;
-    return new RunFailure(code, describe(code, ctx.model, detail), isTransient(code) ? retryAfterMs(err.headers) : undefined);
+    return new RunFailure(
+      code,
+      describe(code, ctx.model, detail),
+      isTransient(code) ? retryAfterMs(err.headers) : undefined,
+    );
   }
   if (err instanceof APIError) {
     // No status: the exchange was cut off on the client's side before any response.
-    return new RunFailure("network_error", `The call to the Anthropic API was aborted: ${redact(err.message, ctx.apiKey)}`);
+    return new RunFailure(
+      "network_error",
+      `The call to the Anthropic API was aborted: ${redact(err.message, ctx.apiKey)}`,
+    );
   }
   if (err instanceof AnthropicError || err instanceof SyntaxError) {
     // The SDK refused the exchange itself (e.g. an unreadable response body).
-    return new RunFailure("model_protocol_error", `The Anthropic SDK failed: ${redact(err.message, ctx.apiKey)}`);
+    return new RunFailure(
+      "model_protocol_error",
+      `The Anthropic SDK failed: ${redact(err.message, ctx.apiKey)}`,
+    );
   }
   const message = err instanceof Error ? redact(err.message, ctx.apiKey) : "unknown error";
   return new RunFailure("network_error", `The call to the Anthropic API failed: ${message}`);
