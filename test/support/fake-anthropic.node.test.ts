@@ -224,6 +224,15 @@ describe("fake Anthropic Messages API", () => {
       "anyone",
     ]);
   });
+
+  it("never gives a scoped request an unscoped reply, even after its scope ran dry", async () => {
+    fake.scriptFor("scope-c", { status: 529 });
+    fake.script({ status: 500 });
+    await rejection(ask("scope-c first"));
+    const again = await ask("scope-c again");
+    expect(again.stop_reason).toBe("end_turn");
+    expect(await rejection(ask("unscoped"))).toMatchObject({ status: 500 });
+  });
 });
 
 describe("fake Anthropic control API", () => {

@@ -3,9 +3,12 @@
 //
 // Control API (for tests that cannot call into this process, e.g. inside workerd), same origin:
 //   POST /_control/script    {"scope"?: string, "replies": FakeReply[]}  (or "reply": FakeReply)
-//        → 200 {"queued": n}. Replies queue FIFO per scope; a request takes the next reply of the
-//        first scope that matches it (scope text in its system prompt or first user message, or equal
-//        to metadata.user_id), else of the unscoped queue, else the default answer.
+//        → 200 {"queued": n}. A FakeReply is {"content": [...], "stop_reason"?, "usage"?, "delayMs"?},
+//        {"status": 529, "type"?, "message"?, "headers"?: {"retry-after": "2"}} or {"disconnect": true}.
+//        Replies queue FIFO per scope. A scope matches a request whose system prompt or first user
+//        message contains it, or whose metadata.user_id equals it. A request takes the next reply of
+//        the first matching scope that has one; a request no scope matches takes the next unscoped
+//        reply; otherwise it gets the default answer (the forced tool with a minimal input, or text).
 //   GET  /_control/requests?scope=S  → 200 {"requests": RecordedRequest[]}  (all when scope is absent)
 //   POST /_control/reset     {"scope"?: string}  → 200 {"ok": true}; forgets that scope's replies and
 //        requests, or everything when no scope is given.
@@ -126,9 +129,12 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     }
   }
 
+  // A request that belongs to a scope never takes unscoped replies, even once its scope ran dry, so
+  // tests sharing one fake cannot consume each other's answers.
   function nextReply(body: unknown): FakeReply | undefined {
-    const queue = queues.find((q) => q.replies.length > 0 && q.matches(body));
-    return queue ? queue.replies.shift() : unscoped.shift();
+    const matching = queues.filter((q) => q.matches(body));
+    if (matching.length === 0) return unscoped.shift();
+    return matching.find((q) => q.replies.length > 0)?.replies.shift();
   }
 
   function reset(scope?: string): void {

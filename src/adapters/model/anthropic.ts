@@ -155,7 +155,7 @@ function codeFor(status: number, type: string | null): FailureCode {
   return "model_bad_request";
 }
 
-function describe(code: FailureCode, model: string, detail: string): string {
+function explain(code: FailureCode, model: string, detail: string): string {
   switch (code) {
     case "model_unauthorized":
       return `The ANTHROPIC_API_KEY is invalid or revoked (${detail}). Set a valid key with \`wrangler secret put ANTHROPIC_API_KEY\`.`;
@@ -198,7 +198,7 @@ function classify(err: unknown, ctx: { model: string; apiKey: string }): RunFail
     const detail = `HTTP ${err.status} ${err.type ?? "error"}${request}${said}`;
     return new RunFailure(
       code,
-      describe(code, ctx.model, detail),
+      explain(code, ctx.model, detail),
       isTransient(code) ? retryAfterMs(err.headers) : undefined,
     );
   }
