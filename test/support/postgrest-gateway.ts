@@ -1,0 +1,178 @@
+// A PostgREST-compatible gateway (the `/rest/v1` part of a Supabase project) over a real Postgres,
+// so `@supabase/supabase-js` runs end to end in tests: api key checks, schema profiles, RPC and
+// table routes, PostgREST's error bodies and statuses. Each request runs in one transaction.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import pg from "pg";
+import { PostgrestHttpError, toPostgrestError } from "./postgrest-errors";
+import { callFunction, type GatewayResult, IDENTIFIER } from "./postgrest-rpc";
+import { handleTable } from "./postgrest-tables";
+
+export interface PostgrestGatewayOptions {
+  /** postgres:// URL of the database to serve. */
+  databaseUrl: string;
+  /** The service role key: required as `apikey` and as `Authorization: Bearer`. */
+  serviceKey: string;
+  /** Port to listen on (127.0.0.1). Default: any free port. */
+  port?: number;
+  /** The one exposed schema (PostgREST `db-schemas`). Default `public`. */
+  schema?: string;
+}
+
+export interface PostgrestGateway {
+  /** Base URL to give `createClient` (the gateway serves `${url}/rest/v1`). */
+  url: string;
+  close(): Promise<void>;
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function send(res: ServerResponse, result: GatewayResult): void {
+  const headers: Record<string, string> = { ...result.headers };
+  if (result.body !== null) headers["Content-Type"] = JSON_TYPE;
+  res.writeHead(result.status, headers);
+  res.end(result.body ?? undefined);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  send(res, { status, body: JSON.stringify(body) });
+}
+
+/** Supabase's gateway answers a missing or wrong key before PostgREST sees the request. */
+function checkKeys(req: IncomingMessage, url: URL, serviceKey: string): { status: number; body: unknown } | null {
+  const apikey = req.headers.apikey ?? url.searchParams.get("apikey");
+  if (!apikey) {
+    return { status: 401, body: { message: "No API key found in request", hint: "No `apikey` request header or url param was found." } };
+  }
+  if (apikey !== serviceKey) {
+    return { status: 401, body: { message: "Invalid API key", hint: "Double check your Supabase `anon` or `service_role` API key." } };
+  }
+  const auth = req.headers.authorization;
+  if (auth !== undefined && auth !== `Bearer ${serviceKey}`) {
+    return { status: 401, body: { code: "PGRST301", message: "JWSError JWSInvalidSignature", details: null, hint: null } };
+  }
+  return null;
+}
+
+function parseJson(text: string, emptyAs: unknown): unknown {
+  if (text.trim() === "") return emptyAs;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new PostgrestHttpError(400, "PGRST102", "Empty or invalid json", reason, null);
+  }
+}
+
+function preferTokens(req: IncomingMessage): string[] {
+  const raw = req.headers.prefer;
+  const all = Array.isArray(raw) ? raw.join(",") : (raw ?? "");
+  return all.split(",").map((t) => t.trim()).filter((t) => t.length > 0);
+}
+
+/** Starts the gateway on 127.0.0.1. Postgres errors surface as PostgREST would render them. */
+export async function startPostgrestGateway(opts: PostgrestGatewayOptions): Promise<PostgrestGateway> {
+  const schema = opts.schema ?? "public";
+  if (!IDENTIFIER.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+  pool.on("error", (err) => console.error(`[postgrest-gateway] idle client error: ${err.message}`));
+  // Fail at start, not at the first request, when Postgres is not there.
+  await pool.query("select 1");
+
+  async function route(req: IncomingMessage, url: URL): Promise<GatewayResult> {
+    const method = req.method ?? "GET";
+    const rest = url.pathname.replace(/^\/rest\/v1\/?/, "");
+    const profile = method === "GET" || method === "HEAD" ? req.headers["accept-profile"] : req.headers["content-profile"];
+    if (typeof profile === "string" && profile !== schema) {
+      throw new PostgrestHttpError(406, "PGRST106", `The schema must be one of the following: ${schema}`, null, null);
+    }
+    const text = await readBody(req);
+    const db = await pool.connect();
+    try {
+      await db.query("begin");
+      await db.query("select set_config('search_path', $1, true)", [`"${schema}"`]);
+      let result: GatewayResult;
+      if (rest.startsWith("rpc/")) {
+        const fn = decodeURIComponent(rest.slice(4));
+        let args: Record<string, unknown>;
+        if (method === "GET" || method === "HEAD") {
+          args = Object.fromEntries([...url.searchParams].filter(([k]) => k !== "apikey"));
+        } else if (method === "POST") {
+          const body = parseJson(text, {});
+          if (typeof body !== "object" || body === null || Array.isArray(body)) {
+            throw new PostgrestHttpError(400, "PGRST102", "Empty or invalid json", "function arguments must be a JSON object", null);
+          }
+          args = body as Record<string, unknown>;
+        } else {
+          throw new PostgrestHttpError(405, "PGRST101", "Only GET or POST requests are allowed for RPC", null, null);
+        }
+        result = await callFunction(db, schema, fn, args);
+      } else if (rest !== "" && !rest.includes("/")) {
+        const accept = req.headers.accept ?? "";
+        const params = new URLSearchParams(url.searchParams);
+        params.delete("apikey");
+        result = await handleTable(db, {
+          method,
+          schema,
+          table: decodeURIComponent(rest),
+          params,
+          body: method === "POST" || method === "PATCH" ? parseJson(text, null) : null,
+          prefer: preferTokens(req),
+          single: accept.includes("application/vnd.pgrst.object+json"),
+        });
+      } else {
+        throw new PostgrestHttpError(404, "PGRST125", `Invalid path specified in request URL`, null, null);
+      }
+      await db.query(preferTokens(req).includes("tx=rollback") ? "rollback" : "commit");
+      return result;
+    } catch (err) {
+      await db.query("rollback").catch((rollbackErr: unknown) => {
+        console.error(`[postgrest-gateway] rollback failed: ${String(rollbackErr)}`);
+      });
+      throw err;
+    } finally {
+      db.release();
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://gateway.local");
+    if (!url.pathname.startsWith("/rest/v1")) {
+      sendJson(res, 404, { message: "no Route matched with those values" });
+      return;
+    }
+    const denied = checkKeys(req, url, opts.serviceKey);
+    if (denied) {
+      sendJson(res, denied.status, denied.body);
+      return;
+    }
+    route(req, url).then(
+      (result) => send(res, result),
+      (err: unknown) => {
+        const failure = toPostgrestError(err);
+        if (failure.status >= 500) console.error(`[postgrest-gateway] ${req.method} ${url.pathname}: ${failure.message}`);
+        sendJson(res, failure.status, failure.body);
+      },
+    );
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.end();
+    },
+  };
+}
