@@ -1,0 +1,60 @@
+// The planner: one model call with the forced `submit_plan` tool (SPEC section 4).
+
+import { RunFailure } from "../domain/errors";
+import type { PlanStep } from "../domain/types";
+import type { WorkState } from "../run/protocol";
+import type { UnitRecorder } from "./recorder";
+
+const MAX_TOKENS = 4096;
+
+export function submitPlanTool(maxSteps: number) {
+  return {
+    name: "submit_plan",
+    description: "Submit the ordered plan of steps that accomplishes the task.",
+    input_schema: {
+      type: "object",
+      properties: {
+        steps: {
+          type: "array",
+          minItems: 1,
+          maxItems: maxSteps,
+          items: {
+            type: "object",
+            properties: { title: { type: "string" }, instructions: { type: "string" } },
+            required: ["title", "instructions"],
+          },
+        },
+      },
+      required: ["steps"],
+    },
+  };
+}
+
+/** The input as the user message: strings as they are, objects as JSON. */
+export function inputText(input: unknown): string {
+  return typeof input === "string" ? input : JSON.stringify(input, null, 2);
+}
+
+/** Asks the model for a plan and validates it (1..max_steps steps with title and instructions). */
+export async function makePlan(work: WorkState, rec: UnitRecorder, model: string): Promise<PlanStep[]> {
+  const max = work.agent.max_steps;
+  const res = await rec.call({
+    model,
+    system: `${work.agent.system_prompt}\n\nFirst, plan: split the task into 1 to ${max} ordered steps and submit them with submit_plan.`,
+    messages: [{ role: "user", content: inputText(work.input) }],
+    tools: [submitPlanTool(max)],
+    tool_choice: { type: "tool", name: "submit_plan" },
+    max_tokens: MAX_TOKENS,
+  });
+  const use = res.content.find((b) => b.type === "tool_use" && b.name === "submit_plan");
+  const steps = use && use.type === "tool_use" ? (use.input as { steps?: unknown }).steps : undefined;
+  if (!Array.isArray(steps) || steps.length === 0) {
+    throw new RunFailure("invalid_plan", "the model did not submit a plan with at least one step");
+  }
+  if (steps.length > max) throw new RunFailure("invalid_plan", `the model planned ${steps.length} steps; the agent allows at most ${max}`);
+  return steps.map((s, i) => {
+    const step = s as { title?: unknown; instructions?: unknown };
+    if (typeof step.title !== "string" || step.title.trim() === "") throw new RunFailure("invalid_plan", `plan step ${i + 1} has no title`);
+    return { title: step.title.trim().slice(0, 200), instructions: typeof step.instructions === "string" ? step.instructions : step.title };
+  });
+}

@@ -1,0 +1,34 @@
+// The HTTP API: one Hono app, one error handler rendering SPEC section 5's envelope.
+
+import { Hono } from "hono";
+import { ApiError } from "../domain/errors";
+import { newId } from "../domain/ids";
+import type { AppEnv } from "./app-env";
+import { admin } from "./routes/admin";
+import { ops } from "./routes/ops";
+import { runs } from "./routes/runs";
+
+export const app = new Hono<AppEnv>();
+
+app.use("*", async (c, next) => {
+  c.set("requestId", c.req.header("cf-ray") ?? newId("req"));
+  await next();
+});
+
+app.get("/healthz", (c) => c.json({ ok: true }));
+app.get("/readyz", (c) => c.json({ ok: true, adapters: {} }));
+
+app.route("/v1/runs", runs);
+app.route("/v1/admin", admin);
+app.route("/v1", ops);
+
+app.notFound((c) => c.json({ error: { code: "not_found", message: "no such route" } }, 404));
+
+app.onError((err, c) => {
+  if (err instanceof ApiError) {
+    const body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+    return c.json(body, err.status as 400, err.headers);
+  }
+  console.error("unhandled error", { request_id: c.get("requestId"), error: err instanceof Error ? err.message : String(err) });
+  return c.json({ error: { code: "internal", message: `internal error (request ${c.get("requestId")})` } }, 500);
+});

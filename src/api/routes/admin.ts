@@ -1,0 +1,55 @@
+// /v1/admin: tenants, their API keys and credit top-ups (Bearer ADMIN_TOKEN).
+
+import { Hono } from "hono";
+import { ApiError } from "../../domain/errors";
+import { TENANT_ID_PATTERN, newId } from "../../domain/ids";
+import { issueKey } from "../../tenant/keys";
+import type { AppEnv } from "../app-env";
+import { forgetKeys, requireAdmin, tenantStub } from "../auth";
+import { readJsonObject } from "../http";
+
+export const admin = new Hono<AppEnv>();
+admin.use("*", requireAdmin);
+
+function tenantId(raw: string): string {
+  if (!TENANT_ID_PATTERN.test(raw)) throw new ApiError("not_found", "tenant not found");
+  return raw;
+}
+
+admin.post("/tenants", async (c) => {
+  const { body } = await readJsonObject(c);
+  const id = body.id === undefined ? newId("t").replace("_", "-") : body.id;
+  if (typeof id !== "string" || !TENANT_ID_PATTERN.test(id)) throw new ApiError("invalid_request", "id: lowercase letters, digits and dashes, at most 64", { field: "id" });
+  if (typeof body.name !== "string" || body.name.trim() === "" || body.name.length > 200) throw new ApiError("invalid_request", "name: required, at most 200 characters", { field: "name" });
+  const credits = body.credits ?? 0;
+  if (!Number.isInteger(credits) || (credits as number) < 0) throw new ApiError("invalid_request", "credits: must be a non-negative integer", { field: "credits" });
+  const res = await tenantStub(c.env, id).ensure(id, body.name.trim(), credits as number);
+  if (!res.created) throw new ApiError("conflict", `tenant ${id} already exists`);
+  const balance = await tenantStub(c.env, id).balance();
+  return c.json({ ...res.tenant, credits: balance }, 201);
+});
+
+admin.post("/tenants/:id/keys", async (c) => {
+  const id = tenantId(c.req.param("id"));
+  const issued = await issueKey(id);
+  if (!(await tenantStub(c.env, id).addKey(issued.id, issued.hash))) throw new ApiError("not_found", "tenant not found");
+  return c.json({ id: issued.id, key: issued.key }, 201);
+});
+
+admin.delete("/tenants/:id/keys/:keyId", async (c) => {
+  const id = tenantId(c.req.param("id"));
+  if (!(await tenantStub(c.env, id).revokeKey(c.req.param("keyId")))) throw new ApiError("not_found", "key not found or already revoked");
+  forgetKeys(id);
+  return c.json({ id: c.req.param("keyId"), revoked: true });
+});
+
+admin.post("/tenants/:id/credits", async (c) => {
+  const id = tenantId(c.req.param("id"));
+  const { body } = await readJsonObject(c);
+  if (!Number.isInteger(body.amount) || (body.amount as number) <= 0) throw new ApiError("invalid_request", "amount: must be a positive integer", { field: "amount" });
+  if (body.reason !== undefined && typeof body.reason !== "string") throw new ApiError("invalid_request", "reason: must be a string", { field: "reason" });
+  const stub = tenantStub(c.env, id);
+  if (!(await stub.exists())) throw new ApiError("not_found", "tenant not found");
+  const key = c.req.header("idempotency-key") ?? newId("topup");
+  return c.json(await stub.topUp(body.amount as number, `topup:${key}`, (body.reason as string | undefined) ?? null));
+});

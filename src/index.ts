@@ -1,0 +1,13 @@
+// The Worker entry: HTTP API, queue consumers and cron; re-exports the Durable Object classes.
+
+import { app } from "./api/app";
+import { handleQueue } from "./queue/consumer";
+
+export { OpsObject } from "./adapters/heartbeats/durable";
+export { RunObject } from "./run/run-object";
+export { TenantObject } from "./tenant/tenant-object";
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  queue: (batch, env, ctx) => handleQueue(batch, env, ctx),
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,121 @@
+// Queue consumers: lane messages run a run's units until it finishes, waits or hands off; the
+// dead-letter queue marks runs dead. A message is acked only after its outcome is committed.
+
+import { runClaimed } from "../agent/runner";
+import { toolsFor } from "../agent/tools";
+import { config, laneQueue, modelClient } from "../deps";
+import { randomSecret } from "../domain/ids";
+import type { Priority } from "../domain/types";
+import { MAX_QUEUE_DELAY_MS } from "../run/engine";
+import type { ClaimResult, CommitResult, RunMessage, WorkState } from "../run/protocol";
+import { durableHeartbeats } from "../adapters/heartbeats/durable";
+import { queueKind } from "./lanes";
+import { parseRunMessage } from "./messages";
+import { toolServices } from "./tool-services";
+
+export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+  const kind = queueKind(batch.queue);
+  if (!kind) {
+    console.error("message from an unknown queue; retried later", { queue: batch.queue });
+    batch.retryAll({ delaySeconds: 60 });
+    return;
+  }
+  switch (kind.kind) {
+    case "lane":
+      return handleLane(batch, env, ctx, kind.lane);
+    case "dlq":
+      return handleDead(batch, env);
+    case "events":
+      return handleEvents(batch);
+  }
+}
+
+async function handleLane(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext, lane: Priority): Promise<void> {
+  const cfg = config(env);
+  const worker = `w-${lane}-${randomSecret(6)}`;
+  const beats = durableHeartbeats(env.OPS);
+  const beatTtl = cfg.leaseMs;
+  await beats.beat(worker, lane, batch.messages.length, beatTtl);
+  const timer = setInterval(() => {
+    beats.beat(worker, lane, batch.messages.length, beatTtl).catch((e: unknown) => console.warn("heartbeat failed", { error: String(e) }));
+  }, Math.max(1000, beatTtl / 3));
+  const deadline = Date.now() + cfg.invocationBudgetMs;
+  try {
+    await Promise.all(batch.messages.map((m) => handleRunMessage(m, env, worker, deadline)));
+  } finally {
+    clearInterval(timer);
+    ctx.waitUntil(beats.stop(worker).catch((e: unknown) => console.warn("heartbeat stop failed", { error: String(e) })));
+  }
+}
+
+async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string, deadline: number): Promise<void> {
+  const body = parseRunMessage(msg.body);
+  if (!body) {
+    console.error("malformed lane message dropped", { id: msg.id });
+    msg.ack();
+    return;
+  }
+  const stub = env.RUNS.get(env.RUNS.idFromName(body.run));
+  const claim = (await stub.claim({ gen: body.gen, worker })) as ClaimResult;
+  if (claim.status === "drop") {
+    msg.ack();
+    return;
+  }
+  const cfg = config(env);
+  if (claim.status === "later") {
+    await sendLater(env, claim.delayMs, body, claim.priority);
+    msg.ack();
+    return;
+  }
+  try {
+    const res = await runClaimed(
+      { commit: async (r) => (await stub.commit(r)) as CommitResult, renew: (t) => stub.renew(t) },
+      claim.token,
+      claim.work,
+      {
+        model: modelClient(env),
+        defaultModel: cfg.anthropicModel,
+        pricing: cfg.pricing,
+        tools: (work: WorkState) => ({
+          tools: toolsFor(work.agent),
+          ctx: { tenantId: work.tenantId, runId: work.runId, agent: work.agent, step: work.unit.index, services: toolServices(env, work.tenantId) },
+        }),
+        deadline,
+        renewEveryMs: Math.max(1000, cfg.leaseMs / 3),
+      },
+    );
+    if (res.status === "retry") await sendLater(env, res.delayMs, { ...body, gen: res.gen }, claim.work.priority);
+    else if (res.status === "dead") await env.DLQ.send(body, { contentType: "json" });
+    msg.ack();
+  } catch (err) {
+    // An unexpected error (a crash): free the lease so the redelivery can claim, then redeliver.
+    const reason = err instanceof Error ? err.message : String(err);
+    console.error("run execution crashed; message will be redelivered", { run: body.run, error: reason });
+    await stub.abandon(claim.token, reason).catch((e: unknown) => console.error("abandon failed", { run: body.run, error: String(e) }));
+    msg.retry();
+  }
+}
+
+async function sendLater(env: Env, delayMs: number, body: RunMessage, priority: Priority): Promise<void> {
+  const delaySeconds = Math.min(Math.ceil(delayMs / 1000), MAX_QUEUE_DELAY_MS / 1000);
+  await laneQueue(env, priority).send(body, { delaySeconds, contentType: "json" });
+}
+
+async function handleDead(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  for (const msg of batch.messages) {
+    const body = parseRunMessage(msg.body);
+    if (body) {
+      const stub = env.RUNS.get(env.RUNS.idFromName(body.run));
+      await stub.markDead("delivery retries exhausted: the message reached the dead-letter queue");
+    }
+    msg.ack();
+  }
+}
+
+async function handleEvents(batch: MessageBatch<unknown>): Promise<void> {
+  // Webhook deliveries are added with domain events; until then nothing is produced here.
+  for (const msg of batch.messages) {
+    console.warn("events message without a handler", { id: msg.id });
+    msg.ack();
+  }
+}

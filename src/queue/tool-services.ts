@@ -1,0 +1,20 @@
+// The services tools reach while a run executes: memory, domain events and the signing secret,
+// all held by the run's tenant object.
+
+import type { ToolServices } from "../agent/tools/tool";
+import { config } from "../deps";
+
+export function toolServices(env: Env, tenantId: string): ToolServices {
+  const tenant = () => env.TENANTS.get(env.TENANTS.idFromName(tenantId));
+  let secret: Promise<string> | null = null;
+  return {
+    memoryGet: (agent, key) => tenant().memoryGet(agent, key) as Promise<unknown>,
+    memorySet: (agent, key, value) => tenant().memorySet(agent, key, value),
+    emitEvent: async (e) => {
+      const ev: { id: string } = await tenant().emitEvent({ type: e.type, run_id: e.run_id, agent: e.agent, data: e.data, dedup: null });
+      return { id: ev.id };
+    },
+    signingSecret: () => (secret ??= tenant().signingSecret()),
+    development: config(env).environment === "development",
+  };
+}

@@ -1,0 +1,295 @@
+// The run's transitions: init, claim, commit, cancel, expiry and lease lapse. Each method
+// writes the journal (inside the caller's transaction) and returns the side effects the Durable
+// Object must carry out afterwards (broadcast, dispatch, tenant sync).
+
+import { type FailureCode, isTransient } from "../domain/errors";
+import { randomSecret } from "../domain/ids";
+import { type NewEvent, type RunEvent, type RunStatus, addUsage } from "../domain/types";
+import type { Journal, RunRow } from "./journal";
+import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, UnitReport, WorkState, WorkUnit, StepResume } from "./protocol";
+import { type RetryConfig, decideRetry } from "./retry-policy";
+import { canTransition, finalEventType, isFinal } from "./state";
+
+/** Queue delays up to this use the queue's own delay; longer ones use the run's alarm. */
+export const MAX_QUEUE_DELAY_MS = 12 * 3600 * 1000;
+/** A message may arrive this much before its not-before time and still be taken. */
+const EARLY_TOLERANCE_MS = 250;
+
+export interface EngineConfig {
+  leaseMs: number;
+  retry: RetryConfig;
+}
+
+/** What the Durable Object does after a transition commits. */
+export interface Effects {
+  events: RunEvent[];
+  /** Send a lane message with this gen after `delayMs`. */
+  dispatch?: { gen: number; delayMs: number };
+  /** The run entered a final state. */
+  final?: boolean;
+}
+
+export class RunEngine {
+  constructor(
+    private readonly j: Journal,
+    private readonly cfg: EngineConfig,
+  ) {}
+
+  private get run(): RunRow {
+    const r = this.j.run();
+    if (!r) throw new Error("run not initialised");
+    return r;
+  }
+
+  /** Moves the run to `status`, bumping the version the tenant index syncs from. */
+  private setStatus(to: RunStatus, patch: Partial<RunRow> = {}): void {
+    const from = this.run.status;
+    if (from !== to && !canTransition(from, to)) throw new Error(`transition ${from} → ${to} is not allowed`);
+    this.j.updateRun({ ...patch, status: to, version: this.run.version + 1 });
+  }
+
+  /** Ends the run in a final status with exactly one final event. */
+  finish(status: "succeeded" | "failed" | "canceled" | "expired" | "dead", now: number, message: string, extra: Partial<RunRow> = {}, data?: unknown): NewEvent {
+    this.setStatus(status, { ...extra, finished_at: now, lease_token: null, lease_until: null, lease_worker: null, not_before: null, wake_at: null });
+    return { type: finalEventType(status), level: status === "succeeded" ? "info" : status === "canceled" ? "warn" : "error", message, ...(data === undefined ? {} : { data }) };
+  }
+
+  claim(req: ClaimRequest, now: number): { result: ClaimResult; effects: Effects } {
+    const run = this.run;
+    const none = { events: [] };
+    if (isFinal(run.status)) return { result: { status: "drop", reason: `run is ${run.status}` }, effects: none };
+    if (run.status === "awaiting_approval") return { result: { status: "drop", reason: "run awaits approval" }, effects: none };
+    if (req.gen < run.gen) return { result: { status: "drop", reason: "stale message" }, effects: none };
+    if (run.lease_token && run.lease_until !== null && run.lease_until > now) {
+      return { result: { status: "drop", reason: "run is leased by another worker" }, effects: none };
+    }
+    if (run.started_at === null && now > run.expires_at) {
+      const ev = this.finish("expired", now, `not started within ${run.agent.ttl_seconds} s`);
+      return { result: { status: "drop", reason: "expired" }, effects: { events: this.j.append([ev], now), final: true } };
+    }
+    const notBefore = Math.max(run.not_before ?? 0, run.status === "scheduled" ? (run.run_at ?? 0) : 0);
+    if (notBefore - EARLY_TOLERANCE_MS > now) return { result: { status: "later", delayMs: notBefore - now, priority: run.priority }, effects: none };
+
+    const events: NewEvent[] = [];
+    const token = randomSecret(12);
+    if (run.status !== "running") this.setStatus("running");
+    const lease = { lease_token: token, lease_until: now + this.cfg.leaseMs, lease_worker: req.worker, gen: req.gen, not_before: null };
+    if (run.started_at === null) {
+      events.push({ type: "run.started", level: "info", message: `run started on ${req.worker}`, data: { worker: req.worker } });
+      this.j.updateRun({ ...lease, started_at: now });
+    } else this.j.updateRun(lease);
+    const started = this.startUnit(now, events);
+    if (started.dead) {
+      return { result: { status: "drop", reason: "attempts exhausted" }, effects: { events: this.j.append(events, now), final: true } };
+    }
+    return { result: { status: "claimed", token, work: this.workState(started.unit) }, effects: { events: this.j.append(events, now) } };
+  }
+
+  /** Starts the next unit (plan or first unfinished step), counting its attempt. */
+  private startUnit(now: number, events: NewEvent[]): { unit: WorkUnit; dead?: false } | { dead: true } {
+    const run = this.run;
+    if (!run.plan) {
+      const attempt = run.plan_attempts + 1;
+      if (attempt > this.cfg.retry.maxAttempts) {
+        events.push(this.finish("dead", now, "planning failed on every attempt", { error: { code: "worker_crash", message: "the planner did not finish in any attempt", retryable: true } }));
+        return { dead: true };
+      }
+      this.j.updateRun({ plan_attempts: attempt });
+      return { unit: { index: 0, title: "plan", instructions: "", attempt, failedCalls: 0, resume: null } };
+    }
+    const step = this.j.steps().find((s) => s.status !== "completed");
+    if (!step) throw new Error("no step left to start");
+    const resume = (step.transcript as StepResume | null) ?? null;
+    // Resuming after an approval continues the same attempt; any other start is a new attempt.
+    const attempt = resume ? Math.max(1, step.attempts) : step.attempts + 1;
+    if (attempt > this.cfg.retry.maxAttempts) {
+      const message = `step ${step.idx} did not finish in ${step.attempts} attempts`;
+      events.push({ type: "step.failed", level: "error", message, data: { step: step.idx, attempts: step.attempts } });
+      events.push(this.finish("dead", now, message, { error: { code: "worker_crash", message, retryable: true } }));
+      return { dead: true };
+    }
+    this.j.updateStep(step.idx, { status: "running", attempts: attempt, started_at: step.started_at ?? now });
+    events.push({ type: "step.started", level: "info", message: `step ${step.idx}: ${step.title}`, data: { step: step.idx, title: step.title, attempt, ...(resume ? { resumed: true } : {}) } });
+    return { unit: { index: step.idx, title: step.title, instructions: step.instructions, attempt, failedCalls: step.failed_calls, resume } };
+  }
+
+  private workState(unit: WorkUnit): WorkState {
+    const run = this.run;
+    const completed = run.plan ? this.j.steps().filter((s) => s.status === "completed").map((s) => ({ index: s.idx, title: s.title, summary: s.summary ?? "" })) : [];
+    return {
+      runId: run.id,
+      tenantId: run.tenant_id,
+      agent: run.agent,
+      input: run.input,
+      plan: run.plan,
+      completed,
+      unit,
+      runAttempt: run.attempts,
+      spent: run.spent,
+      maxCredits: run.max_credits,
+      feeCharged: run.fee_charged === 1,
+      priority: run.priority,
+    };
+  }
+
+  /** Applies what the unit did: its events, usage and charges. */
+  private applyReport(index: number, report: UnitReport, events: NewEvent[]): void {
+    const run = this.run;
+    events.push(...report.events);
+    const amount = report.charges.reduce((s, c) => s + c.amount, 0);
+    this.j.addCharges(report.charges);
+    this.j.updateRun({ usage: addUsage(run.usage, report.usage), spent: run.spent + amount, fee_charged: report.feeCharged ? 1 : run.fee_charged });
+    if (index > 0) {
+      const step = this.j.step(index);
+      if (step) this.j.updateStep(index, { usage: addUsage(step.usage, report.usage) });
+    }
+    if (amount > 0) {
+      events.push({ type: "credits.charged", level: "info", message: `${amount} credits charged`, data: { amount, spent: run.spent + amount, max_credits: run.max_credits, calls: report.charges.length } });
+    }
+  }
+
+  commit(req: CommitRequest, now: number): { result: CommitResult; effects: Effects } {
+    const run = this.run;
+    if (run.lease_token === null || run.lease_token !== req.token) {
+      const reason = isFinal(run.status) ? `run is ${run.status}` : "stale lease: another attempt owns the run";
+      return { result: { status: "rejected", reason }, effects: { events: [] } };
+    }
+    const events: NewEvent[] = [];
+    const index = req.kind === "plan" ? 0 : req.index;
+    this.applyReport(index, req.report, events);
+    switch (req.kind) {
+      case "plan": {
+        this.j.updateRun({ plan: req.plan });
+        this.j.insertSteps(req.plan);
+        events.push({ type: "plan.created", level: "info", message: `plan of ${req.plan.length} steps`, data: { steps: req.plan.map((s, i) => ({ index: i + 1, title: s.title })) } });
+        return this.next(req.handoff, now, events);
+      }
+      case "step": {
+        const steps = this.j.steps();
+        this.j.updateStep(req.index, { status: "completed", summary: req.summary, output: req.output, transcript: null, run_attempt: run.attempts, finished_at: now });
+        events.push({ type: "step.completed", level: "info", message: `step ${req.index} completed`, data: { step: req.index, summary: req.summary } });
+        if (req.index >= steps.length) {
+          events.push(this.finish("succeeded", now, "run succeeded", { output: { summary: req.summary, output: req.output } }));
+          return { result: { status: "done" }, effects: { events: this.j.append(events, now), final: true } };
+        }
+        return this.next(req.handoff, now, events);
+      }
+      case "wait": {
+        this.j.updateStep(req.index, { transcript: { transcript: req.transcript, decision: null } satisfies StepResume });
+        this.setStatus("awaiting_approval", { lease_token: null, lease_until: null, lease_worker: null });
+        events.push({ type: "approval.requested", level: "info", message: `approval needed: ${req.approval.reason}`, data: { step: req.index, ...req.approval } });
+        return { result: { status: "done" }, effects: { events: this.j.append(events, now) } };
+      }
+      case "fail":
+        return this.fail(req.index, req.failure, now, events);
+    }
+  }
+
+  /** After a committed unit: continue under the same lease, or hand off to a new message. */
+  private next(handoff: boolean, now: number, events: NewEvent[]): { result: CommitResult; effects: Effects } {
+    if (handoff) {
+      const gen = this.run.gen + 1;
+      this.setStatus("queued", { lease_token: null, lease_until: null, lease_worker: null, gen });
+      events.push({ type: "run.queued", level: "debug", message: "continued in a new invocation", data: { reason: "time budget spent" } });
+      return { result: { status: "handoff" }, effects: { events: this.j.append(events, now), dispatch: { gen, delayMs: 0 } } };
+    }
+    this.j.updateRun({ lease_until: now + this.cfg.leaseMs });
+    const started = this.startUnit(now, events);
+    if (started.dead) return { result: { status: "dead" }, effects: { events: this.j.append(events, now), final: true } };
+    return { result: { status: "continue", work: this.workState(started.unit) }, effects: { events: this.j.append(events, now) } };
+  }
+
+  private fail(index: number, failure: { code: FailureCode; message: string; retryAfterMs?: number }, now: number, events: NewEvent[]): { result: CommitResult; effects: Effects } {
+    const run = this.run;
+    const step = index > 0 ? this.j.step(index) : null;
+    const attempt = step ? step.attempts : run.plan_attempts;
+    const decision = decideRetry(failure.code, attempt, failure.retryAfterMs, this.cfg.retry);
+    const where = index === 0 ? "the plan" : `step ${index}`;
+    const error = { code: failure.code, message: failure.message, retryable: isTransient(failure.code) };
+    if (decision.action === "retry") {
+      if (step) this.j.updateStep(index, { failed_calls: step.failed_calls + 1, status: "pending" });
+      // Same gen: the consumer sends the delayed message; if it dies first, the original message
+      // is redelivered and waits for not_before, so the retry cannot be lost.
+      const gen = run.gen;
+      this.setStatus("queued", { lease_token: null, lease_until: null, lease_worker: null, not_before: now + decision.delayMs, error });
+      events.push({ type: "retry.scheduled", level: "warn", message: `${where} failed (${failure.code}); retry ${attempt + 1} in ${decision.delayMs} ms`, data: { step: index, attempt, next_attempt: attempt + 1, delay_ms: decision.delayMs, code: failure.code, reason: failure.message } });
+      return { result: { status: "retry", delayMs: decision.delayMs, gen }, effects: { events: this.j.append(events, now) } };
+    }
+    if (step) this.j.updateStep(index, { status: "failed", finished_at: now });
+    events.push({ type: "step.failed", level: "error", message: `${where} failed: ${failure.message}`, data: { step: index, attempt, code: failure.code } });
+    if (decision.action === "dead") {
+      events.push(this.finish("dead", now, `retries exhausted: ${failure.message}`, { error }, { error }));
+      return { result: { status: "dead" }, effects: { events: this.j.append(events, now), final: true } };
+    }
+    events.push(this.finish("failed", now, `run failed: ${failure.message}`, { error }, { error }));
+    return { result: { status: "done" }, effects: { events: this.j.append(events, now), final: true } };
+  }
+
+  /** Releases the lease of a worker that hit an unexpected error, so a redelivery can claim. */
+  abandon(token: string, reason: string, now: number): Effects {
+    const run = this.run;
+    if (run.lease_token !== token) return { events: [] };
+    this.j.updateRun({ lease_token: null, lease_until: null, lease_worker: null });
+    const step = this.j.steps().find((s) => s.status === "running");
+    if (step) this.j.updateStep(step.idx, { status: "pending" });
+    return { events: this.j.append([{ type: "log", level: "warn", message: `worker crashed: ${reason}`, data: { code: "worker_crash" } }], now) };
+  }
+
+  renew(token: string, now: number): boolean {
+    const run = this.run;
+    if (run.lease_token !== token) return false;
+    this.j.updateRun({ lease_until: now + this.cfg.leaseMs });
+    return true;
+  }
+
+  cancel(now: number): Effects {
+    const ev = this.finish("canceled", now, "run canceled");
+    const running = this.j.steps().filter((s) => s.status === "running");
+    for (const s of running) this.j.updateStep(s.idx, { status: "pending" });
+    return { events: this.j.append([ev], now), final: true };
+  }
+
+  /** Marks a non-final run dead (its message exhausted the queue's delivery retries). */
+  markDead(reason: string, now: number): Effects {
+    const run = this.run;
+    if (isFinal(run.status)) return { events: [] };
+    const error = { code: "worker_crash", message: reason, retryable: true };
+    if (run.status === "awaiting_approval") return { events: [] };
+    const ev = this.finish("dead", now, reason, { error }, { error });
+    return { events: this.j.append([ev], now), final: true };
+  }
+
+  /** The alarm: expire runs never started, re-dispatch runs whose worker vanished. */
+  onAlarm(now: number): Effects {
+    const run = this.run;
+    if (isFinal(run.status)) return { events: [] };
+    if (run.started_at === null && (run.status === "queued" || run.status === "scheduled") && now >= run.expires_at) {
+      const ev = this.finish("expired", now, `not started within ${run.agent.ttl_seconds} s`);
+      return { events: this.j.append([ev], now), final: true };
+    }
+    if (run.lease_token && run.lease_until !== null && run.lease_until <= now) {
+      const gen = run.gen + 1;
+      const step = this.j.steps().find((s) => s.status === "running");
+      if (step) this.j.updateStep(step.idx, { status: "pending" });
+      this.setStatus("queued", { lease_token: null, lease_until: null, lease_worker: null, gen });
+      const ev: NewEvent = { type: "log", level: "warn", message: `lease of worker ${run.lease_worker} lapsed; run re-queued`, data: { code: "lease_expired", worker: run.lease_worker } };
+      return { events: this.j.append([ev, { type: "run.queued", level: "info", message: "re-queued after a lost worker" }], now), dispatch: { gen, delayMs: 0 } };
+    }
+    if (run.wake_at !== null && run.wake_at <= now) {
+      this.j.updateRun({ wake_at: null });
+      return { events: [], dispatch: { gen: run.gen, delayMs: 0 } };
+    }
+    return { events: [] };
+  }
+
+  /** The next time the alarm must fire, or null. */
+  nextAlarm(): number | null {
+    const run = this.run;
+    if (isFinal(run.status)) return null;
+    const times: number[] = [];
+    if (run.started_at === null && (run.status === "queued" || run.status === "scheduled")) times.push(run.expires_at);
+    if (run.lease_token && run.lease_until !== null) times.push(run.lease_until);
+    if (run.wake_at !== null) times.push(run.wake_at);
+    return times.length > 0 ? Math.min(...times) : null;
+  }
+}

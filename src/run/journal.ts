@@ -1,0 +1,235 @@
+// The run's SQLite journal: schema and queries for the run row, its steps, its event log,
+// pending credit charges and stream tickets. Pure storage: no decisions are made here.
+
+import type { AgentProfile, NewEvent, PlanStep, Priority, RunEvent, RunStatus, Usage } from "../domain/types";
+import { ZERO_USAGE } from "../domain/types";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS run (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, agent TEXT NOT NULL, status TEXT NOT NULL,
+  priority TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, plan TEXT,
+  plan_attempts INTEGER NOT NULL DEFAULT 0, usage TEXT NOT NULL, max_credits INTEGER NOT NULL,
+  spent INTEGER NOT NULL DEFAULT 0, fee_charged INTEGER NOT NULL DEFAULT 0, metadata TEXT,
+  webhook_url TEXT, run_at INTEGER, created_at INTEGER NOT NULL, started_at INTEGER,
+  finished_at INTEGER, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 1,
+  gen INTEGER NOT NULL DEFAULT 1, lease_token TEXT, lease_until INTEGER, lease_worker TEXT,
+  not_before INTEGER, wake_at INTEGER, version INTEGER NOT NULL DEFAULT 1,
+  synced_version INTEGER NOT NULL DEFAULT 0, next_seq INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS steps (
+  idx INTEGER PRIMARY KEY, title TEXT NOT NULL, instructions TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+  failed_calls INTEGER NOT NULL DEFAULT 0, summary TEXT, output TEXT, usage TEXT NOT NULL,
+  transcript TEXT, run_attempt INTEGER, started_at INTEGER, finished_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type TEXT NOT NULL, level TEXT NOT NULL,
+  message TEXT NOT NULL, data TEXT
+);
+CREATE TABLE IF NOT EXISTS charges (
+  key TEXT PRIMARY KEY, amount INTEGER NOT NULL, settled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+`;
+
+/** The run row as stored, JSON columns decoded. */
+export interface RunRow {
+  id: string;
+  tenant_id: string;
+  agent: AgentProfile;
+  status: RunStatus;
+  priority: Priority;
+  input: unknown;
+  output: unknown;
+  error: { code: string; message: string; retryable: boolean } | null;
+  plan: PlanStep[] | null;
+  plan_attempts: number;
+  usage: Usage;
+  max_credits: number;
+  spent: number;
+  fee_charged: number;
+  metadata: Record<string, unknown> | null;
+  webhook_url: string | null;
+  run_at: number | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  expires_at: number;
+  attempts: number;
+  gen: number;
+  lease_token: string | null;
+  lease_until: number | null;
+  lease_worker: string | null;
+  not_before: number | null;
+  wake_at: number | null;
+  version: number;
+  synced_version: number;
+  next_seq: number;
+}
+
+export interface StepRow {
+  idx: number;
+  title: string;
+  instructions: string;
+  status: "pending" | "running" | "completed" | "failed";
+  attempts: number;
+  failed_calls: number;
+  summary: string | null;
+  output: unknown;
+  usage: Usage;
+  transcript: unknown;
+  run_attempt: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+const JSON_RUN_COLUMNS = ["agent", "input", "output", "error", "plan", "usage", "metadata"] as const;
+const JSON_STEP_COLUMNS = ["output", "usage", "transcript"] as const;
+
+function decode<T>(row: Record<string, SqlStorageValue>, columns: readonly string[]): T {
+  const out: Record<string, unknown> = { ...row };
+  for (const c of columns) {
+    const v = row[c];
+    out[c] = typeof v === "string" ? JSON.parse(v) : null;
+  }
+  return out as T;
+}
+
+const enc = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+
+export class Journal {
+  private cached: RunRow | null | undefined;
+
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  /** Rows written since this journal was opened (for the cost counters). */
+  get rowsWritten(): number {
+    return this.written;
+  }
+  private written = 0;
+
+  private exec(query: string, ...params: SqlStorageValue[]): SqlStorageCursor<Record<string, SqlStorageValue>> {
+    const cursor = this.sql.exec(query, ...params);
+    return cursor;
+  }
+
+  private write(query: string, ...params: SqlStorageValue[]): void {
+    const cursor = this.sql.exec(query, ...params);
+    cursor.toArray();
+    this.written += cursor.rowsWritten;
+  }
+
+  /** The run row, or null before `insertRun`. Cached in memory; every update goes through here. */
+  run(): RunRow | null {
+    if (this.cached === undefined) {
+      const row = this.exec("SELECT * FROM run LIMIT 1").toArray()[0];
+      this.cached = row ? decode<RunRow>(row, JSON_RUN_COLUMNS) : null;
+    }
+    return this.cached;
+  }
+
+  insertRun(r: Omit<RunRow, "output" | "error" | "plan" | "plan_attempts" | "usage" | "spent" | "fee_charged" | "started_at" | "finished_at" | "attempts" | "gen" | "lease_token" | "lease_until" | "lease_worker" | "not_before" | "wake_at" | "version" | "synced_version" | "next_seq">): void {
+    this.write(
+      `INSERT INTO run (id, tenant_id, agent, status, priority, input, usage, max_credits, metadata,
+        webhook_url, run_at, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      r.id, r.tenant_id, JSON.stringify(r.agent), r.status, r.priority, JSON.stringify(r.input),
+      JSON.stringify(ZERO_USAGE), r.max_credits, enc(r.metadata), r.webhook_url, r.run_at, r.created_at, r.expires_at,
+    );
+    this.cached = undefined;
+  }
+
+  /** Updates columns of the run row (JSON columns are encoded) and the in-memory copy. */
+  updateRun(patch: Partial<RunRow>): void {
+    const keys = Object.keys(patch) as (keyof RunRow)[];
+    if (keys.length === 0) return;
+    const values = keys.map((k) => {
+      const v = patch[k];
+      return (JSON_RUN_COLUMNS as readonly string[]).includes(k) ? enc(v) : (v as SqlStorageValue);
+    });
+    this.write(`UPDATE run SET ${keys.map((k) => `${k} = ?`).join(", ")}`, ...values);
+    const current = this.run();
+    if (current) this.cached = { ...current, ...patch };
+  }
+
+  insertSteps(plan: PlanStep[]): void {
+    plan.forEach((s, i) => {
+      this.write("INSERT OR IGNORE INTO steps (idx, title, instructions, usage) VALUES (?,?,?,?)", i + 1, s.title, s.instructions, JSON.stringify(ZERO_USAGE));
+    });
+  }
+
+  steps(): StepRow[] {
+    return this.exec("SELECT * FROM steps ORDER BY idx").toArray().map((r) => decode<StepRow>(r, JSON_STEP_COLUMNS));
+  }
+
+  step(idx: number): StepRow | null {
+    const row = this.exec("SELECT * FROM steps WHERE idx = ?", idx).toArray()[0];
+    return row ? decode<StepRow>(row, JSON_STEP_COLUMNS) : null;
+  }
+
+  updateStep(idx: number, patch: Partial<StepRow>): void {
+    const keys = Object.keys(patch) as (keyof StepRow)[];
+    if (keys.length === 0) return;
+    const values = keys.map((k) => {
+      const v = patch[k];
+      return (JSON_STEP_COLUMNS as readonly string[]).includes(k) ? enc(v) : (v as SqlStorageValue);
+    });
+    this.write(`UPDATE steps SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE idx = ?`, ...values, idx);
+  }
+
+  /** Appends events with consecutive seqs; returns them as stored. Call inside a transaction. */
+  append(events: NewEvent[], now: number): RunEvent[] {
+    const run = this.run();
+    if (!run || events.length === 0) return [];
+    let seq = run.next_seq;
+    const out: RunEvent[] = [];
+    for (const e of events) {
+      this.write("INSERT INTO events (seq, ts, type, level, message, data) VALUES (?,?,?,?,?,?)", seq, now, e.type, e.level, e.message, enc(e.data));
+      out.push({ seq, ts: new Date(now).toISOString(), type: e.type, level: e.level, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) });
+      seq++;
+    }
+    this.updateRun({ next_seq: seq });
+    return out;
+  }
+
+  /** Events with seq > after, at most `limit`, in order. */
+  events(after: number, limit: number): RunEvent[] {
+    return this.exec("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+      .toArray()
+      .map((r) => ({
+        seq: r.seq as number,
+        ts: new Date(r.ts as number).toISOString(),
+        type: r.type as RunEvent["type"],
+        level: r.level as RunEvent["level"],
+        message: r.message as string,
+        ...(typeof r.data === "string" ? { data: JSON.parse(r.data) as unknown } : {}),
+      }));
+  }
+
+  /** Records charges not yet applied to the tenant ledger; a key already recorded is ignored. */
+  addCharges(charges: { key: string; amount: number }[]): void {
+    for (const c of charges) this.write("INSERT OR IGNORE INTO charges (key, amount) VALUES (?, ?)", c.key, c.amount);
+  }
+
+  unsettledCharges(): { key: string; amount: number }[] {
+    return this.exec("SELECT key, amount FROM charges WHERE settled = 0 ORDER BY rowid").toArray() as { key: string; amount: number }[];
+  }
+
+  markSettled(keys: string[]): void {
+    for (const k of keys) this.write("UPDATE charges SET settled = 1 WHERE key = ?", k);
+  }
+
+  addTicket(ticket: string, expiresAt: number): void {
+    this.write("DELETE FROM tickets WHERE expires_at < ?", Date.now());
+    this.write("INSERT INTO tickets (ticket, expires_at) VALUES (?, ?)", ticket, expiresAt);
+  }
+
+  /** Consumes a ticket: true once, if it exists and has not expired. */
+  takeTicket(ticket: string, now: number): boolean {
+    const row = this.exec("SELECT expires_at FROM tickets WHERE ticket = ?", ticket).toArray()[0];
+    if (!row) return false;
+    this.write("DELETE FROM tickets WHERE ticket = ?", ticket);
+    return (row.expires_at as number) > now;
+  }
+}

@@ -1,0 +1,97 @@
+// What the queue consumer and the run's Durable Object say to each other: claims, commits and
+// the state a worker needs to execute the next unit of a run (the plan, or one plan step).
+
+import type { FailureCode } from "../domain/errors";
+import type { AgentProfile, NewEvent, PlanStep, Priority, Usage } from "../domain/types";
+
+/** A lane message: ids only. `gen` fences messages issued before the run was re-dispatched. */
+export interface RunMessage {
+  run: string;
+  tenant: string;
+  gen: number;
+}
+
+export interface ClaimRequest {
+  gen: number;
+  worker: string;
+}
+
+/** The unit a worker executes next: index 0 is the planner, 1.. are plan steps. */
+export interface WorkUnit {
+  index: number;
+  title: string;
+  instructions: string;
+  /** Attempt of this unit, from 1. */
+  attempt: number;
+  /** Model calls of this unit that failed in earlier attempts. */
+  failedCalls: number;
+  /** Saved conversation of a step that paused for approval, with the decision. */
+  resume: StepResume | null;
+}
+
+export interface ApprovalDecisionView {
+  id: string;
+  decision: "approved" | "rejected";
+  comment: string | null;
+  input: unknown;
+}
+
+export interface StepResume {
+  transcript: unknown;
+  decision: ApprovalDecisionView | null;
+}
+
+export interface WorkState {
+  runId: string;
+  tenantId: string;
+  agent: AgentProfile;
+  input: unknown;
+  plan: PlanStep[] | null;
+  completed: { index: number; title: string; summary: string }[];
+  unit: WorkUnit;
+  /** The run's attempt (grows on retry and redrive). */
+  runAttempt: number;
+  spent: number;
+  maxCredits: number;
+  feeCharged: boolean;
+  priority: Priority;
+}
+
+export type ClaimResult =
+  | { status: "claimed"; token: string; work: WorkState }
+  | { status: "later"; delayMs: number; priority: Priority }
+  | { status: "drop"; reason: string };
+
+/** What happened while a unit executed, committed with its outcome. */
+export interface UnitReport {
+  events: NewEvent[];
+  charges: { key: string; amount: number }[];
+  usage: Usage;
+  feeCharged: boolean;
+}
+
+export interface ApprovalRequest {
+  tool: string;
+  input: unknown;
+  reason: string;
+}
+
+export type CommitRequest =
+  | { kind: "plan"; token: string; plan: PlanStep[]; report: UnitReport; handoff: boolean }
+  | { kind: "step"; token: string; index: number; summary: string; output: unknown; report: UnitReport; handoff: boolean }
+  | { kind: "wait"; token: string; index: number; approval: ApprovalRequest; transcript: unknown; report: UnitReport }
+  | {
+      kind: "fail";
+      token: string;
+      index: number;
+      failure: { code: FailureCode; message: string; retryAfterMs?: number };
+      report: UnitReport;
+    };
+
+export type CommitResult =
+  | { status: "continue"; work: WorkState }
+  | { status: "handoff" }
+  | { status: "done" }
+  | { status: "retry"; delayMs: number; gen: number }
+  | { status: "dead" }
+  | { status: "rejected"; reason: string };

@@ -1,0 +1,272 @@
+// The run's Durable Object: a thin dispatcher. It owns one run's journal (SQLite), its alarm and
+// its live streams; transitions are decided by RunEngine, side effects are carried out here.
+
+import { DurableObject } from "cloudflare:workers";
+import { config, laneQueue } from "../deps";
+import { randomSecret } from "../domain/ids";
+import type { AgentProfile, Priority, RunEvent } from "../domain/types";
+import type { RunSync } from "../tenant/protocol";
+import { type Effects, MAX_QUEUE_DELAY_MS, RunEngine } from "./engine";
+import { Journal } from "./journal";
+import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, RunMessage } from "./protocol";
+import { isFinal } from "./state";
+import { Streams } from "./stream";
+import { type RunView, runView } from "./view";
+
+export interface InitParams {
+  id: string;
+  tenantId: string;
+  agent: AgentProfile;
+  priority: Priority;
+  input: unknown;
+  maxCredits: number;
+  metadata: Record<string, unknown> | null;
+  webhookUrl: string | null;
+  runAt: number | null;
+  createdAt: number;
+}
+
+const TICKET_TTL_MS = 60_000;
+
+export type CancelResult = { run: RunView } | { error: { code: "not_found" | "conflict"; message: string } };
+
+export class RunObject extends DurableObject<Env> {
+  private readonly journal: Journal;
+  private readonly engine: RunEngine;
+  private readonly streams: Streams;
+  private alarmAt: number | null | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.journal = new Journal(ctx.storage.sql);
+    const cfg = config(env);
+    this.engine = new RunEngine(this.journal, { leaseMs: cfg.leaseMs, retry: cfg.retry });
+    this.streams = new Streams(ctx);
+  }
+
+  /** Creates the run (idempotent: a second call returns the existing run) and dispatches it. */
+  async init(p: InitParams): Promise<RunView> {
+    if (!this.journal.run()) {
+      const expiresAt = (p.runAt ?? p.createdAt) + p.agent.ttl_seconds * 1000;
+      const scheduled = p.runAt !== null && p.runAt > p.createdAt;
+      const effects: Effects = { events: [] };
+      this.ctx.storage.transactionSync(() => {
+        this.journal.insertRun({
+          id: p.id, tenant_id: p.tenantId, agent: p.agent, status: scheduled ? "scheduled" : "queued", priority: p.priority,
+          input: p.input, max_credits: p.maxCredits, metadata: p.metadata, webhook_url: p.webhookUrl, run_at: p.runAt,
+          created_at: p.createdAt, expires_at: expiresAt,
+        });
+        this.journal.updateRun({ synced_version: 1 });
+        effects.events = this.journal.append(
+          [
+            { type: "run.created", level: "info", message: `run of agent ${p.agent.name} created`, data: { agent: p.agent.name, priority: p.priority } },
+            scheduled
+              ? { type: "run.scheduled", level: "info", message: `scheduled for ${new Date(p.runAt!).toISOString()}`, data: { run_at: new Date(p.runAt!).toISOString() } }
+              : { type: "run.queued", level: "info", message: `queued on the ${p.priority} lane`, data: { priority: p.priority } },
+          ],
+          p.createdAt,
+        );
+        effects.dispatch = { gen: 1, delayMs: scheduled ? p.runAt! - p.createdAt : 0 };
+      });
+      await this.after(effects);
+    }
+    return this.view();
+  }
+
+  /** The run as the API shows it; null for another tenant (rendered as 404). */
+  get(tenantId: string): RunView | null {
+    const run = this.journal.run();
+    return run && run.tenant_id === tenantId ? this.view() : null;
+  }
+
+  logs(tenantId: string, after: number, limit: number): { events: RunEvent[]; next_after: number; done: boolean } | null {
+    const run = this.journal.run();
+    if (!run || run.tenant_id !== tenantId) return null;
+    const events = this.journal.events(after, limit);
+    const last = events.length > 0 ? events[events.length - 1]!.seq : after;
+    return { events, next_after: last, done: isFinal(run.status) && last >= run.next_seq - 1 };
+  }
+
+  async claim(req: ClaimRequest): Promise<ClaimResult> {
+    if (!this.journal.run()) return { status: "drop", reason: "unknown run" };
+    const now = Date.now();
+    const out = this.ctx.storage.transactionSync(() => this.engine.claim(req, now));
+    await this.after(out.effects);
+    return out.result;
+  }
+
+  async commit(req: CommitRequest): Promise<CommitResult> {
+    const now = Date.now();
+    const out = this.ctx.storage.transactionSync(() => this.engine.commit(req, now));
+    await this.after(out.effects);
+    return out.result;
+  }
+
+  renew(token: string): boolean {
+    return this.ctx.storage.transactionSync(() => this.engine.renew(token, Date.now()));
+  }
+
+  async abandon(token: string, reason: string): Promise<void> {
+    const effects = this.ctx.storage.transactionSync(() => this.engine.abandon(token, reason, Date.now()));
+    await this.after(effects);
+  }
+
+  /** Cancels a non-final run: no further step starts and `run.canceled` is its last event. */
+  async cancel(tenantId: string): Promise<CancelResult> {
+    const run = this.journal.run();
+    if (!run || run.tenant_id !== tenantId) return { error: { code: "not_found", message: "run not found" } };
+    if (isFinal(run.status)) return { error: { code: "conflict", message: `run is already ${run.status}` } };
+    const effects = this.ctx.storage.transactionSync(() => this.engine.cancel(Date.now()));
+    await this.after(effects);
+    return { run: this.view() };
+  }
+
+  /** Called by the dead-letter consumer: the run's message could not be delivered. */
+  async markDead(reason: string): Promise<void> {
+    if (!this.journal.run()) return;
+    const effects = this.ctx.storage.transactionSync(() => this.engine.markDead(reason, Date.now()));
+    await this.after(effects);
+  }
+
+  /** A single-use ticket (valid 60 s) that lets a browser open the stream without a header. */
+  issueTicket(tenantId: string): { ticket: string; expires_at: string } | null {
+    const run = this.journal.run();
+    if (!run || run.tenant_id !== tenantId) return null;
+    const ticket = `tk_${randomSecret(24)}`;
+    const expiresAt = Date.now() + TICKET_TTL_MS;
+    this.journal.addTicket(ticket, expiresAt);
+    return { ticket, expires_at: new Date(expiresAt).toISOString() };
+  }
+
+  /** Streams: the Worker forwards authenticated requests (tenant header) or ticket requests. */
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const run = this.journal.run();
+    const tenant = request.headers.get("x-edgecrew-tenant");
+    const ticket = url.searchParams.get("ticket");
+    const allowed = run !== null && (tenant !== null ? tenant === run.tenant_id : ticket !== null && this.journal.takeTicket(ticket, Date.now()));
+    if (!run || !allowed) {
+      const err = !run || tenant !== null ? { code: "not_found", message: "run not found", status: 404 } : { code: "unauthorized", message: "stream ticket is invalid, expired or already used", status: 401 };
+      return Response.json({ error: { code: err.code, message: err.message } }, { status: err.status });
+    }
+    const after = Math.max(0, Number(url.searchParams.get("after") ?? request.headers.get("last-event-id") ?? 0) || 0);
+    const read = (a: number, l: number) => this.journal.events(a, l);
+    if (url.pathname.endsWith("/stream")) return this.streams.openWebSocket(read, after, isFinal(run.status));
+    return this.streams.openSse(read, after, isFinal(run.status));
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // The stream is one-way; a client message is answered with a pong so it can test liveness.
+    if (message === "ping") ws.send("pong");
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, reason);
+    } catch (e) {
+      console.warn("websocket already closed", { error: String(e) });
+    }
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    console.warn("websocket error", { error: String(error) });
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    if (!this.journal.run()) return;
+    const effects = this.ctx.storage.transactionSync(() => this.engine.onAlarm(Date.now()));
+    await this.after(effects);
+    const run = this.journal.run()!;
+    if (run.version > run.synced_version) await this.sync();
+  }
+
+  private view(): RunView {
+    return runView(this.journal.run()!, this.journal.steps(), []);
+  }
+
+  /** Carries out a transition's effects: broadcast, dispatch, tenant sync, alarm. */
+  private async after(effects: Effects): Promise<void> {
+    const run = this.journal.run()!;
+    this.streams.broadcast(effects.events, effects.final === true);
+    if (effects.dispatch) await this.dispatch(effects.dispatch.gen, effects.dispatch.delayMs);
+    if (run.version > run.synced_version || this.journal.unsettledCharges().length > 0) {
+      // Final states settle credits: wait for it. Other transitions sync in the background.
+      if (effects.final) await this.sync();
+      else this.ctx.waitUntil(this.sync());
+    }
+    await this.setAlarm();
+  }
+
+  /** Sends the run's lane message; a failed send is retried by the alarm, never lost. */
+  private async dispatch(gen: number, delayMs: number): Promise<void> {
+    const run = this.journal.run()!;
+    if (delayMs > MAX_QUEUE_DELAY_MS) {
+      this.journal.updateRun({ wake_at: Date.now() + delayMs });
+      return;
+    }
+    const body: RunMessage = { run: run.id, tenant: run.tenant_id, gen };
+    try {
+      await laneQueue(this.env, run.priority).send(body, { delaySeconds: Math.ceil(delayMs / 1000), contentType: "json" });
+    } catch (e) {
+      console.error("dispatch failed; the alarm will retry", { run: run.id, error: String(e) });
+      this.journal.updateRun({ wake_at: Date.now() + 5000 });
+    }
+  }
+
+  private syncing: Promise<void> | null = null;
+  private resync = false;
+
+  /** Pushes status, charges and (when final) the release to the tenant; coalesces calls. */
+  private async sync(): Promise<void> {
+    if (this.syncing) {
+      this.resync = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      do {
+        this.resync = false;
+        const run = this.journal.run()!;
+        const charges = this.journal.unsettledCharges();
+        const msg: RunSync = {
+          id: run.id, version: run.version, status: run.status, spent: run.spent, attempt: run.attempts,
+          charges, finished_at: run.finished_at, not_before: run.not_before,
+        };
+        try {
+          const stub = this.env.TENANTS.get(this.env.TENANTS.idFromName(run.tenant_id));
+          await stub.syncRun(run.tenant_id, msg);
+          this.ctx.storage.transactionSync(() => {
+            this.journal.markSettled(charges.map((c) => c.key));
+            if (this.journal.run()!.synced_version < msg.version) this.journal.updateRun({ synced_version: msg.version });
+          });
+        } catch (e) {
+          console.error("tenant sync failed; the alarm will retry", { run: run.id, error: String(e) });
+          await this.ctx.storage.setAlarm(Date.now() + 5000);
+          this.alarmAt = Date.now() + 5000;
+          return;
+        }
+      } while (this.resync);
+    })().finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  /** Keeps one alarm at the earliest deadline; only ever moves it earlier (fewer writes). */
+  private async setAlarm(): Promise<void> {
+    const run = this.journal.run()!;
+    const wanted = this.engine.nextAlarm() ?? (run.wake_at ?? null);
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (wanted === null) {
+      if (this.alarmAt !== null && isFinal(run.status) && run.version <= run.synced_version) {
+        await this.ctx.storage.deleteAlarm();
+        this.alarmAt = null;
+      }
+      return;
+    }
+    if (this.alarmAt === null || wanted < this.alarmAt) {
+      await this.ctx.storage.setAlarm(wanted);
+      this.alarmAt = wanted;
+    }
+  }
+}

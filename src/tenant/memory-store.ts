@@ -1,0 +1,33 @@
+// Agent memory (per tenant and agent, persistent across runs) and the tenant's signing secret
+// for HTTP tools, in the tenant's SQLite.
+
+import { randomSecret } from "../domain/ids";
+
+/** Largest memory value (16 KB, serialised). */
+export const MAX_MEMORY_VALUE_BYTES = 16 * 1024;
+
+export class MemoryStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS memory (agent TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+      updated_at INTEGER NOT NULL, PRIMARY KEY (agent, key));
+      CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`);
+  }
+
+  get(agent: string, key: string): unknown {
+    const r = this.sql.exec("SELECT value FROM memory WHERE agent = ? AND key = ?", agent, key).toArray()[0];
+    return r ? (JSON.parse(r.value as string) as unknown) : null;
+  }
+
+  set(agent: string, key: string, value: unknown, now: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO memory (agent, key, value, updated_at) VALUES (?, ?, ?, ?)", agent, key, JSON.stringify(value), now);
+  }
+
+  /** The tenant's secret for signing HTTP tool calls, created on first use. */
+  signingSecret(): string {
+    const r = this.sql.exec("SELECT value FROM settings WHERE name = 'signing_secret'").toArray()[0];
+    if (r) return r.value as string;
+    const secret = `whsec_${randomSecret(32)}`;
+    this.sql.exec("INSERT INTO settings (name, value) VALUES ('signing_secret', ?)", secret);
+    return secret;
+  }
+}

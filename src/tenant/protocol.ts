@@ -1,0 +1,62 @@
+// What the Worker and the run objects say to a tenant's Durable Object.
+
+import type { Priority, RunStatus } from "../domain/types";
+
+/** A run's state pushed to its tenant's index; applied only if `version` is newer. */
+export interface RunSync {
+  id: string;
+  version: number;
+  status: RunStatus;
+  spent: number;
+  attempt: number;
+  charges: { key: string; amount: number }[];
+  finished_at: number | null;
+  not_before: number | null;
+}
+
+export interface CreateRunParams {
+  runId: string;
+  agent: string;
+  input: unknown;
+  priority: Priority | null;
+  maxCredits: number | null;
+  metadata: Record<string, unknown> | null;
+  runAt: number | null;
+  webhookUrl: string | null;
+  idempotencyKey: string | null;
+  bodyHash: string;
+  baseUrl: string;
+}
+
+export interface CreatedRun {
+  id: string;
+  status: RunStatus;
+  agent: string;
+  priority: Priority;
+  created_at: string;
+  links: { self: string; logs: string; stream: string };
+}
+
+export type TenantError = { error: { code: "invalid_request" | "not_found" | "conflict" | "insufficient_credits" | "rate_limited" | "unauthorized" | "unavailable"; message: string; details?: unknown; retryAfter?: number } };
+
+export type CreateRunResult = { created: CreatedRun } | { replay: CreatedRun } | TenantError;
+
+export interface RunIndexEntry {
+  id: string;
+  agent: string;
+  status: RunStatus;
+  priority: Priority;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  credits: { reserved: number; spent: number };
+  metadata: Record<string, unknown>;
+}
+
+export interface QueueStats {
+  lanes: Record<Priority, { queued: number; running: number }>;
+  awaiting_approval: number;
+  scheduled: number;
+  retrying: number;
+  dead: number;
+}

@@ -1,0 +1,163 @@
+// A tenant's SQLite tables besides the ledger: profile, API keys, the run index (for listing and
+// queue counts), idempotency keys and custom agents.
+
+import type { AgentProfile, Priority, RunStatus } from "../domain/types";
+import type { CreatedRun, QueueStats, RunIndexEntry } from "./protocol";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tenant (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER);
+CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, priority TEXT NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER, version INTEGER NOT NULL,
+  reserved INTEGER NOT NULL, spent INTEGER NOT NULL DEFAULT 0, retrying INTEGER NOT NULL DEFAULT 0, metadata TEXT);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status, id);
+CREATE INDEX IF NOT EXISTS runs_agent ON runs (agent, id);
+CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, response TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS agents (name TEXT PRIMARY KEY, profile TEXT NOT NULL, updated_at INTEGER NOT NULL);
+`;
+
+/** How long an idempotency key is remembered (24 h). */
+export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+
+export class TenantStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  tenant(): { id: string; name: string; created_at: number } | null {
+    const r = this.sql.exec("SELECT * FROM tenant LIMIT 1").toArray()[0];
+    return r ? { id: r.id as string, name: r.name as string, created_at: r.created_at as number } : null;
+  }
+
+  createTenant(id: string, name: string, now: number): void {
+    this.sql.exec("INSERT INTO tenant (id, name, created_at) VALUES (?, ?, ?)", id, name, now);
+  }
+
+  addKey(id: string, hash: string, now: number): void {
+    this.sql.exec("INSERT OR IGNORE INTO api_keys (id, hash, created_at) VALUES (?, ?, ?)", id, hash, now);
+  }
+
+  revokeKey(id: string, now: number): boolean {
+    return this.sql.exec("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id).rowsWritten > 0;
+  }
+
+  keyValid(hash: string): boolean {
+    return this.sql.exec("SELECT 1 FROM api_keys WHERE hash = ? AND revoked_at IS NULL", hash).toArray().length > 0;
+  }
+
+  idempotent(key: string, now: number): { body_hash: string; response: CreatedRun } | null {
+    const r = this.sql.exec("SELECT body_hash, response, created_at FROM idempotency WHERE key = ?", key).toArray()[0];
+    if (!r || (r.created_at as number) < now - IDEMPOTENCY_TTL_MS) return null;
+    return { body_hash: r.body_hash as string, response: JSON.parse(r.response as string) as CreatedRun };
+  }
+
+  remember(key: string, bodyHash: string, response: CreatedRun, now: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO idempotency (key, body_hash, response, created_at) VALUES (?, ?, ?, ?)", key, bodyHash, JSON.stringify(response), now);
+  }
+
+  forget(key: string): void {
+    this.sql.exec("DELETE FROM idempotency WHERE key = ?", key);
+  }
+
+  /** Drops idempotency keys older than 24 h. */
+  pruneIdempotency(now: number): void {
+    this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
+  }
+
+  indexRun(e: { id: string; agent: string; status: RunStatus; priority: Priority; created_at: number; reserved: number; metadata: Record<string, unknown> | null }): void {
+    this.sql.exec(
+      "INSERT INTO runs (id, agent, status, priority, created_at, updated_at, version, reserved, metadata) VALUES (?,?,?,?,?,?,1,?,?)",
+      e.id, e.agent, e.status, e.priority, e.created_at, e.created_at, e.reserved, e.metadata ? JSON.stringify(e.metadata) : null,
+    );
+  }
+
+  unindexRun(id: string): void {
+    this.sql.exec("DELETE FROM runs WHERE id = ?", id);
+  }
+
+  /** Applies a run's pushed state if it is newer than what the index has. */
+  updateRun(id: string, version: number, status: RunStatus, spent: number, finishedAt: number | null, retrying: boolean, now: number): boolean {
+    return this.sql.exec(
+      "UPDATE runs SET status = ?, spent = ?, finished_at = ?, retrying = ?, version = ?, updated_at = ? WHERE id = ? AND version < ?",
+      status, spent, finishedAt, retrying ? 1 : 0, version, now, id, version,
+    ).rowsWritten > 0;
+  }
+
+  runPriority(id: string): Priority | null {
+    const r = this.sql.exec("SELECT priority FROM runs WHERE id = ?", id).toArray()[0];
+    return r ? (r.priority as Priority) : null;
+  }
+
+  /** Runs newest first; the cursor is the last id of the previous page. */
+  listRuns(f: { status: string | null; agent: string | null; limit: number; cursor: string | null }): { runs: RunIndexEntry[]; next_cursor: string | null } {
+    const where: string[] = ["id < ?"];
+    const args: SqlStorageValue[] = [f.cursor ?? "~"];
+    if (f.status) {
+      where.push("status = ?");
+      args.push(f.status);
+    }
+    if (f.agent) {
+      where.push("agent = ?");
+      args.push(f.agent);
+    }
+    const rows = this.sql.exec(`SELECT * FROM runs WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, ...args, f.limit + 1).toArray();
+    const iso = (v: SqlStorageValue | undefined) => (typeof v === "number" ? new Date(v).toISOString() : null);
+    const runs = rows.slice(0, f.limit).map((r) => {
+      const final = ["succeeded", "failed", "canceled", "expired", "dead"].includes(r.status as string);
+      return {
+        id: r.id as string,
+        agent: r.agent as string,
+        status: r.status as RunStatus,
+        priority: r.priority as Priority,
+        created_at: iso(r.created_at)!,
+        updated_at: iso(r.updated_at)!,
+        finished_at: iso(r.finished_at),
+        credits: { reserved: final ? 0 : (r.reserved as number) - (r.spent as number), spent: r.spent as number },
+        metadata: r.metadata ? (JSON.parse(r.metadata as string) as Record<string, unknown>) : {},
+      };
+    });
+    return { runs, next_cursor: rows.length > f.limit ? runs[runs.length - 1]!.id : null };
+  }
+
+  queueStats(): QueueStats {
+    const stats: QueueStats = {
+      lanes: { high: { queued: 0, running: 0 }, normal: { queued: 0, running: 0 }, low: { queued: 0, running: 0 } },
+      awaiting_approval: 0,
+      scheduled: 0,
+      retrying: 0,
+      dead: 0,
+    };
+    const rows = this.sql.exec(
+      "SELECT priority, status, retrying, count(*) AS n FROM runs WHERE status IN ('queued','running','awaiting_approval','scheduled','dead') GROUP BY priority, status, retrying",
+    ).toArray();
+    for (const r of rows) {
+      const n = r.n as number;
+      const lane = stats.lanes[r.priority as Priority];
+      if (r.status === "queued") {
+        if (r.retrying === 1) stats.retrying += n;
+        else lane.queued += n;
+      } else if (r.status === "running") lane.running += n;
+      else if (r.status === "awaiting_approval") stats.awaiting_approval += n;
+      else if (r.status === "scheduled") stats.scheduled += n;
+      else if (r.status === "dead") stats.dead += n;
+    }
+    return stats;
+  }
+
+  customAgent(name: string): AgentProfile | null {
+    const r = this.sql.exec("SELECT profile FROM agents WHERE name = ?", name).toArray()[0];
+    return r ? (JSON.parse(r.profile as string) as AgentProfile) : null;
+  }
+
+  customAgents(): AgentProfile[] {
+    return this.sql.exec("SELECT profile FROM agents ORDER BY name").toArray().map((r) => JSON.parse(r.profile as string) as AgentProfile);
+  }
+
+  putAgent(agent: AgentProfile, now: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO agents (name, profile, updated_at) VALUES (?, ?, ?)", agent.name, JSON.stringify(agent), now);
+  }
+
+  deleteAgent(name: string): boolean {
+    return this.sql.exec("DELETE FROM agents WHERE name = ?", name).rowsWritten > 0;
+  }
+}

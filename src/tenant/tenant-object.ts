@@ -1,0 +1,180 @@
+// The tenant's Durable Object: a thin dispatcher over the tenant's SQLite (keys, run index,
+// idempotency, credits ledger, custom agents). One writer per tenant makes reservations atomic.
+
+import { DurableObject } from "cloudflare:workers";
+import { BUILTIN_AGENTS } from "../agent/agents";
+import type { Balance, LedgerEntry } from "../adapters/ledger/port";
+import { config } from "../deps";
+import { SlidingWindow } from "../domain/rate-limit";
+import type { AgentProfile } from "../domain/types";
+import type { InitParams } from "../run/run-object";
+import { isFinal } from "../run/state";
+import { type DomainEvent, EventsStore } from "./events-store";
+import { LedgerStore } from "./ledger-store";
+import { MemoryStore } from "./memory-store";
+import type { CreateRunParams, CreateRunResult, CreatedRun, QueueStats, RunIndexEntry, RunSync, TenantError } from "./protocol";
+import { TenantStore } from "./store";
+
+const err = (code: TenantError["error"]["code"], message: string, extra: Partial<TenantError["error"]> = {}): TenantError => ({ error: { code, message, ...extra } });
+
+export class TenantObject extends DurableObject<Env> {
+  private readonly store: TenantStore;
+  private readonly ledger: LedgerStore;
+  private readonly runLimiter: SlidingWindow;
+  private readonly memory: MemoryStore;
+  private readonly events: EventsStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new TenantStore(ctx.storage.sql);
+    this.ledger = new LedgerStore(ctx.storage.sql);
+    this.runLimiter = new SlidingWindow(config(env).rateLimits.runsPerMinute);
+    this.memory = new MemoryStore(ctx.storage.sql);
+    this.events = new EventsStore(ctx.storage.sql);
+  }
+
+  /** Creates the tenant if it does not exist; `created` tells whether this call created it. */
+  ensure(id: string, name: string, credits: number): { created: boolean; tenant: { id: string; name: string; created_at: string } } {
+    return this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      let t = this.store.tenant();
+      const created = t === null;
+      if (!t) {
+        this.store.createTenant(id, name, now);
+        if (credits > 0) this.ledger.topUp(credits, `initial:${id}`, "initial credits", now);
+        t = this.store.tenant()!;
+      }
+      return { created, tenant: { id: t.id, name: t.name, created_at: new Date(t.created_at).toISOString() } };
+    });
+  }
+
+  exists(): boolean {
+    return this.store.tenant() !== null;
+  }
+
+  addKey(keyId: string, hash: string): boolean {
+    if (!this.store.tenant()) return false;
+    this.store.addKey(keyId, hash, Date.now());
+    return true;
+  }
+
+  revokeKey(keyId: string): boolean {
+    return this.store.revokeKey(keyId, Date.now());
+  }
+
+  authenticate(hash: string): boolean {
+    return this.store.tenant() !== null && this.store.keyValid(hash);
+  }
+
+  /** The agent a run would use: the tenant's own by that name, else the built-in one. */
+  agent(name: string): AgentProfile | null {
+    return this.store.customAgent(name) ?? BUILTIN_AGENTS[name] ?? null;
+  }
+
+  /**
+   * Creates a run: idempotency, agent, rate limit and credit reservation in one transaction,
+   * then the run's own object is initialised (and queued). Nothing remains if that fails.
+   */
+  async createRun(tenantId: string, p: CreateRunParams): Promise<CreateRunResult> {
+    const now = Date.now();
+    const decided = this.ctx.storage.transactionSync((): CreateRunResult | { init: InitParams; response: CreatedRun } => {
+      if (p.idempotencyKey) {
+        const seen = this.store.idempotent(p.idempotencyKey, now);
+        if (seen && seen.body_hash === p.bodyHash) return { replay: seen.response };
+        if (seen) return err("conflict", "Idempotency-Key was already used with a different request body");
+      }
+      const agent = this.agent(p.agent);
+      if (!agent) return err("invalid_request", `agent: unknown agent '${p.agent}'`, { details: { field: "agent" } });
+      const take = this.runLimiter.take(now);
+      if (!take.ok) return err("rate_limited", "too many runs created; slow down", { retryAfter: take.retryAfterSeconds });
+      const priority = p.priority ?? agent.default_priority;
+      const maxCredits = p.maxCredits ?? agent.max_credits;
+      if (!this.ledger.reserve(p.runId, maxCredits, `reserve:${p.runId}:1`, now)) {
+        const b = this.ledger.balance();
+        return err("insufficient_credits", `this run reserves ${maxCredits} credits but only ${b.available} are available`, { details: { required: maxCredits, available: b.available } });
+      }
+      const status = p.runAt !== null && p.runAt > now ? "scheduled" : "queued";
+      this.store.indexRun({ id: p.runId, agent: agent.name, status, priority, created_at: now, reserved: maxCredits, metadata: p.metadata });
+      const base = `${p.baseUrl}/v1/runs/${p.runId}`;
+      const response: CreatedRun = {
+        id: p.runId, status, agent: agent.name, priority, created_at: new Date(now).toISOString(),
+        links: { self: base, logs: `${base}/logs`, stream: `${base}/stream` },
+      };
+      if (p.idempotencyKey) this.store.remember(p.idempotencyKey, p.bodyHash, response, now);
+      const init: InitParams = {
+        id: p.runId, tenantId, agent, priority, input: p.input, maxCredits, metadata: p.metadata,
+        webhookUrl: p.webhookUrl, runAt: p.runAt, createdAt: now,
+      };
+      return { init, response };
+    });
+    if (!("init" in decided)) return decided;
+    try {
+      const stub = this.env.RUNS.get(this.env.RUNS.idFromName(p.runId));
+      await stub.init(decided.init);
+    } catch (e) {
+      console.error("run initialisation failed; reservation released", { run: p.runId, error: String(e) });
+      this.ctx.storage.transactionSync(() => {
+        this.ledger.release(p.runId, `release:${p.runId}:init`);
+        this.store.unindexRun(p.runId);
+        if (p.idempotencyKey) this.store.forget(p.idempotencyKey);
+      });
+      return err("unavailable", "the run could not be started; nothing was charged, please retry");
+    }
+    return { created: decided.response };
+  }
+
+  /** Applies a run's pushed state: index status, its charges and, when final, the release. */
+  syncRun(tenantId: string, s: RunSync): void {
+    void tenantId;
+    this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      if (s.charges.length > 0) this.ledger.charge(s.id, s.charges, now);
+      this.store.updateRun(s.id, s.version, s.status, s.spent, s.finished_at, s.status === "queued" && s.not_before !== null, now);
+      if (isFinal(s.status)) this.ledger.release(s.id, `release:${s.id}:${s.attempt}`, now);
+    });
+  }
+
+  listRuns(f: { status: string | null; agent: string | null; limit: number; cursor: string | null }): { runs: RunIndexEntry[]; next_cursor: string | null } {
+    return this.store.listRuns(f);
+  }
+
+  queueStats(): QueueStats {
+    return this.store.queueStats();
+  }
+
+  balance(): Balance {
+    return this.ledger.balance();
+  }
+
+  ledgerPage(limit: number, cursor: string | null): { entries: LedgerEntry[]; next_cursor: string | null } {
+    return this.ledger.page(limit, cursor);
+  }
+
+  topUp(amount: number, key: string, reason: string | null): Balance {
+    return this.ctx.storage.transactionSync(() => {
+      this.ledger.topUp(amount, key, reason);
+      return this.ledger.balance();
+    });
+  }
+
+  memoryGet(agent: string, key: string): unknown {
+    return this.memory.get(agent, key);
+  }
+
+  memorySet(agent: string, key: string, value: unknown): void {
+    this.memory.set(agent, key, value, Date.now());
+  }
+
+  signingSecret(): string {
+    return this.memory.signingSecret();
+  }
+
+  /** Writes a domain event once (by `dedup`) to the tenant's event log. */
+  emitEvent(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }): DomainEvent {
+    return this.events.append(e, Date.now());
+  }
+
+  listEvents(after: number, limit: number): { events: DomainEvent[]; next_after: number } {
+    return this.events.list(after, limit);
+  }
+}
