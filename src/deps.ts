@@ -2,8 +2,8 @@
 // (embedded Cloudflare-native by default, external services when configured).
 
 import { anthropicModel } from "./adapters/model/anthropic";
-import { scriptedModel } from "./adapters/model/scripted";
 import type { ModelClient } from "./adapters/model/port";
+import { scriptedModel } from "./adapters/model/scripted";
 import type { Pricing } from "./domain/pricing";
 import type { RetryConfig } from "./run/retry-policy";
 
@@ -66,11 +66,7 @@ export function config(env: Env): Config {
       requestsPerMinute: num(env, "RATE_LIMIT_REQUESTS_PER_MIN", 6000),
     },
     modelProvider:
-      provider === "scripted" || provider === "anthropic"
-        ? provider
-        : setting(env, "ANTHROPIC_API_KEY")
-          ? "anthropic"
-          : "scripted",
+      provider === "scripted" || provider === "anthropic" ? provider : setting(env, "ANTHROPIC_API_KEY") ? "anthropic" : "scripted",
     anthropicModel: setting(env, "ANTHROPIC_MODEL") ?? "claude-sonnet-4-5",
   };
   configs.set(env, cfg);

@@ -3,8 +3,8 @@
 
 import type { CallContext, ModelClient, ModelRequest, ModelResponse } from "../adapters/model/port";
 import { RunFailure } from "../domain/errors";
-import { type Pricing, callPrice, fitCharge } from "../domain/pricing";
-import { type NewEvent, type Usage, ZERO_USAGE, addUsage } from "../domain/types";
+import { callPrice, fitCharge, type Pricing } from "../domain/pricing";
+import { addUsage, type NewEvent, type Usage, ZERO_USAGE } from "../domain/types";
 import type { UnitReport, WorkState } from "../run/protocol";
 
 export class UnitRecorder {
@@ -44,7 +44,16 @@ export class UnitRecorder {
       type: "model.call",
       level: "info",
       message: `model call ${callNo} for ${u.index === 0 ? "the plan" : `step ${u.index}`}`,
-      data: { step: u.index, call: callNo, attempt: u.attempt, model: res.model, stop_reason: res.stop_reason, usage: res.usage, credits: price, ms: Date.now() - started },
+      data: {
+        step: u.index,
+        call: callNo,
+        attempt: u.attempt,
+        model: res.model,
+        stop_reason: res.stop_reason,
+        usage: res.usage,
+        credits: price,
+        ms: Date.now() - started,
+      },
     });
     const fit = fitCharge(this.spent, price, this.work.maxCredits);
     if (fit.amount > 0) {
@@ -53,7 +62,10 @@ export class UnitRecorder {
     }
     this.feeCharged = true;
     if (!fit.ok) {
-      throw new RunFailure("budget_exceeded", `the run's budget of ${this.work.maxCredits} credits would be exceeded by a call costing ${price}`);
+      throw new RunFailure(
+        "budget_exceeded",
+        `the run's budget of ${this.work.maxCredits} credits would be exceeded by a call costing ${price}`,
+      );
     }
     return res;
   }

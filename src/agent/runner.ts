@@ -55,7 +55,15 @@ async function executeUnit(token: string, work: WorkState, deps: RunnerDeps): Pr
     if (outcome.status === "waiting") {
       return { kind: "wait", token, index: unit.index, approval: outcome.approval, transcript: outcome.transcript, report: rec.report() };
     }
-    return { kind: "step", token, index: unit.index, summary: outcome.summary, output: outcome.output, report: rec.report(), handoff: Date.now() >= deps.deadline };
+    return {
+      kind: "step",
+      token,
+      index: unit.index,
+      summary: outcome.summary,
+      output: outcome.output,
+      report: rec.report(),
+      handoff: Date.now() >= deps.deadline,
+    };
   } catch (err) {
     if (!(err instanceof RunFailure)) throw err;
     const failure = { code: err.code, message: err.message, ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }) };

@@ -73,7 +73,9 @@ export class Supervisor {
       messages = t.messages;
       priorCalls = t.calls;
       const d = resume.decision;
-      const first = d ? await this.decided(t.waitingFor, d.decision, d.comment, d.input) : this.errorResult(t.waitingFor, "the approval was closed");
+      const first = d
+        ? await this.decided(t.waitingFor, d.decision, d.comment, d.input)
+        : this.errorResult(t.waitingFor, "the approval was closed");
       const paused = await this.runTools(t.remaining, [...t.results, first], messages, priorCalls);
       if (paused) return paused;
       const done = this.completion(messages);
@@ -96,12 +98,20 @@ export class Supervisor {
         messages.push({ role: "user", content: "Continue with the current step. Call complete_step when it is done." });
         continue;
       }
-      const paused = await this.runTools(uses.filter((u) => u.name !== "complete_step"), [], messages, priorCalls);
+      const paused = await this.runTools(
+        uses.filter((u) => u.name !== "complete_step"),
+        [],
+        messages,
+        priorCalls,
+      );
       if (paused) return paused;
       const done = this.completion(messages);
       if (done) return done;
     }
-    throw new RunFailure("step_iteration_limit", `step ${this.work.unit.index} made ${MAX_CALLS_PER_STEP} model calls without calling complete_step`);
+    throw new RunFailure(
+      "step_iteration_limit",
+      `step ${this.work.unit.index} made ${MAX_CALLS_PER_STEP} model calls without calling complete_step`,
+    );
   }
 
   /** The step's result if the last assistant message called complete_step with a valid input. */
@@ -114,7 +124,12 @@ export class Supervisor {
     if (typeof input.summary !== "string") {
       // Tell the model what was wrong; it gets another call to fix it.
       const last = messages[messages.length - 1];
-      const block: ContentBlock = { type: "tool_result", tool_use_id: call.id, content: "complete_step needs a string `summary`", is_error: true };
+      const block: ContentBlock = {
+        type: "tool_result",
+        tool_use_id: call.id,
+        content: "complete_step needs a string `summary`",
+        is_error: true,
+      };
       if (last && last.role === "user" && Array.isArray(last.content)) last.content.push(block);
       else messages.push({ role: "user", content: [block] });
       return null;
@@ -123,15 +138,29 @@ export class Supervisor {
   }
 
   /** Executes tool calls in order; pauses at the first that needs approval. */
-  private async runTools(uses: ToolUse[], results: ContentBlock[], messages: ModelMessage[], priorCalls: number): Promise<StepOutcome | null> {
+  private async runTools(
+    uses: ToolUse[],
+    results: ContentBlock[],
+    messages: ModelMessage[],
+    priorCalls: number,
+  ): Promise<StepOutcome | null> {
     for (let i = 0; i < uses.length; i++) {
       const use = uses[i] as ToolUse;
       const tool = this.byName.get(use.name);
       if (tool && needsApproval(this.work.agent, use.name, use.input)) {
         const invalid = schemaErrors(tool.input_schema, use.input);
         if (invalid === null) {
-          const transcript: Transcript = { messages, calls: priorCalls + this.rec.callCount, results, remaining: uses.slice(i + 1), waitingFor: use };
-          const reason = use.name === "request_approval" ? String((use.input as { action?: unknown })?.action ?? "approval requested") : `${use.name} requires approval`;
+          const transcript: Transcript = {
+            messages,
+            calls: priorCalls + this.rec.callCount,
+            results,
+            remaining: uses.slice(i + 1),
+            waitingFor: use,
+          };
+          const reason =
+            use.name === "request_approval"
+              ? String((use.input as { action?: unknown })?.action ?? "approval requested")
+              : `${use.name} requires approval`;
           return { status: "waiting", approval: { tool: use.name, input: use.input, reason }, transcript };
         }
       }
@@ -143,7 +172,12 @@ export class Supervisor {
 
   private async execute(use: ToolUse, input: unknown): Promise<ContentBlock> {
     const tool = this.byName.get(use.name);
-    this.rec.log({ type: "tool.call", level: "info", message: `tool ${use.name}`, data: { step: this.work.unit.index, tool: use.name, input } });
+    this.rec.log({
+      type: "tool.call",
+      level: "info",
+      message: `tool ${use.name}`,
+      data: { step: this.work.unit.index, tool: use.name, input },
+    });
     let result: ToolResult;
     if (!tool) result = { ok: false, error: `unknown tool ${use.name}; available: ${[...this.byName.keys(), "complete_step"].join(", ")}` };
     else {
@@ -166,7 +200,12 @@ export class Supervisor {
   }
 
   /** The tool_result for a decided approval: the decision itself, or the approved tool's result. */
-  private async decided(use: ToolUse, decision: "approved" | "rejected", comment: string | null, editedInput: unknown): Promise<ContentBlock> {
+  private async decided(
+    use: ToolUse,
+    decision: "approved" | "rejected",
+    comment: string | null,
+    editedInput: unknown,
+  ): Promise<ContentBlock> {
     if (use.name === "request_approval" || decision === "rejected") {
       const content = JSON.stringify({ decision, comment });
       return decision === "rejected" && use.name !== "request_approval"

@@ -34,10 +34,12 @@ export async function authenticate(c: Context<AppEnv>): Promise<string> {
   if (!token) throw new ApiError("unauthorized", "missing API key: send Authorization: Bearer <key>");
   const cfg = config(c.env);
   if (cfg.environment === "development" && cfg.devApiKey && token === cfg.devApiKey) {
-    devReady ??= tenantStub(c.env, "dev").ensure("dev", "Development", 1000).catch((e: unknown) => {
-      devReady = null;
-      throw e;
-    });
+    devReady ??= tenantStub(c.env, "dev")
+      .ensure("dev", "Development", 1000)
+      .catch((e: unknown) => {
+        devReady = null;
+        throw e;
+      });
     await devReady;
     return "dev";
   }

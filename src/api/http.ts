@@ -24,7 +24,8 @@ export async function readJsonObject(c: Context): Promise<{ body: Record<string,
   } catch (e) {
     throw new ApiError("invalid_request", `malformed JSON: ${(e as Error).message}`);
   }
-  if (body === null || typeof body !== "object" || Array.isArray(body)) throw new ApiError("invalid_request", "the body must be a JSON object");
+  if (body === null || typeof body !== "object" || Array.isArray(body))
+    throw new ApiError("invalid_request", "the body must be a JSON object");
   return { body: body as Record<string, unknown>, text };
 }
 
@@ -44,7 +45,10 @@ export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
   if (v !== null && typeof v === "object") {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(",")}}`;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(v);
 }

@@ -28,16 +28,20 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 export function parseCreateRun(body: Record<string, unknown>, now: number): CreateRunBody {
   for (const k of Object.keys(body)) if (!CREATE_FIELDS.has(k)) throw invalid(k, "unknown field");
   const { agent, input, priority, max_credits, metadata, run_at, webhook_url } = body;
-  if (typeof agent !== "string" || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(agent)) throw invalid("agent", "must be an agent name (lowercase letters, digits, - and _)");
-  if (input === undefined || !(typeof input === "string" || isObject(input))) throw invalid("input", "is required and must be a string or an object");
+  if (typeof agent !== "string" || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(agent))
+    throw invalid("agent", "must be an agent name (lowercase letters, digits, - and _)");
+  if (input === undefined || !(typeof input === "string" || isObject(input)))
+    throw invalid("input", "is required and must be a string or an object");
   if (typeof input === "string" && input.trim() === "") throw invalid("input", "must not be empty");
-  if (jsonBytes(input) > MAX_INPUT_BYTES) throw new ApiError("payload_too_large", `input is over ${MAX_INPUT_BYTES} bytes`, { field: "input" });
+  if (jsonBytes(input) > MAX_INPUT_BYTES)
+    throw new ApiError("payload_too_large", `input is over ${MAX_INPUT_BYTES} bytes`, { field: "input" });
   if (priority !== undefined && !PRIORITIES.includes(priority as Priority)) throw invalid("priority", "must be high, normal or low");
   if (max_credits !== undefined && (!Number.isInteger(max_credits) || (max_credits as number) < 1 || (max_credits as number) > 1_000_000)) {
     throw invalid("max_credits", "must be an integer from 1 to 1000000");
   }
   if (metadata !== undefined && !isObject(metadata)) throw invalid("metadata", "must be an object");
-  if (metadata !== undefined && jsonBytes(metadata) > MAX_METADATA_BYTES) throw invalid("metadata", `must be at most ${MAX_METADATA_BYTES} bytes`);
+  if (metadata !== undefined && jsonBytes(metadata) > MAX_METADATA_BYTES)
+    throw invalid("metadata", `must be at most ${MAX_METADATA_BYTES} bytes`);
   let runAt: number | null = null;
   if (run_at !== undefined && run_at !== null) {
     const t = typeof run_at === "string" ? Date.parse(run_at) : Number.NaN;

@@ -3,16 +3,7 @@
 export type Priority = "high" | "normal" | "low";
 export const PRIORITIES: readonly Priority[] = ["high", "normal", "low"];
 
-export type RunStatus =
-  | "scheduled"
-  | "queued"
-  | "running"
-  | "awaiting_approval"
-  | "succeeded"
-  | "failed"
-  | "canceled"
-  | "expired"
-  | "dead";
+export type RunStatus = "scheduled" | "queued" | "running" | "awaiting_approval" | "succeeded" | "failed" | "canceled" | "expired" | "dead";
 
 export type EventType =
   | "run.created"

@@ -1,6 +1,7 @@
 // Queue consumers: lane messages run a run's units until it finishes, waits or hands off; the
 // dead-letter queue marks runs dead. A message is acked only after its outcome is committed.
 
+import { durableHeartbeats } from "../adapters/heartbeats/durable";
 import { runClaimed } from "../agent/runner";
 import { toolsFor } from "../agent/tools";
 import { config, laneQueue, modelClient } from "../deps";
@@ -8,7 +9,6 @@ import { randomSecret } from "../domain/ids";
 import type { Priority } from "../domain/types";
 import { MAX_QUEUE_DELAY_MS } from "../run/engine";
 import type { ClaimResult, CommitResult, RunMessage, WorkState } from "../run/protocol";
-import { durableHeartbeats } from "../adapters/heartbeats/durable";
 import { queueKind } from "./lanes";
 import { parseRunMessage } from "./messages";
 import { toolServices } from "./tool-services";
@@ -36,9 +36,14 @@ async function handleLane(batch: MessageBatch<unknown>, env: Env, ctx: Execution
   const beats = durableHeartbeats(env.OPS);
   const beatTtl = cfg.leaseMs;
   await beats.beat(worker, lane, batch.messages.length, beatTtl);
-  const timer = setInterval(() => {
-    beats.beat(worker, lane, batch.messages.length, beatTtl).catch((e: unknown) => console.warn("heartbeat failed", { error: String(e) }));
-  }, Math.max(1000, beatTtl / 3));
+  const timer = setInterval(
+    () => {
+      beats
+        .beat(worker, lane, batch.messages.length, beatTtl)
+        .catch((e: unknown) => console.warn("heartbeat failed", { error: String(e) }));
+    },
+    Math.max(1000, beatTtl / 3),
+  );
   const deadline = Date.now() + cfg.invocationBudgetMs;
   try {
     await Promise.all(batch.messages.map((m) => handleRunMessage(m, env, worker, deadline)));
@@ -78,7 +83,13 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
         pricing: cfg.pricing,
         tools: (work: WorkState) => ({
           tools: toolsFor(work.agent),
-          ctx: { tenantId: work.tenantId, runId: work.runId, agent: work.agent, step: work.unit.index, services: toolServices(env, work.tenantId) },
+          ctx: {
+            tenantId: work.tenantId,
+            runId: work.runId,
+            agent: work.agent,
+            step: work.unit.index,
+            services: toolServices(env, work.tenantId),
+          },
         }),
         deadline,
         renewEveryMs: Math.max(1000, cfg.leaseMs / 3),

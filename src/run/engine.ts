@@ -4,10 +4,10 @@
 
 import { type FailureCode, isTransient } from "../domain/errors";
 import { randomSecret } from "../domain/ids";
-import { type NewEvent, type RunEvent, type RunStatus, addUsage } from "../domain/types";
+import { addUsage, type NewEvent, type RunEvent, type RunStatus } from "../domain/types";
 import type { Journal, RunRow } from "./journal";
-import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, UnitReport, WorkState, WorkUnit, StepResume } from "./protocol";
-import { type RetryConfig, decideRetry } from "./retry-policy";
+import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, StepResume, UnitReport, WorkState, WorkUnit } from "./protocol";
+import { decideRetry, type RetryConfig } from "./retry-policy";
 import { canTransition, finalEventType, isFinal } from "./state";
 
 /** Queue delays up to this use the queue's own delay; longer ones use the run's alarm. */
@@ -49,9 +49,28 @@ export class RunEngine {
   }
 
   /** Ends the run in a final status with exactly one final event. */
-  finish(status: "succeeded" | "failed" | "canceled" | "expired" | "dead", now: number, message: string, extra: Partial<RunRow> = {}, data?: unknown): NewEvent {
-    this.setStatus(status, { ...extra, finished_at: now, lease_token: null, lease_until: null, lease_worker: null, not_before: null, wake_at: null });
-    return { type: finalEventType(status), level: status === "succeeded" ? "info" : status === "canceled" ? "warn" : "error", message, ...(data === undefined ? {} : { data }) };
+  finish(
+    status: "succeeded" | "failed" | "canceled" | "expired" | "dead",
+    now: number,
+    message: string,
+    extra: Partial<RunRow> = {},
+    data?: unknown,
+  ): NewEvent {
+    this.setStatus(status, {
+      ...extra,
+      finished_at: now,
+      lease_token: null,
+      lease_until: null,
+      lease_worker: null,
+      not_before: null,
+      wake_at: null,
+    });
+    return {
+      type: finalEventType(status),
+      level: status === "succeeded" ? "info" : status === "canceled" ? "warn" : "error",
+      message,
+      ...(data === undefined ? {} : { data }),
+    };
   }
 
   claim(req: ClaimRequest, now: number): { result: ClaimResult; effects: Effects } {
@@ -68,7 +87,8 @@ export class RunEngine {
       return { result: { status: "drop", reason: "expired" }, effects: { events: this.j.append([ev], now), final: true } };
     }
     const notBefore = Math.max(run.not_before ?? 0, run.status === "scheduled" ? (run.run_at ?? 0) : 0);
-    if (notBefore - EARLY_TOLERANCE_MS > now) return { result: { status: "later", delayMs: notBefore - now, priority: run.priority }, effects: none };
+    if (notBefore - EARLY_TOLERANCE_MS > now)
+      return { result: { status: "later", delayMs: notBefore - now, priority: run.priority }, effects: none };
 
     const events: NewEvent[] = [];
     const token = randomSecret(12);
@@ -91,7 +111,11 @@ export class RunEngine {
     if (!run.plan) {
       const attempt = run.plan_attempts + 1;
       if (attempt > this.cfg.retry.maxAttempts) {
-        events.push(this.finish("dead", now, "planning failed on every attempt", { error: { code: "worker_crash", message: "the planner did not finish in any attempt", retryable: true } }));
+        events.push(
+          this.finish("dead", now, "planning failed on every attempt", {
+            error: { code: "worker_crash", message: "the planner did not finish in any attempt", retryable: true },
+          }),
+        );
         return { dead: true };
       }
       this.j.updateRun({ plan_attempts: attempt });
@@ -109,13 +133,25 @@ export class RunEngine {
       return { dead: true };
     }
     this.j.updateStep(step.idx, { status: "running", attempts: attempt, started_at: step.started_at ?? now });
-    events.push({ type: "step.started", level: "info", message: `step ${step.idx}: ${step.title}`, data: { step: step.idx, title: step.title, attempt, ...(resume ? { resumed: true } : {}) } });
-    return { unit: { index: step.idx, title: step.title, instructions: step.instructions, attempt, failedCalls: step.failed_calls, resume } };
+    events.push({
+      type: "step.started",
+      level: "info",
+      message: `step ${step.idx}: ${step.title}`,
+      data: { step: step.idx, title: step.title, attempt, ...(resume ? { resumed: true } : {}) },
+    });
+    return {
+      unit: { index: step.idx, title: step.title, instructions: step.instructions, attempt, failedCalls: step.failed_calls, resume },
+    };
   }
 
   private workState(unit: WorkUnit): WorkState {
     const run = this.run;
-    const completed = run.plan ? this.j.steps().filter((s) => s.status === "completed").map((s) => ({ index: s.idx, title: s.title, summary: s.summary ?? "" })) : [];
+    const completed = run.plan
+      ? this.j
+          .steps()
+          .filter((s) => s.status === "completed")
+          .map((s) => ({ index: s.idx, title: s.title, summary: s.summary ?? "" }))
+      : [];
     return {
       runId: run.id,
       tenantId: run.tenant_id,
@@ -138,13 +174,22 @@ export class RunEngine {
     events.push(...report.events);
     const amount = report.charges.reduce((s, c) => s + c.amount, 0);
     this.j.addCharges(report.charges);
-    this.j.updateRun({ usage: addUsage(run.usage, report.usage), spent: run.spent + amount, fee_charged: report.feeCharged ? 1 : run.fee_charged });
+    this.j.updateRun({
+      usage: addUsage(run.usage, report.usage),
+      spent: run.spent + amount,
+      fee_charged: report.feeCharged ? 1 : run.fee_charged,
+    });
     if (index > 0) {
       const step = this.j.step(index);
       if (step) this.j.updateStep(index, { usage: addUsage(step.usage, report.usage) });
     }
     if (amount > 0) {
-      events.push({ type: "credits.charged", level: "info", message: `${amount} credits charged`, data: { amount, spent: run.spent + amount, max_credits: run.max_credits, calls: report.charges.length } });
+      events.push({
+        type: "credits.charged",
+        level: "info",
+        message: `${amount} credits charged`,
+        data: { amount, spent: run.spent + amount, max_credits: run.max_credits, calls: report.charges.length },
+      });
     }
   }
 
@@ -161,13 +206,30 @@ export class RunEngine {
       case "plan": {
         this.j.updateRun({ plan: req.plan });
         this.j.insertSteps(req.plan);
-        events.push({ type: "plan.created", level: "info", message: `plan of ${req.plan.length} steps`, data: { steps: req.plan.map((s, i) => ({ index: i + 1, title: s.title })) } });
+        events.push({
+          type: "plan.created",
+          level: "info",
+          message: `plan of ${req.plan.length} steps`,
+          data: { steps: req.plan.map((s, i) => ({ index: i + 1, title: s.title })) },
+        });
         return this.next(req.handoff, now, events);
       }
       case "step": {
         const steps = this.j.steps();
-        this.j.updateStep(req.index, { status: "completed", summary: req.summary, output: req.output, transcript: null, run_attempt: run.attempts, finished_at: now });
-        events.push({ type: "step.completed", level: "info", message: `step ${req.index} completed`, data: { step: req.index, summary: req.summary } });
+        this.j.updateStep(req.index, {
+          status: "completed",
+          summary: req.summary,
+          output: req.output,
+          transcript: null,
+          run_attempt: run.attempts,
+          finished_at: now,
+        });
+        events.push({
+          type: "step.completed",
+          level: "info",
+          message: `step ${req.index} completed`,
+          data: { step: req.index, summary: req.summary },
+        });
         if (req.index >= steps.length) {
           events.push(this.finish("succeeded", now, "run succeeded", { output: { summary: req.summary, output: req.output } }));
           return { result: { status: "done" }, effects: { events: this.j.append(events, now), final: true } };
@@ -177,7 +239,12 @@ export class RunEngine {
       case "wait": {
         this.j.updateStep(req.index, { transcript: { transcript: req.transcript, decision: null } satisfies StepResume });
         this.setStatus("awaiting_approval", { lease_token: null, lease_until: null, lease_worker: null });
-        events.push({ type: "approval.requested", level: "info", message: `approval needed: ${req.approval.reason}`, data: { step: req.index, ...req.approval } });
+        events.push({
+          type: "approval.requested",
+          level: "info",
+          message: `approval needed: ${req.approval.reason}`,
+          data: { step: req.index, ...req.approval },
+        });
         return { result: { status: "done" }, effects: { events: this.j.append(events, now) } };
       }
       case "fail":
@@ -199,7 +266,12 @@ export class RunEngine {
     return { result: { status: "continue", work: this.workState(started.unit) }, effects: { events: this.j.append(events, now) } };
   }
 
-  private fail(index: number, failure: { code: FailureCode; message: string; retryAfterMs?: number }, now: number, events: NewEvent[]): { result: CommitResult; effects: Effects } {
+  private fail(
+    index: number,
+    failure: { code: FailureCode; message: string; retryAfterMs?: number },
+    now: number,
+    events: NewEvent[],
+  ): { result: CommitResult; effects: Effects } {
     const run = this.run;
     const step = index > 0 ? this.j.step(index) : null;
     const attempt = step ? step.attempts : run.plan_attempts;
@@ -212,11 +284,21 @@ export class RunEngine {
       // is redelivered and waits for not_before, so the retry cannot be lost.
       const gen = run.gen;
       this.setStatus("queued", { lease_token: null, lease_until: null, lease_worker: null, not_before: now + decision.delayMs, error });
-      events.push({ type: "retry.scheduled", level: "warn", message: `${where} failed (${failure.code}); retry ${attempt + 1} in ${decision.delayMs} ms`, data: { step: index, attempt, next_attempt: attempt + 1, delay_ms: decision.delayMs, code: failure.code, reason: failure.message } });
+      events.push({
+        type: "retry.scheduled",
+        level: "warn",
+        message: `${where} failed (${failure.code}); retry ${attempt + 1} in ${decision.delayMs} ms`,
+        data: { step: index, attempt, next_attempt: attempt + 1, delay_ms: decision.delayMs, code: failure.code, reason: failure.message },
+      });
       return { result: { status: "retry", delayMs: decision.delayMs, gen }, effects: { events: this.j.append(events, now) } };
     }
     if (step) this.j.updateStep(index, { status: "failed", finished_at: now });
-    events.push({ type: "step.failed", level: "error", message: `${where} failed: ${failure.message}`, data: { step: index, attempt, code: failure.code } });
+    events.push({
+      type: "step.failed",
+      level: "error",
+      message: `${where} failed: ${failure.message}`,
+      data: { step: index, attempt, code: failure.code },
+    });
     if (decision.action === "dead") {
       events.push(this.finish("dead", now, `retries exhausted: ${failure.message}`, { error }, { error }));
       return { result: { status: "dead" }, effects: { events: this.j.append(events, now), final: true } };
@@ -232,7 +314,9 @@ export class RunEngine {
     this.j.updateRun({ lease_token: null, lease_until: null, lease_worker: null });
     const step = this.j.steps().find((s) => s.status === "running");
     if (step) this.j.updateStep(step.idx, { status: "pending" });
-    return { events: this.j.append([{ type: "log", level: "warn", message: `worker crashed: ${reason}`, data: { code: "worker_crash" } }], now) };
+    return {
+      events: this.j.append([{ type: "log", level: "warn", message: `worker crashed: ${reason}`, data: { code: "worker_crash" } }], now),
+    };
   }
 
   renew(token: string, now: number): boolean {
@@ -272,8 +356,16 @@ export class RunEngine {
       const step = this.j.steps().find((s) => s.status === "running");
       if (step) this.j.updateStep(step.idx, { status: "pending" });
       this.setStatus("queued", { lease_token: null, lease_until: null, lease_worker: null, gen });
-      const ev: NewEvent = { type: "log", level: "warn", message: `lease of worker ${run.lease_worker} lapsed; run re-queued`, data: { code: "lease_expired", worker: run.lease_worker } };
-      return { events: this.j.append([ev, { type: "run.queued", level: "info", message: "re-queued after a lost worker" }], now), dispatch: { gen, delayMs: 0 } };
+      const ev: NewEvent = {
+        type: "log",
+        level: "warn",
+        message: `lease of worker ${run.lease_worker} lapsed; run re-queued`,
+        data: { code: "lease_expired", worker: run.lease_worker },
+      };
+      return {
+        events: this.j.append([ev, { type: "run.queued", level: "info", message: "re-queued after a lost worker" }], now),
+        dispatch: { gen, delayMs: 0 },
+      };
     }
     if (run.wake_at !== null && run.wake_at <= now) {
       this.j.updateRun({ wake_at: null });

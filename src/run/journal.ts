@@ -130,12 +130,46 @@ export class Journal {
     return this.cached;
   }
 
-  insertRun(r: Omit<RunRow, "output" | "error" | "plan" | "plan_attempts" | "usage" | "spent" | "fee_charged" | "started_at" | "finished_at" | "attempts" | "gen" | "lease_token" | "lease_until" | "lease_worker" | "not_before" | "wake_at" | "version" | "synced_version" | "next_seq">): void {
+  insertRun(
+    r: Omit<
+      RunRow,
+      | "output"
+      | "error"
+      | "plan"
+      | "plan_attempts"
+      | "usage"
+      | "spent"
+      | "fee_charged"
+      | "started_at"
+      | "finished_at"
+      | "attempts"
+      | "gen"
+      | "lease_token"
+      | "lease_until"
+      | "lease_worker"
+      | "not_before"
+      | "wake_at"
+      | "version"
+      | "synced_version"
+      | "next_seq"
+    >,
+  ): void {
     this.write(
       `INSERT INTO run (id, tenant_id, agent, status, priority, input, usage, max_credits, metadata,
         webhook_url, run_at, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-      r.id, r.tenant_id, JSON.stringify(r.agent), r.status, r.priority, JSON.stringify(r.input),
-      JSON.stringify(ZERO_USAGE), r.max_credits, enc(r.metadata), r.webhook_url, r.run_at, r.created_at, r.expires_at,
+      r.id,
+      r.tenant_id,
+      JSON.stringify(r.agent),
+      r.status,
+      r.priority,
+      JSON.stringify(r.input),
+      JSON.stringify(ZERO_USAGE),
+      r.max_credits,
+      enc(r.metadata),
+      r.webhook_url,
+      r.run_at,
+      r.created_at,
+      r.expires_at,
     );
     this.cached = undefined;
   }
@@ -155,12 +189,20 @@ export class Journal {
 
   insertSteps(plan: PlanStep[]): void {
     plan.forEach((s, i) => {
-      this.write("INSERT OR IGNORE INTO steps (idx, title, instructions, usage) VALUES (?,?,?,?)", i + 1, s.title, s.instructions, JSON.stringify(ZERO_USAGE));
+      this.write(
+        "INSERT OR IGNORE INTO steps (idx, title, instructions, usage) VALUES (?,?,?,?)",
+        i + 1,
+        s.title,
+        s.instructions,
+        JSON.stringify(ZERO_USAGE),
+      );
     });
   }
 
   steps(): StepRow[] {
-    return this.exec("SELECT * FROM steps ORDER BY idx").toArray().map((r) => decode<StepRow>(r, JSON_STEP_COLUMNS));
+    return this.exec("SELECT * FROM steps ORDER BY idx")
+      .toArray()
+      .map((r) => decode<StepRow>(r, JSON_STEP_COLUMNS));
   }
 
   step(idx: number): StepRow | null {
@@ -185,8 +227,23 @@ export class Journal {
     let seq = run.next_seq;
     const out: RunEvent[] = [];
     for (const e of events) {
-      this.write("INSERT INTO events (seq, ts, type, level, message, data) VALUES (?,?,?,?,?,?)", seq, now, e.type, e.level, e.message, enc(e.data));
-      out.push({ seq, ts: new Date(now).toISOString(), type: e.type, level: e.level, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) });
+      this.write(
+        "INSERT INTO events (seq, ts, type, level, message, data) VALUES (?,?,?,?,?,?)",
+        seq,
+        now,
+        e.type,
+        e.level,
+        e.message,
+        enc(e.data),
+      );
+      out.push({
+        seq,
+        ts: new Date(now).toISOString(),
+        type: e.type,
+        level: e.level,
+        message: e.message,
+        ...(e.data === undefined ? {} : { data: e.data }),
+      });
       seq++;
     }
     this.updateRun({ next_seq: seq });

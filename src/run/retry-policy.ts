@@ -13,10 +13,7 @@ export interface RetryConfig {
 
 export const DEFAULT_RETRY: RetryConfig = { maxAttempts: 5, baseMs: 1000, maxMs: 300_000 };
 
-export type RetryDecision =
-  | { action: "retry"; delayMs: number }
-  | { action: "fail" }
-  | { action: "dead" };
+export type RetryDecision = { action: "retry"; delayMs: number } | { action: "fail" } | { action: "dead" };
 
 /**
  * Transient failures retry with exponential backoff and full jitter, never sooner than the

@@ -52,16 +52,35 @@ export class RunObject extends DurableObject<Env> {
       const effects: Effects = { events: [] };
       this.ctx.storage.transactionSync(() => {
         this.journal.insertRun({
-          id: p.id, tenant_id: p.tenantId, agent: p.agent, status: scheduled ? "scheduled" : "queued", priority: p.priority,
-          input: p.input, max_credits: p.maxCredits, metadata: p.metadata, webhook_url: p.webhookUrl, run_at: p.runAt,
-          created_at: p.createdAt, expires_at: expiresAt,
+          id: p.id,
+          tenant_id: p.tenantId,
+          agent: p.agent,
+          status: scheduled ? "scheduled" : "queued",
+          priority: p.priority,
+          input: p.input,
+          max_credits: p.maxCredits,
+          metadata: p.metadata,
+          webhook_url: p.webhookUrl,
+          run_at: p.runAt,
+          created_at: p.createdAt,
+          expires_at: expiresAt,
         });
         this.journal.updateRun({ synced_version: 1 });
         effects.events = this.journal.append(
           [
-            { type: "run.created", level: "info", message: `run of agent ${p.agent.name} created`, data: { agent: p.agent.name, priority: p.priority } },
+            {
+              type: "run.created",
+              level: "info",
+              message: `run of agent ${p.agent.name} created`,
+              data: { agent: p.agent.name, priority: p.priority },
+            },
             scheduled
-              ? { type: "run.scheduled", level: "info", message: `scheduled for ${new Date(p.runAt!).toISOString()}`, data: { run_at: new Date(p.runAt!).toISOString() } }
+              ? {
+                  type: "run.scheduled",
+                  level: "info",
+                  message: `scheduled for ${new Date(p.runAt!).toISOString()}`,
+                  data: { run_at: new Date(p.runAt!).toISOString() },
+                }
               : { type: "run.queued", level: "info", message: `queued on the ${p.priority} lane`, data: { priority: p.priority } },
           ],
           p.createdAt,
@@ -144,9 +163,13 @@ export class RunObject extends DurableObject<Env> {
     const run = this.journal.run();
     const tenant = request.headers.get("x-edgecrew-tenant");
     const ticket = url.searchParams.get("ticket");
-    const allowed = run !== null && (tenant !== null ? tenant === run.tenant_id : ticket !== null && this.journal.takeTicket(ticket, Date.now()));
+    const allowed =
+      run !== null && (tenant !== null ? tenant === run.tenant_id : ticket !== null && this.journal.takeTicket(ticket, Date.now()));
     if (!run || !allowed) {
-      const err = !run || tenant !== null ? { code: "not_found", message: "run not found", status: 404 } : { code: "unauthorized", message: "stream ticket is invalid, expired or already used", status: 401 };
+      const err =
+        !run || tenant !== null
+          ? { code: "not_found", message: "run not found", status: 404 }
+          : { code: "unauthorized", message: "stream ticket is invalid, expired or already used", status: 401 };
       return Response.json({ error: { code: err.code, message: err.message } }, { status: err.status });
     }
     const after = Math.max(0, Number(url.searchParams.get("after") ?? request.headers.get("last-event-id") ?? 0) || 0);
@@ -168,7 +191,7 @@ export class RunObject extends DurableObject<Env> {
     }
   }
 
-  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+  override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
     console.warn("websocket error", { error: String(error) });
   }
 
@@ -229,8 +252,14 @@ export class RunObject extends DurableObject<Env> {
         const run = this.journal.run()!;
         const charges = this.journal.unsettledCharges();
         const msg: RunSync = {
-          id: run.id, version: run.version, status: run.status, spent: run.spent, attempt: run.attempts,
-          charges, finished_at: run.finished_at, not_before: run.not_before,
+          id: run.id,
+          version: run.version,
+          status: run.status,
+          spent: run.spent,
+          attempt: run.attempts,
+          charges,
+          finished_at: run.finished_at,
+          not_before: run.not_before,
         };
         try {
           const stub = this.env.TENANTS.get(this.env.TENANTS.idFromName(run.tenant_id));
@@ -255,7 +284,7 @@ export class RunObject extends DurableObject<Env> {
   /** Keeps one alarm at the earliest deadline; only ever moves it earlier (fewer writes). */
   private async setAlarm(): Promise<void> {
     const run = this.journal.run()!;
-    const wanted = this.engine.nextAlarm() ?? (run.wake_at ?? null);
+    const wanted = this.engine.nextAlarm() ?? run.wake_at ?? null;
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     if (wanted === null) {
       if (this.alarmAt !== null && isFinal(run.status) && run.version <= run.synced_version) {

@@ -27,7 +27,13 @@ export class EventsStore {
     const id = newId("evt");
     this.sql.exec(
       "INSERT INTO domain_events (id, dedup, type, run_id, agent, data, created_at) VALUES (?,?,?,?,?,?,?)",
-      id, e.dedup, e.type, e.run_id, e.agent, JSON.stringify(e.data ?? null), now,
+      id,
+      e.dedup,
+      e.type,
+      e.run_id,
+      e.agent,
+      JSON.stringify(e.data ?? null),
+      now,
     );
     return { id, type: e.type, run_id: e.run_id, agent: e.agent, data: e.data ?? null, created_at: new Date(now).toISOString() };
   }

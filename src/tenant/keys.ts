@@ -1,7 +1,7 @@
 // API keys: `ec_<tenant>_<secret>`. The tenant id is readable so a key finds its tenant without a
 // global lookup; only the SHA-256 of the whole key is stored.
 
-import { TENANT_ID_PATTERN, newId, randomSecret, sha256Hex } from "../domain/ids";
+import { newId, randomSecret, sha256Hex, TENANT_ID_PATTERN } from "../domain/ids";
 
 export interface IssuedKey {
   id: string;

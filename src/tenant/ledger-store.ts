@@ -2,7 +2,7 @@
 // Object's SQLite. One writer per tenant makes every movement atomic; keys make them idempotent.
 
 import type { Balance, LedgerEntry, LedgerKind } from "../adapters/ledger/port";
-import { type Reservation, type Totals, applyCharge, applyRelease, applyReserve, applyTopUp } from "./credits";
+import { applyCharge, applyRelease, applyReserve, applyTopUp, type Reservation, type Totals } from "./credits";
 
 export const LEDGER_SCHEMA = `
 CREATE TABLE IF NOT EXISTS balance (id INTEGER PRIMARY KEY CHECK (id = 1), available INTEGER NOT NULL,
@@ -36,7 +36,13 @@ export class LedgerStore {
   private entry(runId: string | null, kind: LedgerKind, amount: number, key: string, reason: string | null, now: number): void {
     this.sql.exec(
       "INSERT INTO ledger (run_id, kind, amount, balance_after, idem_key, reason, created_at) VALUES (?,?,?,?,?,?,?)",
-      runId, kind, amount, this.balance().available, key, reason, now,
+      runId,
+      kind,
+      amount,
+      this.balance().available,
+      key,
+      reason,
+      now,
     );
   }
 

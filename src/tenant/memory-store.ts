@@ -19,7 +19,13 @@ export class MemoryStore {
   }
 
   set(agent: string, key: string, value: unknown, now: number): void {
-    this.sql.exec("INSERT OR REPLACE INTO memory (agent, key, value, updated_at) VALUES (?, ?, ?, ?)", agent, key, JSON.stringify(value), now);
+    this.sql.exec(
+      "INSERT OR REPLACE INTO memory (agent, key, value, updated_at) VALUES (?, ?, ?, ?)",
+      agent,
+      key,
+      JSON.stringify(value),
+      now,
+    );
   }
 
   /** The tenant's secret for signing HTTP tool calls, created on first use. */

@@ -37,7 +37,14 @@ export interface CreatedRun {
   links: { self: string; logs: string; stream: string };
 }
 
-export type TenantError = { error: { code: "invalid_request" | "not_found" | "conflict" | "insufficient_credits" | "rate_limited" | "unauthorized" | "unavailable"; message: string; details?: unknown; retryAfter?: number } };
+export type TenantError = {
+  error: {
+    code: "invalid_request" | "not_found" | "conflict" | "insufficient_credits" | "rate_limited" | "unauthorized" | "unavailable";
+    message: string;
+    details?: unknown;
+    retryAfter?: number;
+  };
+};
 
 export type CreateRunResult = { created: CreatedRun } | { replay: CreatedRun } | TenantError;
 

@@ -52,7 +52,13 @@ export class TenantStore {
   }
 
   remember(key: string, bodyHash: string, response: CreatedRun, now: number): void {
-    this.sql.exec("INSERT OR REPLACE INTO idempotency (key, body_hash, response, created_at) VALUES (?, ?, ?, ?)", key, bodyHash, JSON.stringify(response), now);
+    this.sql.exec(
+      "INSERT OR REPLACE INTO idempotency (key, body_hash, response, created_at) VALUES (?, ?, ?, ?)",
+      key,
+      bodyHash,
+      JSON.stringify(response),
+      now,
+    );
   }
 
   forget(key: string): void {
@@ -64,10 +70,25 @@ export class TenantStore {
     this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
   }
 
-  indexRun(e: { id: string; agent: string; status: RunStatus; priority: Priority; created_at: number; reserved: number; metadata: Record<string, unknown> | null }): void {
+  indexRun(e: {
+    id: string;
+    agent: string;
+    status: RunStatus;
+    priority: Priority;
+    created_at: number;
+    reserved: number;
+    metadata: Record<string, unknown> | null;
+  }): void {
     this.sql.exec(
       "INSERT INTO runs (id, agent, status, priority, created_at, updated_at, version, reserved, metadata) VALUES (?,?,?,?,?,?,1,?,?)",
-      e.id, e.agent, e.status, e.priority, e.created_at, e.created_at, e.reserved, e.metadata ? JSON.stringify(e.metadata) : null,
+      e.id,
+      e.agent,
+      e.status,
+      e.priority,
+      e.created_at,
+      e.created_at,
+      e.reserved,
+      e.metadata ? JSON.stringify(e.metadata) : null,
     );
   }
 
@@ -76,11 +97,28 @@ export class TenantStore {
   }
 
   /** Applies a run's pushed state if it is newer than what the index has. */
-  updateRun(id: string, version: number, status: RunStatus, spent: number, finishedAt: number | null, retrying: boolean, now: number): boolean {
-    return this.sql.exec(
-      "UPDATE runs SET status = ?, spent = ?, finished_at = ?, retrying = ?, version = ?, updated_at = ? WHERE id = ? AND version < ?",
-      status, spent, finishedAt, retrying ? 1 : 0, version, now, id, version,
-    ).rowsWritten > 0;
+  updateRun(
+    id: string,
+    version: number,
+    status: RunStatus,
+    spent: number,
+    finishedAt: number | null,
+    retrying: boolean,
+    now: number,
+  ): boolean {
+    return (
+      this.sql.exec(
+        "UPDATE runs SET status = ?, spent = ?, finished_at = ?, retrying = ?, version = ?, updated_at = ? WHERE id = ? AND version < ?",
+        status,
+        spent,
+        finishedAt,
+        retrying ? 1 : 0,
+        version,
+        now,
+        id,
+        version,
+      ).rowsWritten > 0
+    );
   }
 
   runPriority(id: string): Priority | null {
@@ -89,7 +127,10 @@ export class TenantStore {
   }
 
   /** Runs newest first; the cursor is the last id of the previous page. */
-  listRuns(f: { status: string | null; agent: string | null; limit: number; cursor: string | null }): { runs: RunIndexEntry[]; next_cursor: string | null } {
+  listRuns(f: { status: string | null; agent: string | null; limit: number; cursor: string | null }): {
+    runs: RunIndexEntry[];
+    next_cursor: string | null;
+  } {
     const where: string[] = ["id < ?"];
     const args: SqlStorageValue[] = [f.cursor ?? "~"];
     if (f.status) {
@@ -127,9 +168,11 @@ export class TenantStore {
       retrying: 0,
       dead: 0,
     };
-    const rows = this.sql.exec(
-      "SELECT priority, status, retrying, count(*) AS n FROM runs WHERE status IN ('queued','running','awaiting_approval','scheduled','dead') GROUP BY priority, status, retrying",
-    ).toArray();
+    const rows = this.sql
+      .exec(
+        "SELECT priority, status, retrying, count(*) AS n FROM runs WHERE status IN ('queued','running','awaiting_approval','scheduled','dead') GROUP BY priority, status, retrying",
+      )
+      .toArray();
     for (const r of rows) {
       const n = r.n as number;
       const lane = stats.lanes[r.priority as Priority];
@@ -150,7 +193,10 @@ export class TenantStore {
   }
 
   customAgents(): AgentProfile[] {
-    return this.sql.exec("SELECT profile FROM agents ORDER BY name").toArray().map((r) => JSON.parse(r.profile as string) as AgentProfile);
+    return this.sql
+      .exec("SELECT profile FROM agents ORDER BY name")
+      .toArray()
+      .map((r) => JSON.parse(r.profile as string) as AgentProfile);
   }
 
   putAgent(agent: AgentProfile, now: number): void {

@@ -2,8 +2,8 @@
 // idempotency, credits ledger, custom agents). One writer per tenant makes reservations atomic.
 
 import { DurableObject } from "cloudflare:workers";
-import { BUILTIN_AGENTS } from "../agent/agents";
 import type { Balance, LedgerEntry } from "../adapters/ledger/port";
+import { BUILTIN_AGENTS } from "../agent/agents";
 import { config } from "../deps";
 import { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile } from "../domain/types";
@@ -12,10 +12,12 @@ import { isFinal } from "../run/state";
 import { type DomainEvent, EventsStore } from "./events-store";
 import { LedgerStore } from "./ledger-store";
 import { MemoryStore } from "./memory-store";
-import type { CreateRunParams, CreateRunResult, CreatedRun, QueueStats, RunIndexEntry, RunSync, TenantError } from "./protocol";
+import type { CreatedRun, CreateRunParams, CreateRunResult, QueueStats, RunIndexEntry, RunSync, TenantError } from "./protocol";
 import { TenantStore } from "./store";
 
-const err = (code: TenantError["error"]["code"], message: string, extra: Partial<TenantError["error"]> = {}): TenantError => ({ error: { code, message, ...extra } });
+const err = (code: TenantError["error"]["code"], message: string, extra: Partial<TenantError["error"]> = {}): TenantError => ({
+  error: { code, message, ...extra },
+});
 
 export class TenantObject extends DurableObject<Env> {
   private readonly store: TenantStore;
@@ -91,19 +93,41 @@ export class TenantObject extends DurableObject<Env> {
       const maxCredits = p.maxCredits ?? agent.max_credits;
       if (!this.ledger.reserve(p.runId, maxCredits, `reserve:${p.runId}:1`, now)) {
         const b = this.ledger.balance();
-        return err("insufficient_credits", `this run reserves ${maxCredits} credits but only ${b.available} are available`, { details: { required: maxCredits, available: b.available } });
+        return err("insufficient_credits", `this run reserves ${maxCredits} credits but only ${b.available} are available`, {
+          details: { required: maxCredits, available: b.available },
+        });
       }
       const status = p.runAt !== null && p.runAt > now ? "scheduled" : "queued";
-      this.store.indexRun({ id: p.runId, agent: agent.name, status, priority, created_at: now, reserved: maxCredits, metadata: p.metadata });
+      this.store.indexRun({
+        id: p.runId,
+        agent: agent.name,
+        status,
+        priority,
+        created_at: now,
+        reserved: maxCredits,
+        metadata: p.metadata,
+      });
       const base = `${p.baseUrl}/v1/runs/${p.runId}`;
       const response: CreatedRun = {
-        id: p.runId, status, agent: agent.name, priority, created_at: new Date(now).toISOString(),
+        id: p.runId,
+        status,
+        agent: agent.name,
+        priority,
+        created_at: new Date(now).toISOString(),
         links: { self: base, logs: `${base}/logs`, stream: `${base}/stream` },
       };
       if (p.idempotencyKey) this.store.remember(p.idempotencyKey, p.bodyHash, response, now);
       const init: InitParams = {
-        id: p.runId, tenantId, agent, priority, input: p.input, maxCredits, metadata: p.metadata,
-        webhookUrl: p.webhookUrl, runAt: p.runAt, createdAt: now,
+        id: p.runId,
+        tenantId,
+        agent,
+        priority,
+        input: p.input,
+        maxCredits,
+        metadata: p.metadata,
+        webhookUrl: p.webhookUrl,
+        runAt: p.runAt,
+        createdAt: now,
       };
       return { init, response };
     });
@@ -134,7 +158,10 @@ export class TenantObject extends DurableObject<Env> {
     });
   }
 
-  listRuns(f: { status: string | null; agent: string | null; limit: number; cursor: string | null }): { runs: RunIndexEntry[]; next_cursor: string | null } {
+  listRuns(f: { status: string | null; agent: string | null; limit: number; cursor: string | null }): {
+    runs: RunIndexEntry[];
+    next_cursor: string | null;
+  } {
     return this.store.listRuns(f);
   }
 

@@ -14,7 +14,11 @@ export class OpsObject extends DurableObject<Env> {
     const now = Date.now();
     this.ctx.storage.sql.exec(
       "INSERT OR REPLACE INTO workers (id, lane, last_beat_at, runs_in_flight, expires_at) VALUES (?,?,?,?,?)",
-      id, lane, now, runsInFlight, now + ttlMs,
+      id,
+      lane,
+      now,
+      runsInFlight,
+      now + ttlMs,
     );
   }
 
@@ -28,7 +32,12 @@ export class OpsObject extends DurableObject<Env> {
     return this.ctx.storage.sql
       .exec("SELECT * FROM workers ORDER BY id")
       .toArray()
-      .map((r) => ({ id: r.id as string, lane: r.lane as string, last_beat_at: new Date(r.last_beat_at as number).toISOString(), runs_in_flight: r.runs_in_flight as number }));
+      .map((r) => ({
+        id: r.id as string,
+        lane: r.lane as string,
+        last_beat_at: new Date(r.last_beat_at as number).toISOString(),
+        runs_in_flight: r.runs_in_flight as number,
+      }));
   }
 }
 

@@ -21,7 +21,16 @@ const DIRECTIVE = /!(tool|approve|fail-transient|fail-permanent|crash|slow|token
 
 /** Parses the directives of one step line; the title is the line without them. */
 export function parseDirectives(line: string): Directives {
-  const d: Directives = { title: "", tool: null, approve: false, failTransient: 0, failPermanent: false, crash: false, slowMs: 0, tokens: null };
+  const d: Directives = {
+    title: "",
+    tool: null,
+    approve: false,
+    failTransient: 0,
+    failPermanent: false,
+    crash: false,
+    slowMs: 0,
+    tokens: null,
+  };
   const first = line.search(DIRECTIVE);
   d.title = (first === -1 ? line : line.slice(0, first)).trim();
   let rest = first === -1 ? "" : line.slice(first);
@@ -91,7 +100,10 @@ function matchBrace(text: string): number {
 
 /** Splits an input into plan lines: one per line starting with "- ", else the whole input. */
 export function planLines(input: string): string[] {
-  const lines = input.split(/\r?\n/).filter((l) => l.startsWith("- ")).map((l) => l.slice(2).trim());
+  const lines = input
+    .split(/\r?\n/)
+    .filter((l) => l.startsWith("- "))
+    .map((l) => l.slice(2).trim());
   return lines.length > 0 ? lines : [input.trim()];
 }
 
@@ -135,7 +147,12 @@ export function scriptedModel(): ModelClient {
       }
       if (d.failPermanent) throw new RunFailure("model_bad_request", "scripted model rejected the request (HTTP 400)");
       const usage: Usage = { input_tokens: 100, output_tokens: d.tokens ?? 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
-      const respond = (content: ContentBlock[], stop = "tool_use"): ModelResponse => ({ content, stop_reason: stop, usage, model: "scripted" });
+      const respond = (content: ContentBlock[], stop = "tool_use"): ModelResponse => ({
+        content,
+        stop_reason: stop,
+        usage,
+        model: "scripted",
+      });
 
       if (planning) {
         const input = textOf(req.messages[0]?.content ?? "");

@@ -2,7 +2,7 @@
 
 import { Hono } from "hono";
 import { ApiError } from "../../domain/errors";
-import { TENANT_ID_PATTERN, newId } from "../../domain/ids";
+import { newId, TENANT_ID_PATTERN } from "../../domain/ids";
 import { issueKey } from "../../tenant/keys";
 import type { AppEnv } from "../app-env";
 import { forgetKeys, requireAdmin, tenantStub } from "../auth";
@@ -19,10 +19,13 @@ function tenantId(raw: string): string {
 admin.post("/tenants", async (c) => {
   const { body } = await readJsonObject(c);
   const id = body.id === undefined ? newId("t").replace("_", "-") : body.id;
-  if (typeof id !== "string" || !TENANT_ID_PATTERN.test(id)) throw new ApiError("invalid_request", "id: lowercase letters, digits and dashes, at most 64", { field: "id" });
-  if (typeof body.name !== "string" || body.name.trim() === "" || body.name.length > 200) throw new ApiError("invalid_request", "name: required, at most 200 characters", { field: "name" });
+  if (typeof id !== "string" || !TENANT_ID_PATTERN.test(id))
+    throw new ApiError("invalid_request", "id: lowercase letters, digits and dashes, at most 64", { field: "id" });
+  if (typeof body.name !== "string" || body.name.trim() === "" || body.name.length > 200)
+    throw new ApiError("invalid_request", "name: required, at most 200 characters", { field: "name" });
   const credits = body.credits ?? 0;
-  if (!Number.isInteger(credits) || (credits as number) < 0) throw new ApiError("invalid_request", "credits: must be a non-negative integer", { field: "credits" });
+  if (!Number.isInteger(credits) || (credits as number) < 0)
+    throw new ApiError("invalid_request", "credits: must be a non-negative integer", { field: "credits" });
   const res = await tenantStub(c.env, id).ensure(id, body.name.trim(), credits as number);
   if (!res.created) throw new ApiError("conflict", `tenant ${id} already exists`);
   const balance = await tenantStub(c.env, id).balance();
@@ -46,8 +49,10 @@ admin.delete("/tenants/:id/keys/:keyId", async (c) => {
 admin.post("/tenants/:id/credits", async (c) => {
   const id = tenantId(c.req.param("id"));
   const { body } = await readJsonObject(c);
-  if (!Number.isInteger(body.amount) || (body.amount as number) <= 0) throw new ApiError("invalid_request", "amount: must be a positive integer", { field: "amount" });
-  if (body.reason !== undefined && typeof body.reason !== "string") throw new ApiError("invalid_request", "reason: must be a string", { field: "reason" });
+  if (!Number.isInteger(body.amount) || (body.amount as number) <= 0)
+    throw new ApiError("invalid_request", "amount: must be a positive integer", { field: "amount" });
+  if (body.reason !== undefined && typeof body.reason !== "string")
+    throw new ApiError("invalid_request", "reason: must be a string", { field: "reason" });
   const stub = tenantStub(c.env, id);
   if (!(await stub.exists())) throw new ApiError("not_found", "tenant not found");
   const key = c.req.header("idempotency-key") ?? newId("topup");

@@ -2,10 +2,10 @@
 
 import { Hono } from "hono";
 import { ApiError } from "../../domain/errors";
-import { RUN_ID_PATTERN, newId } from "../../domain/ids";
+import { newId, RUN_ID_PATTERN } from "../../domain/ids";
 import type { RunStatus } from "../../domain/types";
-import type { CreateRunResult, TenantError } from "../../tenant/protocol";
 import type { CancelResult } from "../../run/run-object";
+import type { CreateRunResult, TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
 import { authenticate, requireTenant, tenantStub } from "../auth";
 import { hashBody, queryInt, readJsonObject } from "../http";
@@ -28,12 +28,14 @@ export const runs = new Hono<AppEnv>();
 
 // The stream authenticates by header or, for browsers, by a single-use ticket checked by the run.
 runs.get("/:id/stream", async (c) => {
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new ApiError("invalid_request", "this endpoint needs a WebSocket upgrade (Upgrade: websocket)");
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
+    throw new ApiError("invalid_request", "this endpoint needs a WebSocket upgrade (Upgrade: websocket)");
   const stub = runStub(c.env, c.req.param("id"));
   const headers = new Headers(c.req.raw.headers);
   headers.delete("x-edgecrew-tenant");
   if (c.req.header("authorization")) headers.set("x-edgecrew-tenant", await authenticate(c));
-  else if (!c.req.query("ticket")) throw new ApiError("unauthorized", "send Authorization: Bearer <key> or ?ticket= from POST /v1/runs/:id/stream-ticket");
+  else if (!c.req.query("ticket"))
+    throw new ApiError("unauthorized", "send Authorization: Bearer <key> or ?ticket= from POST /v1/runs/:id/stream-ticket");
   return stub.fetch(new Request(c.req.url, { headers }));
 });
 
@@ -43,8 +45,9 @@ runs.post("/", async (c) => {
   const { body } = await readJsonObject(c);
   const parsed = parseCreateRun(body, Date.now());
   const key = c.req.header("idempotency-key") ?? null;
-  if (key !== null && (key.length === 0 || key.length > 255)) throw new ApiError("invalid_request", "Idempotency-Key must be 1 to 255 characters", { field: "Idempotency-Key" });
-  const res: CreateRunResult = await tenantStub(c.env, c.get("tenant")).createRun(c.get("tenant"), {
+  if (key !== null && (key.length === 0 || key.length > 255))
+    throw new ApiError("invalid_request", "Idempotency-Key must be 1 to 255 characters", { field: "Idempotency-Key" });
+  const res: CreateRunResult = (await tenantStub(c.env, c.get("tenant")).createRun(c.get("tenant"), {
     runId: newId("run"),
     agent: parsed.agent,
     input: parsed.input,
@@ -56,7 +59,7 @@ runs.post("/", async (c) => {
     idempotencyKey: key,
     bodyHash: await hashBody(body),
     baseUrl: new URL(c.req.url).origin,
-  }) as CreateRunResult;
+  })) as CreateRunResult;
   if ("error" in res) throw tenantError(res);
   if ("replay" in res) return c.json(res.replay, 200);
   return c.json(res.created, 202);
@@ -64,7 +67,8 @@ runs.post("/", async (c) => {
 
 runs.get("/", async (c) => {
   const status = c.req.query("status") ?? null;
-  if (status !== null && !STATUSES.includes(status as RunStatus)) throw new ApiError("invalid_request", `status must be one of ${STATUSES.join(", ")}`, { field: "status" });
+  if (status !== null && !STATUSES.includes(status as RunStatus))
+    throw new ApiError("invalid_request", `status must be one of ${STATUSES.join(", ")}`, { field: "status" });
   const limit = queryInt(c, "limit", 1, 100, 20);
   const cursor = c.req.query("cursor") ?? null;
   if (cursor !== null && !RUN_ID_PATTERN.test(cursor)) throw new ApiError("invalid_request", "cursor is not valid", { field: "cursor" });
