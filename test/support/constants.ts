@@ -19,5 +19,3 @@ export const SUPABASE_TEST_SERVICE_KEY = "supabase-test-service-role-key";
 /** Database the whole test run migrates once and serves through the shared PostgREST gateway. */
 export const SUPABASE_TEST_DATABASE = "edgecrew_test";
 
-/** Redis database number the shared Upstash gateway uses (node tests use their own key prefixes). */
-export const UPSTASH_TEST_REDIS_DB = 1;

@@ -57,13 +57,12 @@ async function checkTable(client: AnyClient, table: string, columns: readonly st
 
 /**
  * Checks that the Supabase database has everything the ledger and archive adapters use. Makes one
- * read per table, one for the migration version and one read-only RPC. For /readyz.
+ * read per table (in parallel), one for the migration version and one read-only RPC. For /readyz.
  */
 export async function checkSupabaseSchema(client: AnyClient): Promise<SchemaCheck> {
-  for (const [table, columns] of Object.entries(REQUIRED_COLUMNS)) {
-    const result = await checkTable(client, table, columns);
-    if (!result.ok) return result;
-  }
+  const tables = await Promise.all(Object.entries(REQUIRED_COLUMNS).map(([table, columns]) => checkTable(client, table, columns)));
+  const broken = tables.find((t) => !t.ok);
+  if (broken) return broken;
   const versions = await client.from("schema_migrations").select("version").order("version", { ascending: false }).limit(1);
   if (versions.error) return otherFailure(versions.status, versions.error);
   const current = Number((versions.data as Array<{ version: number }>)[0]?.version ?? 0);
