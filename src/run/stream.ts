@@ -24,7 +24,8 @@ export function sseFrame(e: RunEvent): Uint8Array {
 }
 
 export class Streams {
-  private readonly sse = new Set<WritableStreamDefaultWriter<Uint8Array>>();
+  /** SSE writers with the cursor they asked for (events at or below it are never sent). */
+  private readonly sse = new Map<WritableStreamDefaultWriter<Uint8Array>, number>();
 
   constructor(private readonly ctx: DurableObjectState) {}
 
@@ -33,6 +34,8 @@ export class Streams {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
+    // The cursor survives hibernation in the attachment; live events at or below it are skipped.
+    server.serializeAttachment({ after });
     for (const e of replay(read, after)) server.send(JSON.stringify(e));
     if (finished) server.close(1000, "run finished");
     return new Response(null, { status: 101, webSocket: client });
@@ -49,7 +52,7 @@ export class Streams {
     writer.write(encoder.encode(": connected\n\n")).catch(fail);
     for (const e of replay(read, after)) writer.write(sseFrame(e)).catch(fail);
     if (finished) writer.close().catch(fail);
-    else this.sse.add(writer);
+    else this.sse.set(writer, after);
     return new Response(readable, {
       headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
     });
@@ -59,22 +62,23 @@ export class Streams {
   broadcast(events: RunEvent[], finished: boolean): void {
     if (events.length === 0) return;
     const sockets = this.ctx.getWebSockets();
-    const messages = events.map((e) => JSON.stringify(e));
+    const messages = events.map((e) => [e.seq, JSON.stringify(e)] as const);
     for (const ws of sockets) {
       try {
-        for (const m of messages) ws.send(m);
+        const after = (ws.deserializeAttachment() as { after?: number } | null)?.after ?? 0;
+        for (const [seq, m] of messages) if (seq > after) ws.send(m);
         if (finished) ws.close(1000, "run finished");
       } catch (e) {
         // A socket that closed meanwhile: the runtime drops it; the client can resume with ?after=.
         console.warn("websocket send failed", { error: String(e) });
       }
     }
-    for (const writer of this.sse) {
+    for (const [writer, after] of this.sse) {
       const fail = (e: unknown) => {
         this.sse.delete(writer);
         console.warn("sse client write failed", { error: String(e) });
       };
-      for (const e of events) writer.write(sseFrame(e)).catch(fail);
+      for (const e of events) if (e.seq > after) writer.write(sseFrame(e)).catch(fail);
       if (finished) {
         writer.close().catch(fail);
         this.sse.delete(writer);

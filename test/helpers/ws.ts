@@ -1,0 +1,40 @@
+// A WebSocket client for workerd tests: collects messages and the close code.
+
+import { BASE } from "./api";
+import { exports } from "cloudflare:workers";
+
+export interface WsClient {
+  messages: any[];
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+/** Opens `/v1/runs/:id/stream` with the given query and headers. */
+export async function openStream(runId: string, opts: { query?: string; key?: string | null; headers?: Record<string, string> } = {}): Promise<{ status: number; client: WsClient | null; body: any }> {
+  const headers = new Headers({ upgrade: "websocket", ...(opts.headers ?? {}) });
+  if (opts.key !== null) headers.set("authorization", `Bearer ${opts.key ?? "ec_dev_key"}`);
+  const res = await exports.default.fetch(new Request(`${BASE}/v1/runs/${runId}/stream${opts.query ?? ""}`, { headers }));
+  const ws = res.webSocket;
+  if (!ws) return { status: res.status, client: null, body: await res.json().catch(() => null) };
+  const messages: any[] = [];
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason }));
+  });
+  ws.addEventListener("message", (e) => {
+    messages.push(JSON.parse(e.data as string));
+  });
+  ws.accept();
+  return { status: res.status, client: { messages, closed }, body: null };
+}
+
+/** Reads an SSE response to its end and parses its frames. */
+export async function readSse(res: Response): Promise<{ id: number; event: string; data: any }[]> {
+  const text = await res.text();
+  const frames: { id: number; event: string; data: any }[] = [];
+  for (const block of text.split("\n\n")) {
+    const lines = block.split("\n").filter((l) => l && !l.startsWith(":"));
+    if (lines.length === 0) continue;
+    const get = (k: string) => lines.find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2) ?? "";
+    frames.push({ id: Number(get("id")), event: get("event"), data: JSON.parse(get("data")) });
+  }
+  return frames;
+}

@@ -1,0 +1,65 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { RunObject } from "../../src/run/run-object";
+import { allEvents, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
+
+describe("run lifecycle", () => {
+  it("cancelling a running run: no further step starts and run.canceled is the last event", async () => {
+    const run = await createRun({ agent: "general", input: "- one !slow 400\n- two !slow 400\n- three !slow 400" });
+    await waitForRun(run.id, { until: (r) => r.steps.length > 0 && r.steps[0].status === "running" });
+    const res = await api(`/v1/runs/${run.id}/cancel`, { method: "POST" });
+    expect(res.status).toBe(200);
+    expect((await res.json<any>()).status).toBe("canceled");
+    // Give the worker time to finish the step it was executing and try to commit.
+    await new Promise((r) => setTimeout(r, 1200));
+    const after = await json(api(`/v1/runs/${run.id}`));
+    expect(after.status).toBe("canceled");
+    expect(after.steps.map((s: any) => s.status)).not.toContain("completed");
+    const events = await allEvents(run.id);
+    expect(events.at(-1).type).toBe("run.canceled");
+    const canceledAt = events.findIndex((e) => e.type === "run.canceled");
+    expect(events.slice(canceledAt + 1)).toEqual([]);
+    expect(events.filter((e) => e.type === "step.started")).toHaveLength(1);
+    const again = await api(`/v1/runs/${run.id}/cancel`, { method: "POST" });
+    expect(again.status).toBe(409);
+    expect((await again.json<any>()).error.code).toBe("conflict");
+  });
+
+  it("a run not started within its agent's ttl expires from its alarm", async () => {
+    const runAt = new Date(Date.now() + 3600_000).toISOString();
+    const run = await createRun({ agent: "general", input: "later", run_at: runAt });
+    expect(run.status).toBe("scheduled");
+    const stub = env.RUNS.get(env.RUNS.idFromName(run.id));
+    await runInDurableObject(stub, (obj: RunObject, state) => {
+      // Move the deadline into the past, as if the ttl had elapsed.
+      state.storage.sql.exec("UPDATE run SET expires_at = ?", Date.now() - 1);
+      void obj;
+    });
+    // A fresh object instance reads the moved deadline (the row is cached per instance).
+    await runInDurableObject(stub, async (obj: RunObject) => {
+      (obj as any).journal.cached = undefined;
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const after = await json(api(`/v1/runs/${run.id}`));
+    expect(after.status).toBe("expired");
+    const events = await allEvents(run.id);
+    expect(events.map((e) => e.type)).toEqual(["run.created", "run.scheduled", "run.expired"]);
+  });
+
+  it("a high-priority run behind a backlog of 50 low-priority runs finishes before most of them", async () => {
+    const t = await newTenant(10_000);
+    const low = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => createRun({ agent: "general", input: `backlog ${i} !slow 1000`, priority: "low", max_credits: 10 }, t.key)),
+    );
+    const high = await createRun({ agent: "general", input: "urgent", priority: "high", max_credits: 10 }, t.key);
+    const done = await waitForRun(high.id, { timeoutMs: 60_000, key: t.key });
+    expect(done.status).toBe("succeeded");
+    const highFinished = Date.parse(done.finished_at);
+    const lows = await Promise.all(low.map((r) => json(api(`/v1/runs/${r.id}`, { key: t.key }))));
+    const finishedBefore = lows.filter((r) => r.finished_at && Date.parse(r.finished_at) < highFinished).length;
+    console.info(`backlog runs finished before the high-priority run: ${finishedBefore}/50`);
+    // The bound: fewer than half of the backlog may finish before the high-priority run.
+    expect(finishedBefore).toBeLessThan(25);
+    await Promise.all(low.map((r) => waitForRun(r.id, { timeoutMs: 60_000, key: t.key })));
+  }, 120_000);
+});
