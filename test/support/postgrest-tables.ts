@@ -159,10 +159,26 @@ export async function handleTable(db: PoolClient, req: TableRequest): Promise<Ga
   if (req.method === "POST") {
     const rowsIn = Array.isArray(req.body) ? req.body : [req.body];
     if (rowsIn.length === 0 || !rowsIn.every((r) => typeof r === "object" && r !== null && !Array.isArray(r))) {
-      throw new PostgrestHttpError(400, "PGRST102", "All object keys must match", null, null);
+      throw new PostgrestHttpError(400, "PGRST102", "Empty or invalid json", null, null);
     }
-    const keys = [...new Set(rowsIn.flatMap((r) => Object.keys(r as object)))].map((k) => ident(k, "columns"));
-    values.push(JSON.stringify(rowsIn));
+    const objects = rowsIn as Array<Record<string, unknown>>;
+    // Without `columns=`, PostgREST takes the first object's keys and wants the same in all.
+    const listed = req.params.get("columns");
+    const names = listed ? listed.split(",").map((c) => c.trim().replace(/^"(.*)"$/, "$1")) : Object.keys(objects[0] ?? {});
+    if (!listed) {
+      const first = [...names].sort().join(",");
+      if (objects.some((o) => Object.keys(o).sort().join(",") !== first)) {
+        throw new PostgrestHttpError(400, "PGRST102", "All object keys must match", null, null);
+      }
+    }
+    const keys = names.map((k) => ident(k, "columns"));
+    const missing = req.prefer.includes("missing=default") ? "default" : "null";
+    // Each value goes through json_populate_record so Postgres converts it to the column's type.
+    const tuples = objects.map((o) => {
+      values.push(JSON.stringify(o));
+      const rowParam = `$${values.length}::json`;
+      return `(${names.map((n, i) => (n in o ? `(json_populate_record(null::${target}, ${rowParam})).${keys[i]}` : missing)).join(", ")})`;
+    });
     let conflict = "";
     const resolution = req.prefer.find((p) => p.startsWith("resolution="));
     if (resolution) {
@@ -173,7 +189,7 @@ export async function handleTable(db: PoolClient, req: TableRequest): Promise<Ga
           ? `on conflict (${targetCols.join(", ")}) do nothing`
           : `on conflict (${targetCols.join(", ")}) do update set ${keys.map((k) => `${k} = excluded.${k}`).join(", ")}`;
     }
-    const insert = `insert into ${target} (${keys.join(", ")}) select ${keys.join(", ")} from json_populate_recordset(null::${target}, $${values.length}::json) ${conflict} returning *`;
+    const insert = `insert into ${target} (${keys.join(", ")}) values ${tuples.join(", ")} ${conflict} returning *`;
     const { rows } = await db.query<{ body: string }>(`with "${t}" as (${insert}) ${agg(`"${t}"`)}`, values);
     return shape(req, rows[0]?.body ?? "[]", 201);
   }

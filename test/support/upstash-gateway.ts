@@ -49,6 +49,12 @@ function encode(value: unknown, base64: boolean): unknown {
   return value ?? null;
 }
 
+/** ioredis turns an HGETALL reply into an object; the REST API answers Redis's flat array. */
+function untransform(name: string, value: unknown): unknown {
+  if (name !== "hgetall" || value === null || typeof value !== "object" || Array.isArray(value) || Buffer.isBuffer(value)) return value;
+  return Object.entries(value as Record<string, unknown>).flat();
+}
+
 function toArgs(command: unknown): [string, string[]] {
   if (!Array.isArray(command) || command.length === 0) throw new CommandError("ERR command must be a non-empty JSON array");
   const args = command.map((a) => {
@@ -116,7 +122,7 @@ export async function startUpstashGateway(opts: UpstashGatewayOptions): Promise<
   async function runOne(command: unknown): Promise<unknown> {
     const [name, args] = toArgs(command);
     if (prefix && (name === "keys" || name === "scan" || name === "flushdb")) return runPrefixed(name, args);
-    return redis.callBuffer(name, ...args);
+    return untransform(name, await redis.callBuffer(name, ...args));
   }
 
   function failure(err: unknown): { error: string } {
@@ -133,7 +139,10 @@ export async function startUpstashGateway(opts: UpstashGatewayOptions): Promise<
     }
     const results = await tx.exec();
     if (results === null) throw new CommandError("EXECABORT Transaction discarded");
-    return { status: 200, body: results.map(([err, value]) => (err ? failure(err) : { result: value })) };
+    return {
+      status: 200,
+      body: results.map(([err, value], i) => (err ? failure(err) : { result: untransform(parsed[i]?.[0] ?? "", value) })),
+    };
   }
 
   async function handle(req: IncomingMessage, url: URL): Promise<{ status: number; body: unknown }> {
@@ -155,11 +164,12 @@ export async function startUpstashGateway(opts: UpstashGatewayOptions): Promise<
       const replies: Reply[] = settled.map((s) => (s.status === "fulfilled" ? { result: s.value } : failure(s.reason)));
       return { status: 200, body: replies };
     }
-    // Path style: /set/foo/bar?EX=100, a POST body is appended as the last argument.
+    // Path style: /set/foo/bar; a POST body is the next argument and query parameters follow it
+    // (/set/foo?EX=100 with body v is SET foo v EX 100).
     if (!["GET", "POST", "PUT", "HEAD"].includes(method)) return { status: 405, body: { error: "ERR method not allowed" } };
     const command = url.pathname.split("/").slice(1).map((s) => decodeURIComponent(s));
-    for (const [key, value] of url.searchParams) if (key !== "_token") command.push(key, ...(value ? [value] : []));
     if (raw.length > 0) command.push(raw.toString("utf8"));
+    for (const [key, value] of url.searchParams) if (key !== "_token") command.push(key, ...(value ? [value] : []));
     return { status: 200, body: { result: await runOne(command) } };
   }
 

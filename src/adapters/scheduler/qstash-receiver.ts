@@ -24,6 +24,18 @@ function isDelivery(value: unknown): value is ScheduledDelivery {
   return typeof v.key === "string" && v.key.length > 0 && typeof v.at === "number" && typeof v.queue === "string" && "body" in v;
 }
 
+// The SDK retries with the next key and reports that attempt's error, which hides an expiry.
+function describeFailure(signature: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  try {
+    const { exp } = decodeJwt(signature);
+    if (typeof exp === "number" && exp * 1000 < Date.now()) return `expired at ${new Date(exp * 1000).toISOString()}`;
+  } catch (decodeErr) {
+    return `${message} (not a JWT: ${decodeErr instanceof Error ? decodeErr.message : String(decodeErr)})`;
+  }
+  return message;
+}
+
 /**
  * Checks a request QStash delivered to `expectedUrl`. Refuses it when the signature is missing,
  * forged, expired or for another URL or body, when the message id header is missing, when the
@@ -46,7 +58,7 @@ export async function verifyQStashRequest(
   try {
     await receiver.verify({ signature, body: text, url: expectedUrl });
   } catch (err) {
-    return { ok: false, reason: `invalid signature: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `invalid signature: ${describeFailure(signature, err)}` };
   }
   const { jti } = decodeJwt(signature);
   if (await replays.seen(`${messageId}:${jti ?? ""}`)) return { ok: false, reason: `replayed delivery ${messageId}` };

@@ -1,0 +1,77 @@
+// Where the local Redis and Postgres are, and per-test-file isolation on them: a fresh, migrated
+// Postgres schema in database `test`, and a unique Redis key prefix. Node only.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { applyMigrations } from "../../scripts/migrations";
+
+/** Postgres database the Node tests use (schemas inside it are per test file). */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** Redis the gateways talk to. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** A short random suffix for schema names, key prefixes and tenant ids. */
+export function uniqueSuffix(): string {
+  return randomBytes(5).toString("hex");
+}
+
+/** A Redis key prefix no other test run uses. */
+export function uniqueKeyPrefix(label: string): string {
+  return `edgecrew-test:${label}:${uniqueSuffix()}:`;
+}
+
+export interface TestSchema {
+  schema: string;
+  databaseUrl: string;
+  /** Runs SQL in the schema (search_path set), for setup and sabotage. */
+  sql(text: string): Promise<void>;
+  /** Drops the schema and everything in it. */
+  drop(): Promise<void>;
+}
+
+/** Creates an empty schema `edgecrew_<label>_<random>`; `migrate` also applies migrations/. */
+export async function createTestSchema(label: string, migrate = true): Promise<TestSchema> {
+  const schema = `edgecrew_${label}_${uniqueSuffix()}`;
+  const run = async (text: string) => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`set search_path to "${schema}"`);
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  if (migrate) await applyMigrations({ databaseUrl: TEST_DATABASE_URL, schema });
+  else await run(`create schema "${schema}"`);
+  return {
+    schema,
+    databaseUrl: TEST_DATABASE_URL,
+    sql: run,
+    drop: () => run(`drop schema if exists "${schema}" cascade`),
+  };
+}
+
+/** Creates database `name` on the server of `adminUrl` unless it exists (safe under races). */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid database name: ${name}`);
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query("select 1 from pg_database where datname = $1", [name]);
+    if (found.rowCount === 0) {
+      try {
+        await client.query(`create database "${name}"`);
+      } catch (err) {
+        // Another test run created it between our check and create: that is fine.
+        const code = (err as { code?: string }).code;
+        if (code !== "42P04" && code !== "23505") throw err;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
