@@ -4,6 +4,8 @@
 import { anthropicModel } from "./adapters/model/anthropic";
 import type { ModelClient } from "./adapters/model/port";
 import { scriptedModel } from "./adapters/model/scripted";
+import { durableHeartbeats } from "./adapters/heartbeats/durable";
+import type { Heartbeats } from "./adapters/heartbeats/port";
 import type { Pricing } from "./domain/pricing";
 import type { RetryConfig } from "./run/retry-policy";
 
@@ -91,6 +93,11 @@ export function modelClient(env: Env): ModelClient {
   }
   models.set(env, client);
   return client;
+}
+
+/** The Heartbeats adapter: the embedded Durable Object (Upstash when configured, see issue 7). */
+export function heartbeats(env: Env): Heartbeats {
+  return durableHeartbeats(env.OPS);
 }
 
 /** The queue binding of a priority lane. */

@@ -5,6 +5,8 @@ import { ApiError } from "../domain/errors";
 import { newId } from "../domain/ids";
 import type { AppEnv } from "./app-env";
 import { admin } from "./routes/admin";
+import { agents } from "./routes/agents";
+import { dlq } from "./routes/dlq";
 import { ops } from "./routes/ops";
 import { runs } from "./routes/runs";
 
@@ -19,7 +21,9 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 app.get("/readyz", (c) => c.json({ ok: true, adapters: {} }));
 
 app.route("/v1/runs", runs);
+app.route("/v1/agents", agents);
 app.route("/v1/admin", admin);
+app.route("/v1/dlq", dlq);
 app.route("/v1", ops);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: "no such route" } }, 404));

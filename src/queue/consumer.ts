@@ -1,10 +1,10 @@
 // Queue consumers: lane messages run a run's units until it finishes, waits or hands off; the
 // dead-letter queue marks runs dead. A message is acked only after its outcome is committed.
 
-import { durableHeartbeats } from "../adapters/heartbeats/durable";
 import { runClaimed } from "../agent/runner";
 import { toolsFor } from "../agent/tools";
-import { config, laneQueue, modelClient } from "../deps";
+import { httpTool } from "../agent/tools/http-tool";
+import { config, heartbeats, laneQueue, modelClient } from "../deps";
 import { randomSecret } from "../domain/ids";
 import type { Priority } from "../domain/types";
 import { MAX_QUEUE_DELAY_MS } from "../run/engine";
@@ -33,7 +33,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: E
 async function handleLane(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext, lane: Priority): Promise<void> {
   const cfg = config(env);
   const worker = `w-${lane}-${randomSecret(6)}`;
-  const beats = durableHeartbeats(env.OPS);
+  const beats = heartbeats(env);
   const beatTtl = cfg.leaseMs;
   await beats.beat(worker, lane, batch.messages.length, beatTtl);
   const timer = setInterval(
@@ -82,7 +82,7 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
         defaultModel: cfg.anthropicModel,
         pricing: cfg.pricing,
         tools: (work: WorkState) => ({
-          tools: toolsFor(work.agent),
+          tools: toolsFor(work.agent, httpTool),
           ctx: {
             tenantId: work.tenantId,
             runId: work.runId,
@@ -95,8 +95,7 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
         renewEveryMs: Math.max(1000, cfg.leaseMs / 3),
       },
     );
-    if (res.status === "retry") await sendLater(env, res.delayMs, { ...body, gen: res.gen }, claim.work.priority);
-    else if (res.status === "dead") await env.DLQ.send(body, { contentType: "json" });
+    if (res.status === "dead") await env.DLQ.send(body, { contentType: "json" });
     msg.ack();
   } catch (err) {
     // An unexpected error (a crash): free the lease so the redelivery can claim, then redeliver.

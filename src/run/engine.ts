@@ -280,8 +280,8 @@ export class RunEngine {
     const error = { code: failure.code, message: failure.message, retryable: isTransient(failure.code) };
     if (decision.action === "retry") {
       if (step) this.j.updateStep(index, { failed_calls: step.failed_calls + 1, status: "pending" });
-      // Same gen: the consumer sends the delayed message; if it dies first, the original message
-      // is redelivered and waits for not_before, so the retry cannot be lost.
+      // Same gen: this object sends the delayed message after the commit; if that is lost, the
+      // original message (not yet acked) is redelivered and waits for not_before.
       const gen = run.gen;
       this.setStatus("queued", { lease_token: null, lease_until: null, lease_worker: null, not_before: now + decision.delayMs, error });
       events.push({
@@ -290,7 +290,10 @@ export class RunEngine {
         message: `${where} failed (${failure.code}); retry ${attempt + 1} in ${decision.delayMs} ms`,
         data: { step: index, attempt, next_attempt: attempt + 1, delay_ms: decision.delayMs, code: failure.code, reason: failure.message },
       });
-      return { result: { status: "retry", delayMs: decision.delayMs, gen }, effects: { events: this.j.append(events, now) } };
+      return {
+        result: { status: "retry", delayMs: decision.delayMs },
+        effects: { events: this.j.append(events, now), dispatch: { gen, delayMs: decision.delayMs } },
+      };
     }
     if (step) this.j.updateStep(index, { status: "failed", finished_at: now });
     events.push({
@@ -331,6 +334,33 @@ export class RunEngine {
     const running = this.j.steps().filter((s) => s.status === "running");
     for (const s of running) this.j.updateStep(s.idx, { status: "pending" });
     return { events: this.j.append([ev], now), final: true };
+  }
+
+  /**
+   * Puts a failed or dead run back in the queue as a new run attempt, resuming after its last
+   * completed step: completed steps keep their results and are never run again.
+   */
+  retry(now: number): Effects {
+    const run = this.run;
+    const gen = run.gen + 1;
+    for (const s of this.j.steps()) {
+      if (s.status !== "completed") this.j.updateStep(s.idx, { status: "pending", attempts: 0, transcript: null, finished_at: null });
+    }
+    this.setStatus("queued", {
+      attempts: run.attempts + 1,
+      gen,
+      error: null,
+      finished_at: null,
+      not_before: null,
+      plan_attempts: run.plan ? run.plan_attempts : 0,
+    });
+    const ev: NewEvent = {
+      type: "run.queued",
+      level: "info",
+      message: `retry: attempt ${run.attempts + 1} resumes after the last completed step`,
+      data: { reason: "retry", attempt: run.attempts + 1, previous_status: run.status },
+    };
+    return { events: this.j.append([ev], now), dispatch: { gen, delayMs: 0 } };
   }
 
   /** Marks a non-final run dead (its message exhausted the queue's delivery retries). */

@@ -92,6 +92,6 @@ export type CommitResult =
   | { status: "continue"; work: WorkState }
   | { status: "handoff" }
   | { status: "done" }
-  | { status: "retry"; delayMs: number; gen: number }
+  | { status: "retry"; delayMs: number }
   | { status: "dead" }
   | { status: "rejected"; reason: string };

@@ -9,7 +9,7 @@ import type { RunSync } from "../tenant/protocol";
 import { type Effects, MAX_QUEUE_DELAY_MS, RunEngine } from "./engine";
 import { Journal } from "./journal";
 import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, RunMessage } from "./protocol";
-import { isFinal } from "./state";
+import { isFinal, isRetryable } from "./state";
 import { Streams } from "./stream";
 import { type RunView, runView } from "./view";
 
@@ -140,6 +140,16 @@ export class RunObject extends DurableObject<Env> {
     return { run: this.view() };
   }
 
+  /** `POST /v1/runs/:id/retry` and DLQ redrive: a failed or dead run back to queued. */
+  async retry(tenantId: string): Promise<CancelResult> {
+    const run = this.journal.run();
+    if (!run || run.tenant_id !== tenantId) return { error: { code: "not_found", message: "run not found" } };
+    if (!isRetryable(run.status)) return { error: { code: "conflict", message: `only failed or dead runs can be retried; this run is ${run.status}` } };
+    const effects = this.ctx.storage.transactionSync(() => this.engine.retry(Date.now()));
+    await this.after(effects);
+    return { run: this.view() };
+  }
+
   /** Called by the dead-letter consumer: the run's message could not be delivered. */
   async markDead(reason: string): Promise<void> {
     if (!this.journal.run()) return;
@@ -260,6 +270,7 @@ export class RunObject extends DurableObject<Env> {
           charges,
           finished_at: run.finished_at,
           not_before: run.not_before,
+          error: run.error,
         };
         try {
           const stub = this.env.TENANTS.get(this.env.TENANTS.idFromName(run.tenant_id));

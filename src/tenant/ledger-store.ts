@@ -2,8 +2,21 @@
 // Object's SQLite. One writer per tenant makes every movement atomic; keys make them idempotent.
 
 import type { Balance, LedgerEntry, LedgerKind } from "../adapters/ledger/port";
-import { applyCharge, applyRelease, applyReserve, applyTopUp, type Reservation, type Totals } from "./credits";
+import {
+  applyCharge,
+  applyRelease,
+  applyReserve,
+  applyTopUp,
+  checkAmount,
+  checkKey,
+  LedgerArgumentError,
+  NO_RESERVATION,
+  type Reservation,
+  type Totals,
+} from "./credits";
 
+// `reservations` keeps each run's totals (reserved, charged, released: what it still holds is
+// the difference); `ledger` is append-only, one row per movement, unique by idempotency key.
 export const LEDGER_SCHEMA = `
 CREATE TABLE IF NOT EXISTS balance (id INTEGER PRIMARY KEY CHECK (id = 1), available INTEGER NOT NULL,
   reserved INTEGER NOT NULL, spent_total INTEGER NOT NULL);
@@ -14,6 +27,11 @@ CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id 
   reason TEXT, created_at INTEGER NOT NULL);
 `;
 
+/** Largest ledger page (entries). */
+export const MAX_LEDGER_PAGE = 1000;
+const CURSOR = /^[0-9]{1,18}$/;
+
+/** Must run inside the owner's transaction (`transactionSync`) so a thrown error writes nothing. */
 export class LedgerStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(LEDGER_SCHEMA);
@@ -33,13 +51,13 @@ export class LedgerStore {
     return this.sql.exec("SELECT 1 FROM ledger WHERE idem_key = ?", key).toArray().length > 0;
   }
 
-  private entry(runId: string | null, kind: LedgerKind, amount: number, key: string, reason: string | null, now: number): void {
+  private entry(runId: string | null, kind: LedgerKind, amount: number, after: Totals, key: string, reason: string | null, now: number) {
     this.sql.exec(
       "INSERT INTO ledger (run_id, kind, amount, balance_after, idem_key, reason, created_at) VALUES (?,?,?,?,?,?,?)",
       runId,
       kind,
       amount,
-      this.balance().available,
+      after.available,
       key,
       reason,
       now,
@@ -48,60 +66,89 @@ export class LedgerStore {
 
   private reservation(runId: string): Reservation | null {
     const r = this.sql.exec("SELECT amount, charged, released FROM reservations WHERE run_id = ?", runId).toArray()[0];
-    return r ? { amount: r.amount as number, charged: r.charged as number, released: r.released === 1 } : null;
+    return r ? { amount: r.amount as number, charged: r.charged as number, released: r.released as number } : null;
   }
 
-  /** Reserves `amount` for a run. False (and nothing changes) when available is short. */
+  private saveReservation(runId: string, r: Reservation): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO reservations (run_id, amount, charged, released) VALUES (?, ?, ?, ?)",
+      runId,
+      r.amount,
+      r.charged,
+      r.released,
+    );
+  }
+
+  /**
+   * Reserves `amount` (integer ≥ 1) for a run, adding to what it already holds. False, and nothing
+   * changes, when available is short; a key already applied answers true without moving anything.
+   */
   reserve(runId: string, amount: number, key: string, now = Date.now()): boolean {
+    checkKey("run id", runId);
+    checkKey("idempotency key", key);
+    checkAmount("reserve amount", amount);
     if (this.seen(key)) return true;
-    const next = applyReserve(this.balance(), amount);
+    const next = applyReserve(this.balance(), this.reservation(runId) ?? NO_RESERVATION, amount);
     if (!next) return false;
-    this.save(next);
-    const existing = this.reservation(runId);
-    if (existing) {
-      this.sql.exec("UPDATE reservations SET amount = ?, charged = 0, released = 0 WHERE run_id = ?", amount, runId);
-    } else this.sql.exec("INSERT INTO reservations (run_id, amount) VALUES (?, ?)", runId, amount);
-    this.entry(runId, "reserve", amount, key, null, now);
+    this.save(next.totals);
+    this.saveReservation(runId, next.reservation);
+    this.entry(runId, "reserve", amount, next.totals, key, null, now);
     return true;
   }
 
-  /** Charges a run's calls from its reservation; keys already applied are skipped. */
-  charge(runId: string, charges: { key: string; amount: number }[], now = Date.now()): void {
+  /**
+   * Charges a run's calls, in order, from what it holds (each takes at most what is left). A key
+   * already applied is skipped. Returns the credits newly taken. All-or-nothing on a bad charge.
+   */
+  charge(runId: string, charges: { key: string; amount: number }[], now = Date.now()): number {
+    checkKey("run id", runId);
+    if (!Array.isArray(charges)) throw new LedgerArgumentError("charges must be a list of { key, amount }");
+    for (const c of charges) {
+      checkKey("charge key", c?.key);
+      checkAmount(`charge ${c.key} amount`, c.amount, true);
+    }
+    let total = 0;
     for (const c of charges) {
       if (this.seen(c.key)) continue;
       const r = this.reservation(runId);
-      if (!r) throw new Error(`no reservation for run ${runId}`);
-      const { totals, taken } = applyCharge(this.balance(), r, c.amount);
-      this.save(totals);
-      this.sql.exec("UPDATE reservations SET charged = charged + ? WHERE run_id = ?", taken, runId);
-      this.entry(runId, "charge", taken, c.key, null, now);
+      const next = applyCharge(this.balance(), r ?? NO_RESERVATION, c.amount);
+      this.save(next.totals);
+      if (r) this.saveReservation(runId, next.reservation);
+      this.entry(runId, "charge", next.taken, next.totals, c.key, null, now);
+      total += next.taken;
     }
+    return total;
   }
 
-  /** Returns the unspent part of a run's reservation to available. */
-  release(runId: string, key: string, now = Date.now()): void {
-    if (this.seen(key)) return;
+  /** Returns what a run still holds to available (an entry is written even for zero). */
+  release(runId: string, key: string, now = Date.now()): number {
+    checkKey("run id", runId);
+    checkKey("idempotency key", key);
+    if (this.seen(key)) return 0;
     const r = this.reservation(runId);
-    if (!r || r.released) return;
-    const { totals, returned } = applyRelease(this.balance(), r);
-    this.save(totals);
-    this.sql.exec("UPDATE reservations SET released = 1 WHERE run_id = ?", runId);
-    this.entry(runId, "release", returned, key, null, now);
+    const next = applyRelease(this.balance(), r ?? NO_RESERVATION);
+    this.save(next.totals);
+    if (r) this.saveReservation(runId, next.reservation);
+    this.entry(runId, "release", next.returned, next.totals, key, null, now);
+    return next.returned;
   }
 
-  /** Removes a reservation that never became a run (its creation failed). */
-  cancelReservation(runId: string, key: string, now = Date.now()): void {
-    this.release(runId, key, now);
-  }
-
+  /** Adds `amount` (integer ≥ 1) to available, once per key. */
   topUp(amount: number, key: string, reason: string | null, now = Date.now()): void {
+    checkKey("idempotency key", key);
+    checkAmount("top-up amount", amount);
     if (this.seen(key)) return;
-    this.save(applyTopUp(this.balance(), amount));
-    this.entry(null, "topup", amount, key, reason, now);
+    const next = applyTopUp(this.balance(), amount);
+    this.save(next);
+    this.entry(null, "topup", amount, next, key, reason, now);
   }
 
-  /** Ledger entries newest first; the cursor is the last id of the previous page. */
+  /** Ledger entries newest first, `limit` 1..1000; the cursor is the last id of the previous page. */
   page(limit: number, cursor: string | null): { entries: LedgerEntry[]; next_cursor: string | null } {
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LEDGER_PAGE) {
+      throw new LedgerArgumentError(`ledger page limit must be an integer from 1 to ${MAX_LEDGER_PAGE}, got ${limit}`);
+    }
+    if (cursor !== null && !CURSOR.test(cursor)) throw new LedgerArgumentError("invalid ledger cursor");
     const before = cursor ? Number(cursor) : Number.MAX_SAFE_INTEGER;
     const rows = this.sql.exec("SELECT * FROM ledger WHERE id < ? ORDER BY id DESC LIMIT ?", before, limit + 1).toArray();
     const entries = rows.slice(0, limit).map((r) => ({

@@ -12,6 +12,7 @@ export interface RunSync {
   charges: { key: string; amount: number }[];
   finished_at: number | null;
   not_before: number | null;
+  error: { code: string; message: string; retryable: boolean } | null;
 }
 
 export interface CreateRunParams {

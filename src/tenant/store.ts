@@ -2,14 +2,15 @@
 // queue counts), idempotency keys and custom agents.
 
 import type { AgentProfile, Priority, RunStatus } from "../domain/types";
-import type { CreatedRun, QueueStats, RunIndexEntry } from "./protocol";
+import type { CreatedRun, QueueStats, RunIndexEntry, RunSync } from "./protocol";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tenant (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER);
 CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, priority TEXT NOT NULL,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER, version INTEGER NOT NULL,
-  reserved INTEGER NOT NULL, spent INTEGER NOT NULL DEFAULT 0, retrying INTEGER NOT NULL DEFAULT 0, metadata TEXT);
+  reserved INTEGER NOT NULL, spent INTEGER NOT NULL DEFAULT 0, retrying INTEGER NOT NULL DEFAULT 0, metadata TEXT,
+  error TEXT, attempt INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status, id);
 CREATE INDEX IF NOT EXISTS runs_agent ON runs (agent, id);
 CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, response TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -97,28 +98,36 @@ export class TenantStore {
   }
 
   /** Applies a run's pushed state if it is newer than what the index has. */
-  updateRun(
-    id: string,
-    version: number,
-    status: RunStatus,
-    spent: number,
-    finishedAt: number | null,
-    retrying: boolean,
-    now: number,
-  ): boolean {
+  updateRun(r: RunSync, now: number): boolean {
+    const retrying = r.status === "queued" && r.not_before !== null;
     return (
       this.sql.exec(
-        "UPDATE runs SET status = ?, spent = ?, finished_at = ?, retrying = ?, version = ?, updated_at = ? WHERE id = ? AND version < ?",
-        status,
-        spent,
-        finishedAt,
-        retrying ? 1 : 0,
-        version,
-        now,
-        id,
-        version,
+        `UPDATE runs SET status = ?, spent = ?, finished_at = ?, retrying = ?, version = ?, updated_at = ?, error = ?, attempt = ?
+         WHERE id = ? AND version < ?`,
+        r.status, r.spent, r.finished_at, retrying ? 1 : 0, r.version, now, r.error ? JSON.stringify(r.error) : null, r.attempt,
+        r.id, r.version,
       ).rowsWritten > 0
     );
+  }
+
+  /** A run's index row: what retry and redrive need. */
+  runRow(id: string): { status: RunStatus; reserved: number; spent: number; attempt: number } | null {
+    const r = this.sql.exec("SELECT status, reserved, spent, attempt FROM runs WHERE id = ?", id).toArray()[0];
+    return r ? { status: r.status as RunStatus, reserved: r.reserved as number, spent: r.spent as number, attempt: r.attempt as number } : null;
+  }
+
+  /** Dead runs newest first with their last error (GET /v1/dlq). */
+  deadRuns(limit: number, cursor: string | null): { runs: { id: string; agent: string; priority: Priority; error: unknown; finished_at: string | null; attempts: number }[]; next_cursor: string | null } {
+    const rows = this.sql.exec("SELECT * FROM runs WHERE status = 'dead' AND id < ? ORDER BY id DESC LIMIT ?", cursor ?? "~", limit + 1).toArray();
+    const runs = rows.slice(0, limit).map((r) => ({
+      id: r.id as string,
+      agent: r.agent as string,
+      priority: r.priority as Priority,
+      error: r.error ? (JSON.parse(r.error as string) as unknown) : null,
+      finished_at: typeof r.finished_at === "number" ? new Date(r.finished_at).toISOString() : null,
+      attempts: r.attempt as number,
+    }));
+    return { runs, next_cursor: rows.length > limit ? runs[runs.length - 1]!.id : null };
   }
 
   runPriority(id: string): Priority | null {

@@ -2,7 +2,7 @@
 // idempotency, credits ledger, custom agents). One writer per tenant makes reservations atomic.
 
 import { DurableObject } from "cloudflare:workers";
-import type { Balance, LedgerEntry } from "../adapters/ledger/port";
+import type { Balance, Charge, LedgerEntry, ReserveResult } from "../adapters/ledger/port";
 import { BUILTIN_AGENTS } from "../agent/agents";
 import { config } from "../deps";
 import { SlidingWindow } from "../domain/rate-limit";
@@ -205,3 +205,24 @@ export class TenantObject extends DurableObject<Env> {
     return this.events.list(after, limit);
   }
 }
+  /** CreditLedger port (durable adapter): reserve `amount` for a run, once per key. */
+  reserveCredits(runId: string, amount: number, key: string): ReserveResult {
+    return this.ctx.storage.transactionSync(() => ({ ok: this.ledger.reserve(runId, amount, key), balance: this.ledger.balance() }));
+  }
+
+  /** CreditLedger port: charges from the run's reservation; keys already applied are skipped. */
+  chargeCredits(runId: string, charges: Charge[]): Balance {
+    return this.ctx.storage.transactionSync(() => {
+      this.ledger.charge(runId, charges);
+      return this.ledger.balance();
+    });
+  }
+
+  /** CreditLedger port: returns what the run still holds to available, once per key. */
+  releaseCredits(runId: string, key: string): Balance {
+    return this.ctx.storage.transactionSync(() => {
+      this.ledger.release(runId, key);
+      return this.ledger.balance();
+    });
+  }
+

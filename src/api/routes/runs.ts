@@ -87,6 +87,14 @@ runs.post("/:id/cancel", async (c) => {
   return c.json(res.run);
 });
 
+runs.post("/:id/retry", async (c) => {
+  const id = c.req.param("id");
+  runStub(c.env, id);
+  const res = (await tenantStub(c.env, c.get("tenant")).retryRun(c.get("tenant"), id)) as CancelResult | TenantError;
+  if ("error" in res) throw tenantError(res as TenantError);
+  return c.json(res.run);
+});
+
 runs.get("/:id/logs", async (c) => {
   const stub = runStub(c.env, c.req.param("id"));
   if ((c.req.header("accept") ?? "").includes("text/event-stream")) {
