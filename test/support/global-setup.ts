@@ -1,6 +1,8 @@
 // Starts the local protocol servers once for the whole test run and provides their URLs to the
 // tests (workerd tests read them from the SUPPORT_URLS binding, Node tests from inject()).
 import type { TestProject } from "vitest/node";
+import { startExternalServices } from "./external-services";
+import { startEchoServer } from "./echo-server";
 import { startFakeAnthropic } from "./fake-anthropic";
 
 export interface SupportUrls {
@@ -22,6 +24,12 @@ export default async function setup(project: TestProject): Promise<Stopper> {
   const anthropic = await startFakeAnthropic();
   urls.anthropic = anthropic.url;
   stops.push(() => anthropic.close());
+  const echo = await startEchoServer();
+  urls.echo = echo.url;
+  stops.push(() => echo.close());
+  const external = await startExternalServices();
+  Object.assign(urls, external.urls);
+  stops.push(() => external.stop());
   project.provide("supportUrls", urls);
   return async () => {
     for (const stop of stops.reverse()) await stop();

@@ -7,6 +7,9 @@ import { applyMigrations } from "../../scripts/migrations";
 /** Postgres database the Node tests use (schemas inside it are per test file). */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
+/** A database on the same server to connect to while creating others. */
+export const TEST_ADMIN_DATABASE_URL = process.env.TEST_ADMIN_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
 /** Redis the gateways talk to. */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
