@@ -184,27 +184,6 @@ export class TenantObject extends DurableObject<Env> {
     });
   }
 
-  /** CreditLedger port (durable adapter): reserve `amount` for a run, once per key. */
-  reserveCredits(runId: string, amount: number, key: string): ReserveResult {
-    return this.ctx.storage.transactionSync(() => ({ ok: this.ledger.reserve(runId, amount, key), balance: this.ledger.balance() }));
-  }
-
-  /** CreditLedger port: charges from the run's reservation; keys already applied are skipped. */
-  chargeCredits(runId: string, charges: Charge[]): Balance {
-    return this.ctx.storage.transactionSync(() => {
-      this.ledger.charge(runId, charges);
-      return this.ledger.balance();
-    });
-  }
-
-  /** CreditLedger port: returns what the run still holds to available, once per key. */
-  releaseCredits(runId: string, key: string): Balance {
-    return this.ctx.storage.transactionSync(() => {
-      this.ledger.release(runId, key);
-      return this.ledger.balance();
-    });
-  }
-
   memoryGet(agent: string, key: string): unknown {
     return this.memory.get(agent, key);
   }
