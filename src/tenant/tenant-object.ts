@@ -7,7 +7,7 @@ import { BUILTIN_AGENTS } from "../agent/agents";
 import { config } from "../deps";
 import { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile } from "../domain/types";
-import type { InitParams } from "../run/run-object";
+import type { CancelResult, InitParams } from "../run/run-object";
 import { isFinal } from "../run/state";
 import { type DomainEvent, EventsStore } from "./events-store";
 import { LedgerStore } from "./ledger-store";
@@ -34,6 +34,9 @@ export class TenantObject extends DurableObject<Env> {
     this.memory = new MemoryStore(ctx.storage.sql);
     this.events = new EventsStore(ctx.storage.sql);
   }
+
+  /** Runs with a retry in flight (one at a time per run). */
+  private readonly retrying = new Set<string>();
 
   /** Creates the tenant if it does not exist; `created` tells whether this call created it. */
   ensure(id: string, name: string, credits: number): { created: boolean; tenant: { id: string; name: string; created_at: string } } {
@@ -71,6 +74,28 @@ export class TenantObject extends DurableObject<Env> {
   /** The agent a run would use: the tenant's own by that name, else the built-in one. */
   agent(name: string): AgentProfile | null {
     return this.store.customAgent(name) ?? BUILTIN_AGENTS[name] ?? null;
+  }
+
+  /** Every agent the tenant can run, by name: built-ins (or the tenant's overrides of them) and custom ones. */
+  listAgents(): AgentProfile[] {
+    const byName = new Map<string, AgentProfile>(Object.entries(BUILTIN_AGENTS));
+    for (const a of this.store.customAgents()) byName.set(a.name, a);
+    return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Creates or replaces a custom agent; `created` is false when a custom agent of that name existed. */
+  saveAgent(agent: AgentProfile): { created: boolean } {
+    return this.ctx.storage.transactionSync(() => {
+      const created = this.store.customAgent(agent.name) === null;
+      this.store.putAgent(agent, Date.now());
+      return { created };
+    });
+  }
+
+  /** Deletes a custom agent (an override of a built-in brings the built-in back). */
+  removeAgent(name: string): "deleted" | "builtin" | "not_found" {
+    if (this.store.deleteAgent(name)) return "deleted";
+    return BUILTIN_AGENTS[name] ? "builtin" : "not_found";
   }
 
   /**
@@ -153,9 +178,39 @@ export class TenantObject extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       const now = Date.now();
       if (s.charges.length > 0) this.ledger.charge(s.id, s.charges, now);
-      this.store.updateRun(s.id, s.version, s.status, s.spent, s.finished_at, s.status === "queued" && s.not_before !== null, now);
+      this.store.updateRun(s, now);
       if (isFinal(s.status)) this.ledger.release(s.id, `release:${s.id}:${s.attempt}`, now);
     });
+  }
+
+  /**
+   * Retries a failed or dead run: reserves what is left of its budget for the new attempt, then
+   * puts the run back in the queue. Nothing is reserved if the run refuses.
+   */
+  async retryRun(tenantId: string, runId: string): Promise<CancelResult | TenantError> {
+    const row = this.store.runRow(runId);
+    if (!row) return err("not_found", "run not found");
+    if (row.status !== "failed" && row.status !== "dead")
+      return err("conflict", `only failed or dead runs can be retried; this run is ${row.status}`);
+    if (this.retrying.has(runId)) return err("conflict", "this run is already being retried");
+    const attempt = row.attempt + 1;
+    const amount = Math.max(0, row.reserved - row.spent);
+    const key = `reserve:${runId}:${attempt}`;
+    if (!this.ledger.reserve(runId, amount, key)) {
+      return err("insufficient_credits", `retrying reserves the ${amount} credits left of the run's budget; not enough are available`);
+    }
+    this.retrying.add(runId);
+    try {
+      const res = (await this.env.RUNS.get(this.env.RUNS.idFromName(runId)).retry(tenantId)) as CancelResult;
+      if ("error" in res) this.ledger.release(runId, `release:${runId}:${attempt}:refused`);
+      return res;
+    } finally {
+      this.retrying.delete(runId);
+    }
+  }
+
+  deadRuns(limit: number, cursor: string | null) {
+    return this.store.deadRuns(limit, cursor);
   }
 
   listRuns(f: { status: string | null; agent: string | null; limit: number; cursor: string | null }): {
@@ -184,27 +239,6 @@ export class TenantObject extends DurableObject<Env> {
     });
   }
 
-  memoryGet(agent: string, key: string): unknown {
-    return this.memory.get(agent, key);
-  }
-
-  memorySet(agent: string, key: string, value: unknown): void {
-    this.memory.set(agent, key, value, Date.now());
-  }
-
-  signingSecret(): string {
-    return this.memory.signingSecret();
-  }
-
-  /** Writes a domain event once (by `dedup`) to the tenant's event log. */
-  emitEvent(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }): DomainEvent {
-    return this.events.append(e, Date.now());
-  }
-
-  listEvents(after: number, limit: number): { events: DomainEvent[]; next_after: number } {
-    return this.events.list(after, limit);
-  }
-}
   /** CreditLedger port (durable adapter): reserve `amount` for a run, once per key. */
   reserveCredits(runId: string, amount: number, key: string): ReserveResult {
     return this.ctx.storage.transactionSync(() => ({ ok: this.ledger.reserve(runId, amount, key), balance: this.ledger.balance() }));
@@ -226,3 +260,24 @@ export class TenantObject extends DurableObject<Env> {
     });
   }
 
+  memoryGet(agent: string, key: string): unknown {
+    return this.memory.get(agent, key);
+  }
+
+  memorySet(agent: string, key: string, value: unknown): void {
+    this.memory.set(agent, key, value, Date.now());
+  }
+
+  signingSecret(): string {
+    return this.memory.signingSecret();
+  }
+
+  /** Writes a domain event once (by `dedup`) to the tenant's event log. */
+  emitEvent(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }): DomainEvent {
+    return this.events.append(e, Date.now());
+  }
+
+  listEvents(after: number, limit: number): { events: DomainEvent[]; next_after: number } {
+    return this.events.list(after, limit);
+  }
+}
