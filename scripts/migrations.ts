@@ -13,12 +13,14 @@ const ADVISORY_LOCK_KEY = 720_410_001;
 const FILE_PATTERN = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** One numbered SQL file of migrations/. */
 export interface MigrationFile {
   version: number;
   name: string;
   path: string;
 }
 
+/** Where and how applyMigrations runs. */
 export interface MigrateOptions {
   /** postgres:// connection string. */
   databaseUrl: string;
@@ -66,10 +68,10 @@ export async function applyMigrations(options: MigrateOptions): Promise<{ applie
       await client.query("begin");
       try {
         await client.query(sql);
-        await client.query(
-          "insert into schema_migrations (version, name) values ($1, $2) on conflict (version) do nothing",
-          [file.version, file.name],
-        );
+        await client.query("insert into schema_migrations (version, name) values ($1, $2) on conflict (version) do nothing", [
+          file.version,
+          file.name,
+        ]);
         await client.query("commit");
       } catch (err) {
         await client.query("rollback");

@@ -2,7 +2,7 @@
 // contract suite, the readiness check and the errors a broken schema or key produces.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listMigrations, applyMigrations } from "../../scripts/migrations";
+import { applyMigrations, listMigrations } from "../../scripts/migrations";
 import {
   checkSupabaseSchema,
   createSupabaseServiceClient,
@@ -12,7 +12,7 @@ import {
 } from "../../src/adapters/ledger/supabase";
 import { creditLedgerContract } from "../contracts/credit-ledger.contract";
 import { createTestSchema, type TestSchema } from "../support/local-services";
-import { startPostgrestGateway, type PostgrestGateway } from "../support/postgrest-gateway";
+import { type PostgrestGateway, startPostgrestGateway } from "../support/postgrest-gateway";
 
 const KEY = "ledger-test-service-key";
 
@@ -96,10 +96,12 @@ describe("Supabase schema problems", () => {
       missing: "column credit_balances.available_credits",
       fix: expect.stringContaining("npm run migrate"),
     });
-    const err = await supabaseLedger(broken.config).topUp("t", 5, "k").then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await supabaseLedger(broken.config)
+      .topUp("t", 5, "k")
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toMatchObject({ code: "schema_missing" });
     expect((err as Error).message).toMatch(/available_credits/);
     expect((err as Error).message).toMatch(/npm run migrate/);
@@ -113,10 +115,12 @@ describe("Supabase schema problems", () => {
     const served = await serve("ledger_nofn");
     try {
       await served.db.sql("drop function ledger_reserve(text, text, bigint, text)");
-      const err = await supabaseLedger(served.config).reserve("t", "run", 1, "k").then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await supabaseLedger(served.config)
+        .reserve("t", "run", 1, "k")
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toMatchObject({ code: "schema_missing" });
       expect((err as Error).message).toMatch(/ledger_reserve/);
       expect((err as Error).message).toMatch(/npm run migrate/);

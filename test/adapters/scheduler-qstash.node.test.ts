@@ -4,9 +4,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScheduledDelivery } from "../../src/adapters/scheduler/port";
-import { qstashDeliverUrl, qstashScheduler, QSTASH_DELIVER_PATH } from "../../src/adapters/scheduler/qstash";
+import { QSTASH_DELIVER_PATH, qstashDeliverUrl, qstashScheduler } from "../../src/adapters/scheduler/qstash";
 import { type ReplayCache, verifyQStashRequest } from "../../src/adapters/scheduler/qstash-receiver";
-import { startQStashEmulator, type QStashEmulator } from "../support/qstash-emulator";
+import { type QStashEmulator, startQStashEmulator } from "../support/qstash-emulator";
 import { signDelivery } from "../support/qstash-signing";
 
 const TOKEN = "scheduler-test-token";
@@ -44,7 +44,11 @@ describe("QStash scheduler", () => {
     endpoint = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const request = new Request(`${publicUrl}${req.url}`, { method: req.method, headers: toHeaders(req.headers), body: Buffer.concat(chunks) });
+      const request = new Request(`${publicUrl}${req.url}`, {
+        method: req.method,
+        headers: toHeaders(req.headers),
+        body: Buffer.concat(chunks),
+      });
       const result = await verifyQStashRequest(request, KEYS, qstashDeliverUrl(publicUrl), replays);
       if (result.ok) accepted.push({ body: result.body, at: Date.now() });
       else refused.push(result.reason);
@@ -71,7 +75,12 @@ describe("QStash scheduler", () => {
   }
 
   it("delivers a due delivery to /internal/qstash/deliver, verified", async () => {
-    const delivery: ScheduledDelivery = { key: "run-1:step-2:retry-1", at: Date.now() - 1000, queue: "RUNS_HIGH", body: { runId: "run-1" } };
+    const delivery: ScheduledDelivery = {
+      key: "run-1:step-2:retry-1",
+      at: Date.now() - 1000,
+      queue: "RUNS_HIGH",
+      body: { runId: "run-1" },
+    };
     await scheduler().schedule(delivery);
     await until(() => accepted.some((a) => a.body.key === delivery.key));
     expect(accepted.find((a) => a.body.key === delivery.key)?.body).toEqual(delivery);

@@ -11,6 +11,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Balance, CreditLedger, LedgerEntry } from "../../src/adapters/ledger/port";
 
+/** What the contract needs for one test: a ledger and a tenant unused so far. */
 export interface CreditLedgerFixture {
   ledger: CreditLedger;
   /** A tenant id no other test uses (no credits, no history). `${tenantId}-other` must be free too. */
@@ -104,9 +105,7 @@ export function creditLedgerContract(name: string, make: () => Promise<CreditLed
 
     it("50 concurrent reserves against a balance covering exactly 10: exactly 10 succeed", async () => {
       await ledger.topUp(tenant, 70, key("t"));
-      const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => ledger.reserve(tenant, `run-${i}`, 7, key(`r${i}`))),
-      );
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => ledger.reserve(tenant, `run-${i}`, 7, key(`r${i}`))));
       expect(results.filter((r) => r.ok)).toHaveLength(10);
       for (const r of results) expect(r.balance.available).toBeGreaterThanOrEqual(0);
       expect(await ledger.balance(tenant)).toEqual({ available: 0, reserved: 70, spent_total: 0 });
@@ -140,12 +139,20 @@ export function creditLedgerContract(name: string, make: () => Promise<CreditLed
       await ledger.topUp(tenant, 100, key("t"));
       await ledger.reserve(tenant, "run-a", 50, key("r"));
       const a = key("step1-call1");
-      expect(await ledger.charge(tenant, "run-a", [{ key: a, amount: 10 }, { key: a, amount: 10 }])).toEqual({
+      expect(
+        await ledger.charge(tenant, "run-a", [
+          { key: a, amount: 10 },
+          { key: a, amount: 10 },
+        ]),
+      ).toEqual({
         available: 50,
         reserved: 40,
         spent_total: 10,
       });
-      const balance = await ledger.charge(tenant, "run-a", [{ key: a, amount: 10 }, { key: key("step1-call2"), amount: 3 }]);
+      const balance = await ledger.charge(tenant, "run-a", [
+        { key: a, amount: 10 },
+        { key: key("step1-call2"), amount: 3 },
+      ]);
       expect(balance).toEqual({ available: 50, reserved: 37, spent_total: 13 });
     });
 

@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Heartbeats } from "../../src/adapters/heartbeats/port";
 
+/** What the contract needs for one test. */
 export interface HeartbeatsFixture {
   /** An instance that sees no other test's workers. */
   heartbeats: Heartbeats;
@@ -77,11 +78,7 @@ export function heartbeatsContract(name: string, make: () => Promise<HeartbeatsF
     });
 
     it("workers on several lanes are each listed once", async () => {
-      await Promise.all([
-        hb.beat("w-a", "high", 1, 10_000),
-        hb.beat("w-b", "normal", 2, 10_000),
-        hb.beat("w-c", "low", 0, 10_000),
-      ]);
+      await Promise.all([hb.beat("w-a", "high", 1, 10_000), hb.beat("w-b", "normal", 2, 10_000), hb.beat("w-c", "low", 0, 10_000)]);
       await hb.beat("w-a", "high", 5, 10_000);
       const workers = [...(await hb.list())].sort((x, y) => x.id.localeCompare(y.id));
       expect(workers.map((w) => [w.id, w.lane, w.runs_in_flight])).toEqual([

@@ -18,4 +18,3 @@ export const SUPABASE_TEST_SERVICE_KEY = "supabase-test-service-role-key";
 
 /** Database the whole test run migrates once and serves through the shared PostgREST gateway. */
 export const SUPABASE_TEST_DATABASE = "edgecrew_test";
-

@@ -14,6 +14,7 @@ import { startPostgrestGateway } from "./postgrest-gateway";
 import { startQStashEmulator } from "./qstash-emulator";
 import { startUpstashGateway } from "./upstash-gateway";
 
+/** The running stand-ins and how to stop them. */
 export interface ExternalServices {
   /** upstash, qstash and postgrest base URLs. */
   urls: { upstash: string; qstash: string; postgrest: string };

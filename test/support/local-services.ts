@@ -23,6 +23,7 @@ export function uniqueKeyPrefix(label: string): string {
   return `edgecrew-test:${label}:${uniqueSuffix()}:`;
 }
 
+/** A Postgres schema owned by one test file. */
 export interface TestSchema {
   schema: string;
   databaseUrl: string;

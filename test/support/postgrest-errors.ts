@@ -74,7 +74,12 @@ interface PgErrorLike {
 }
 
 function isPgError(err: unknown): err is PgErrorLike & { code: string } {
-  return typeof err === "object" && err !== null && typeof (err as PgErrorLike).code === "string" && /^[0-9A-Z]{5}$/.test((err as { code: string }).code);
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    typeof (err as PgErrorLike).code === "string" &&
+    /^[0-9A-Z]{5}$/.test((err as { code: string }).code)
+  );
 }
 
 /** Turns a thrown error into what PostgREST would answer; non-Postgres errors become a 500. */

@@ -3,7 +3,7 @@
 import { createClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestSchema, type TestSchema } from "./local-services";
-import { startPostgrestGateway, type PostgrestGateway } from "./postgrest-gateway";
+import { type PostgrestGateway, startPostgrestGateway } from "./postgrest-gateway";
 
 const KEY = "postgrest-gateway-test-key";
 
@@ -23,14 +23,12 @@ const FIXTURES = `
 describe("PostgREST gateway", () => {
   let db: TestSchema;
   let gateway: PostgrestGateway;
-  // biome-ignore lint/suspicious/noExplicitAny: untyped test database
   let supabase: ReturnType<typeof createClient<any, string, string>>;
 
   beforeAll(async () => {
     db = await createTestSchema("postgrest", false);
     await db.sql(FIXTURES);
     gateway = await startPostgrestGateway({ databaseUrl: db.databaseUrl, serviceKey: KEY, schema: db.schema });
-    // biome-ignore lint/suspicious/noExplicitAny: untyped test database
     supabase = createClient<any, string, string>(gateway.url, KEY, { db: { schema: db.schema }, accessToken: async () => KEY });
   });
 
@@ -42,11 +40,14 @@ describe("PostgREST gateway", () => {
   it("inserts rows and returns them with Prefer: return=representation", async () => {
     const { data, error, status } = await supabase
       .from("items")
-      .insert([
-        { id: 1, name: "alpha", tags: ["a", "b"], meta: { x: 1 } },
-        { id: 2, name: "alps", meta: null },
-        { id: 3, name: "beta" },
-      ], { defaultToNull: false })
+      .insert(
+        [
+          { id: 1, name: "alpha", tags: ["a", "b"], meta: { x: 1 } },
+          { id: 2, name: "alps", meta: null },
+          { id: 3, name: "beta" },
+        ],
+        { defaultToNull: false },
+      )
       .select("id,name,tags");
     expect(error).toBeNull();
     expect(status).toBe(201);
@@ -60,7 +61,10 @@ describe("PostgREST gateway", () => {
   });
 
   it("fills keys missing from some rows with null unless missing=default, as PostgREST does", async () => {
-    const { error, status } = await supabase.from("items").insert([{ id: 10, name: "x", tags: ["t"] }, { id: 11, name: "y" }]);
+    const { error, status } = await supabase.from("items").insert([
+      { id: 10, name: "x", tags: ["t"] },
+      { id: 11, name: "y" },
+    ]);
     expect(status).toBe(400);
     expect(error?.code).toBe("23502");
     const mismatch = await fetch(`${gateway.url}/rest/v1/items`, {
@@ -129,7 +133,10 @@ describe("PostgREST gateway", () => {
     expect(column.error).toMatchObject({ code: "42703", message: "column items.colour does not exist" });
     const table = await supabase.from("nothing_here").select("*");
     expect(table.status).toBe(404);
-    expect(table.error).toMatchObject({ code: "PGRST205", message: `Could not find the table '${db.schema}.nothing_here' in the schema cache` });
+    expect(table.error).toMatchObject({
+      code: "PGRST205",
+      message: `Could not find the table '${db.schema}.nothing_here' in the schema cache`,
+    });
   });
 
   it("answers a duplicate key with 409 23505 and a non-single result with 406 PGRST116", async () => {
@@ -152,8 +159,13 @@ describe("PostgREST gateway", () => {
     expect(wrong.error?.message).toBe("Invalid API key");
     const bare = await fetch(`${gateway.url}/rest/v1/items`);
     expect(bare.status).toBe(401);
-    expect(await bare.json()).toEqual({ message: "No API key found in request", hint: "No `apikey` request header or url param was found." });
-    const otherSchema = await createClient(gateway.url, KEY, { accessToken: async () => KEY }).from("items").select("*");
+    expect(await bare.json()).toEqual({
+      message: "No API key found in request",
+      hint: "No `apikey` request header or url param was found.",
+    });
+    const otherSchema = await createClient(gateway.url, KEY, { accessToken: async () => KEY })
+      .from("items")
+      .select("*");
     expect(otherSchema.status).toBe(406);
     expect(otherSchema.error?.code).toBe("PGRST106");
   });

@@ -8,6 +8,7 @@ import { PostgrestHttpError, toPostgrestError } from "./postgrest-errors";
 import { callFunction, type GatewayResult, IDENTIFIER } from "./postgrest-rpc";
 import { handleTable } from "./postgrest-tables";
 
+/** Options of startPostgrestGateway. */
 export interface PostgrestGatewayOptions {
   /** postgres:// URL of the database to serve. */
   databaseUrl: string;
@@ -19,6 +20,7 @@ export interface PostgrestGatewayOptions {
   schema?: string;
 }
 
+/** A running gateway. */
 export interface PostgrestGateway {
   /** Base URL to give `createClient` (the gateway serves `${url}/rest/v1`). */
   url: string;
@@ -73,7 +75,10 @@ function parseJson(text: string, emptyAs: unknown): unknown {
 function preferTokens(req: IncomingMessage): string[] {
   const raw = req.headers.prefer;
   const all = Array.isArray(raw) ? raw.join(",") : (raw ?? "");
-  return all.split(",").map((t) => t.trim()).filter((t) => t.length > 0);
+  return all
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
 }
 
 /** Starts the gateway on 127.0.0.1. Postgres errors surface as PostgREST would render them. */

@@ -67,8 +67,7 @@ function matches(candidate: FunctionCandidate, keys: string[]): boolean {
 
 function notFound(schema: string, fn: string, keys: string[]): PostgrestHttpError {
   const sorted = [...keys].sort();
-  const searched =
-    sorted.length > 0 ? `with parameters ${sorted.join(", ")}` : "without parameters";
+  const searched = sorted.length > 0 ? `with parameters ${sorted.join(", ")}` : "without parameters";
   return new PostgrestHttpError(
     404,
     "PGRST202",
@@ -82,12 +81,7 @@ function notFound(schema: string, fn: string, keys: string[]): PostgrestHttpErro
  * Calls `schema.fn` with the named arguments `args` inside the caller's transaction. JSON values
  * are converted to the declared argument types by Postgres (json_to_record), never spliced.
  */
-export async function callFunction(
-  db: PoolClient,
-  schema: string,
-  fn: string,
-  args: Record<string, unknown>,
-): Promise<GatewayResult> {
+export async function callFunction(db: PoolClient, schema: string, fn: string, args: Record<string, unknown>): Promise<GatewayResult> {
   const keys = Object.keys(args);
   if (!IDENTIFIER.test(fn) || !keys.every((k) => IDENTIFIER.test(k))) throw notFound(schema, fn, keys);
   const { rows } = await db.query<FunctionRow>(LOOKUP_SQL, [schema, fn]);

@@ -63,7 +63,15 @@ function whereClause(table: string, params: URLSearchParams, values: unknown[]):
       if (!operand.startsWith("(") || !operand.endsWith(")")) throw parseError(`failed to parse filter (${raw})`);
       const items = splitList(operand.slice(1, -1));
       if (items.length === 0) parts.push("false");
-      else parts.push(`${column} in (${items.map((v) => { values.push(v); return `$${values.length}`; }).join(", ")})`);
+      else
+        parts.push(
+          `${column} in (${items
+            .map((v) => {
+              values.push(v);
+              return `$${values.length}`;
+            })
+            .join(", ")})`,
+        );
     } else if (OPERATORS[op]) {
       values.push(op === "like" || op === "ilike" ? operand.replaceAll("*", "%") : operand);
       parts.push(`${column} ${OPERATORS[op]} $${values.length}`);
@@ -124,7 +132,13 @@ function shape(req: TableRequest, json: string, okStatus: number, total?: number
   const wantsBody = req.method === "GET" || req.method === "HEAD" || req.prefer.includes("return=representation");
   if (req.single && wantsBody) {
     if (rows.length !== 1) {
-      throw new PostgrestHttpError(406, "PGRST116", "Cannot coerce the result to a single JSON object", `The result contains ${rows.length} rows`, null);
+      throw new PostgrestHttpError(
+        406,
+        "PGRST116",
+        "Cannot coerce the result to a single JSON object",
+        `The result contains ${rows.length} rows`,
+        null,
+      );
     }
     return { status: okStatus, body: JSON.stringify(rows[0]), headers };
   }
@@ -183,7 +197,9 @@ export async function handleTable(db: PoolClient, req: TableRequest): Promise<Ga
     const resolution = req.prefer.find((p) => p.startsWith("resolution="));
     if (resolution) {
       const onConflict = req.params.get("on_conflict");
-      const targetCols = onConflict ? onConflict.split(",").map((c) => ident(c.trim(), "on_conflict")) : (await primaryKey(db, req.schema, t)).map((c) => `"${c}"`);
+      const targetCols = onConflict
+        ? onConflict.split(",").map((c) => ident(c.trim(), "on_conflict"))
+        : (await primaryKey(db, req.schema, t)).map((c) => `"${c}"`);
       conflict =
         resolution === "resolution=ignore-duplicates"
           ? `on conflict (${targetCols.join(", ")}) do nothing`

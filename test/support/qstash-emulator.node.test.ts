@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Client, Receiver } from "@upstash/qstash";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startQStashEmulator, type QStashEmulator } from "./qstash-emulator";
+import { type QStashEmulator, startQStashEmulator } from "./qstash-emulator";
 import { signDelivery } from "./qstash-signing";
 
 const TOKEN = "emulator-test-token";
@@ -149,7 +149,12 @@ describe("QStash emulator", () => {
     expect(received.filter((r) => r.path === "/hook/down").map((r) => r.headers["upstash-retried"])).toEqual(["0", "1", "2"]);
     const listed = await client.dlq.listMessages();
     expect(listed.messages.map((m) => m.messageId)).toContain(messageId);
-    expect(emulator.deliveries().filter((d) => d.messageId === messageId).map((d) => d.status)).toEqual([500, 500, 500]);
+    expect(
+      emulator
+        .deliveries()
+        .filter((d) => d.messageId === messageId)
+        .map((d) => d.status),
+    ).toEqual([500, 500, 500]);
   });
 
   it("Receiver refuses a forged and an expired signature", async () => {

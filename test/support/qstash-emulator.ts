@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { bodyHash, parseDuration, retryBackoffMs, signDelivery } from "./qstash-signing";
 
+/** Options of startQStashEmulator. */
 export interface QStashEmulatorOptions {
   /** Bearer token publishers must send. */
   token: string;
@@ -48,6 +49,7 @@ export interface QStashDlqMessage {
   responseBody: string;
 }
 
+/** A running emulator with what it delivered, for assertions. */
 export interface QStashEmulator {
   /** Base URL (QSTASH_URL). */
   url: string;
@@ -101,10 +103,13 @@ export async function startQStashEmulator(opts: QStashEmulatorOptions): Promise<
 
   function later(ms: number, fn: () => Promise<void>): void {
     if (closed) return;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn().catch((err: unknown) => console.error(`[qstash-emulator] delivery crashed: ${String(err)}`));
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        fn().catch((err: unknown) => console.error(`[qstash-emulator] delivery crashed: ${String(err)}`));
+      },
+      Math.max(0, ms),
+    );
     timers.add(timer);
   }
 
@@ -226,7 +231,16 @@ export async function startQStashEmulator(opts: QStashEmulatorOptions): Promise<
     } else if (req.method === "GET" && path.startsWith("/v2/messages/")) {
       const msg = messages.get(path.slice("/v2/messages/".length));
       if (!msg) sendJson(res, 404, { error: "message not found" });
-      else sendJson(res, 200, { messageId: msg.messageId, url: msg.url, method: msg.method, body: msg.body, maxRetries: msg.maxRetries, notBefore: msg.notBefore, createdAt: msg.createdAt });
+      else
+        sendJson(res, 200, {
+          messageId: msg.messageId,
+          url: msg.url,
+          method: msg.method,
+          body: msg.body,
+          maxRetries: msg.maxRetries,
+          notBefore: msg.notBefore,
+          createdAt: msg.createdAt,
+        });
     } else {
       sendJson(res, 404, { error: "not found" });
     }

@@ -13,6 +13,7 @@ export function bodyHash(body: string | Uint8Array): string {
   return b64.replaceAll("+", "-").replaceAll("/", "_");
 }
 
+/** What signDelivery signs. */
 export interface SignOptions {
   /** Signing key (the current one, as QStash does). */
   key: string;

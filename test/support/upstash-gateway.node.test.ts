@@ -66,20 +66,23 @@ describe("Upstash REST gateway", () => {
   it("pipelines commands in order and reports each error in place", async () => {
     const results = await redis.pipeline().set("p", "1").incr("p").get("p").exec();
     expect(results).toEqual(["OK", 2, 2]);
-    const res = await post("/pipeline", [["SET", "s", "text"], ["INCR", "s"], ["GET", "s"]]);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual([
-      { result: "OK" },
-      { error: "ERR value is not an integer or out of range" },
-      { result: "text" },
+    const res = await post("/pipeline", [
+      ["SET", "s", "text"],
+      ["INCR", "s"],
+      ["GET", "s"],
     ]);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual([{ result: "OK" }, { error: "ERR value is not an integer or out of range" }, { result: "text" }]);
     await expect(redis.pipeline().set("s2", "x").incr("s2").exec()).rejects.toThrow(/not an integer/);
   });
 
   it("runs multi-exec atomically", async () => {
     const results = await redis.multi().set("m", "5").incrby("m", 10).get("m").exec();
     expect(results).toEqual(["OK", 15, 15]);
-    const raw = await post("/multi-exec", [["SET", "m2", "a"], ["INCR", "m2"]]);
+    const raw = await post("/multi-exec", [
+      ["SET", "m2", "a"],
+      ["INCR", "m2"],
+    ]);
     expect(await raw.json()).toEqual([{ result: "OK" }, { error: "ERR value is not an integer or out of range" }]);
   });
 

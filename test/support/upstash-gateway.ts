@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 
+/** Options of startUpstashGateway. */
 export interface UpstashGatewayOptions {
   /** Bearer token clients must send (`Authorization: Bearer` or `?_token=`). */
   token: string;
@@ -18,6 +19,7 @@ export interface UpstashGatewayOptions {
   db?: number;
 }
 
+/** A running gateway. */
 export interface UpstashGateway {
   /** The REST URL (UPSTASH_REDIS_REST_URL). */
   url: string;
@@ -28,10 +30,42 @@ type Reply = { result: unknown } | { error: string };
 
 // Commands that would hold or change the state of the shared connection, or escape the prefix.
 const REFUSED = new Set([
-  "auth", "hello", "select", "quit", "reset", "multi", "exec", "discard", "watch", "unwatch",
-  "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "monitor", "sync", "psync",
-  "shutdown", "debug", "client", "flushall", "blpop", "brpop", "blmove", "brpoplpush", "bzpopmin",
-  "bzpopmax", "blmpop", "bzmpop", "xread", "xreadgroup", "wait", "failover", "replicaof", "slaveof",
+  "auth",
+  "hello",
+  "select",
+  "quit",
+  "reset",
+  "multi",
+  "exec",
+  "discard",
+  "watch",
+  "unwatch",
+  "subscribe",
+  "psubscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "punsubscribe",
+  "monitor",
+  "sync",
+  "psync",
+  "shutdown",
+  "debug",
+  "client",
+  "flushall",
+  "blpop",
+  "brpop",
+  "blmove",
+  "brpoplpush",
+  "bzpopmin",
+  "bzpopmax",
+  "blmpop",
+  "bzmpop",
+  "xread",
+  "xreadgroup",
+  "wait",
+  "failover",
+  "replicaof",
+  "slaveof",
 ]);
 
 const UNAUTHORIZED = { error: "WRONGPASS invalid or missing auth token" };
@@ -134,7 +168,8 @@ export async function startUpstashGateway(opts: UpstashGatewayOptions): Promise<
     const parsed = commands.map(toArgs);
     const tx = redis.multi();
     for (const [name, args] of parsed) {
-      if (name === "keys" || name === "scan" || name === "flushdb") throw new CommandError(`ERR Command is not allowed in a transaction: ${name}`);
+      if (name === "keys" || name === "scan" || name === "flushdb")
+        throw new CommandError(`ERR Command is not allowed in a transaction: ${name}`);
       tx.callBuffer(name, ...args);
     }
     const results = await tx.exec();
@@ -157,7 +192,8 @@ export async function startUpstashGateway(opts: UpstashGatewayOptions): Promise<
         return { status: 400, body: { error: `ERR failed to parse command: ${failure(err).error}` } };
       }
       if (url.pathname === "/") return { status: 200, body: { result: await runOne(body) } };
-      if (!Array.isArray(body) || body.length === 0) return { status: 400, body: { error: "ERR body must be a non-empty array of commands" } };
+      if (!Array.isArray(body) || body.length === 0)
+        return { status: 400, body: { error: "ERR body must be a non-empty array of commands" } };
       if (url.pathname === "/multi-exec") return runMulti(body);
       // Sent without awaiting each other: ioredis keeps them in order on one connection.
       const settled = await Promise.allSettled(body.map(runOne));
@@ -167,7 +203,10 @@ export async function startUpstashGateway(opts: UpstashGatewayOptions): Promise<
     // Path style: /set/foo/bar; a POST body is the next argument and query parameters follow it
     // (/set/foo?EX=100 with body v is SET foo v EX 100).
     if (!["GET", "POST", "PUT", "HEAD"].includes(method)) return { status: 405, body: { error: "ERR method not allowed" } };
-    const command = url.pathname.split("/").slice(1).map((s) => decodeURIComponent(s));
+    const command = url.pathname
+      .split("/")
+      .slice(1)
+      .map((s) => decodeURIComponent(s));
     if (raw.length > 0) command.push(raw.toString("utf8"));
     for (const [key, value] of url.searchParams) if (key !== "_token") command.push(key, ...(value ? [value] : []));
     return { status: 200, body: { result: await runOne(command) } };

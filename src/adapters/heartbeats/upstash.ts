@@ -3,6 +3,7 @@
 import { Redis } from "@upstash/redis/cloudflare";
 import type { Heartbeats, WorkerBeat } from "./port";
 
+/** Plain configuration of upstashHeartbeats (values from the environment, read elsewhere). */
 export interface UpstashHeartbeatsConfig {
   /** UPSTASH_REDIS_REST_URL. */
   url: string;

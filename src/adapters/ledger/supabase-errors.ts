@@ -4,6 +4,7 @@
 /** The one fix for a database that lacks a table, column or function of migrations/. */
 export const MIGRATE_FIX = "run `npm run migrate` with DATABASE_URL set to the Supabase database connection string";
 
+/** schema_missing: run migrations; unauthorized: fix the key; invalid_argument: caller bug; unavailable: retry. */
 export type SupabaseLedgerErrorCode = "schema_missing" | "unauthorized" | "invalid_argument" | "unavailable";
 
 /** A ledger call Supabase refused or could not serve. `fix` says what the operator should do. */

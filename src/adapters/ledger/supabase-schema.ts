@@ -14,11 +14,23 @@ export const REQUIRED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   credit_reservations: ["tenant_id", "run_id", "reserved", "spent", "released", "updated_at"],
   credit_ledger: ["id", "tenant_id", "run_id", "kind", "amount", "balance_after", "idem_key", "reason", "created_at"],
   runs: [
-    "id", "tenant_id", "agent", "status", "priority", "input", "output", "error", "usage",
-    "credits_spent", "created_at", "finished_at", "data",
+    "id",
+    "tenant_id",
+    "agent",
+    "status",
+    "priority",
+    "input",
+    "output",
+    "error",
+    "usage",
+    "credits_spent",
+    "created_at",
+    "finished_at",
+    "data",
   ],
 };
 
+/** Ready, or the first thing missing and the fix. */
 export type SchemaCheck = { ok: true } | { ok: false; missing: string; fix: string };
 
 interface Failure {
@@ -39,7 +51,6 @@ function otherFailure(status: number, error: Failure): SchemaCheck {
 }
 
 // The client's schema generics do not matter here: only untyped table and rpc calls are made.
-// biome-ignore lint/suspicious/noExplicitAny: supabase-js's own default for an untyped database
 type AnyClient = SupabaseClient<any, any, any>;
 
 async function checkTable(client: AnyClient, table: string, columns: readonly string[]): Promise<SchemaCheck> {
@@ -71,7 +82,8 @@ export async function checkSupabaseSchema(client: AnyClient): Promise<SchemaChec
   }
   const probe = await client.rpc("ledger_balance", { p_tenant_id: "__readyz__" });
   if (probe.error) {
-    if (probe.error.code === "PGRST202" || probe.error.code === "42883") return { ok: false, missing: "function ledger_balance", fix: MIGRATE_FIX };
+    if (probe.error.code === "PGRST202" || probe.error.code === "42883")
+      return { ok: false, missing: "function ledger_balance", fix: MIGRATE_FIX };
     return otherFailure(probe.status, probe.error);
   }
   return { ok: true };

@@ -4,9 +4,10 @@ import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import type { Balance, Charge, CreditLedger, LedgerEntry, LedgerKind, ReserveResult } from "./port";
 import { classifySupabaseError, SupabaseLedgerError } from "./supabase-errors";
 
-export { checkSupabaseSchema, LATEST_MIGRATION, type SchemaCheck } from "./supabase-schema";
 export { MIGRATE_FIX, SupabaseLedgerError, type SupabaseLedgerErrorCode } from "./supabase-errors";
+export { checkSupabaseSchema, LATEST_MIGRATION, type SchemaCheck } from "./supabase-schema";
 
+/** Plain configuration of the Supabase adapters (values from the environment, read elsewhere). */
 export interface SupabaseConfig {
   /** SUPABASE_URL, e.g. https://xyz.supabase.co. */
   url: string;
@@ -16,12 +17,11 @@ export interface SupabaseConfig {
   schema?: string;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: supabase-js's own default for an untyped database
+/** The untyped service-role client (`any` is supabase-js's own default for an untyped database). */
 export type SupabaseServiceClient = SupabaseClient<any, string, string>;
 
 /** A server-side client acting as the service role: no session, no token refresh. */
 export function createSupabaseServiceClient(config: SupabaseConfig): SupabaseServiceClient {
-  // biome-ignore lint/suspicious/noExplicitAny: untyped database, schema chosen at runtime
   return createClient<any, string, string>(config.url, config.serviceKey, {
     db: { schema: config.schema ?? "public" },
     accessToken: async () => config.serviceKey,

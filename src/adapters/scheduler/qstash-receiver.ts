@@ -1,7 +1,7 @@
 // Verifies a QStash delivery before it is trusted: signature (current or next key), destination
 // URL, body hash, expiry, and a replay cache so a captured request cannot be played again.
-import { decodeJwt } from "jose";
 import { Receiver } from "@upstash/qstash";
+import { decodeJwt } from "jose";
 import type { ScheduledDelivery } from "./port";
 
 /** Remembers what was already accepted. `seen` records `id` and says whether it was there before. */
@@ -9,6 +9,7 @@ export interface ReplayCache {
   seen(id: string): Promise<boolean>;
 }
 
+/** The two signing keys QStash rotates between. */
 export interface QStashSigningKeys {
   /** QSTASH_CURRENT_SIGNING_KEY. */
   current: string;
@@ -16,6 +17,7 @@ export interface QStashSigningKeys {
   next: string;
 }
 
+/** The verified delivery, or why it was refused (safe to log: no keys). */
 export type QStashVerification = { ok: true; body: ScheduledDelivery } | { ok: false; reason: string };
 
 function isDelivery(value: unknown): value is ScheduledDelivery {

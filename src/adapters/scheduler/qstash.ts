@@ -6,6 +6,7 @@ import type { ScheduledDelivery, Scheduler } from "./port";
 /** Path QStash deliveries arrive at; the receiver verifies them against `${publicUrl}${path}`. */
 export const QSTASH_DELIVER_PATH = "/internal/qstash/deliver";
 
+/** Plain configuration of qstashScheduler (values from the environment, read elsewhere). */
 export interface QStashSchedulerConfig {
   /** QSTASH_TOKEN. */
   token: string;
