@@ -1,13 +1,14 @@
 // `npm run migrate`: applies migrations/*.sql to DATABASE_URL (the Supabase Postgres connection
-// string), optionally into MIGRATE_SCHEMA (default public). Prints each file, never the URL.
+// string; not the transaction pooler, the run holds a session lock), optionally into MIGRATE_SCHEMA
+// (default public). Prints each file, never the URL.
 import { applyMigrations } from "./migrations";
 
 async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     console.error(
-      "DATABASE_URL is not set. Use the Postgres connection string of the Supabase project " +
-        "(Project Settings → Database), e.g. DATABASE_URL=postgres://... npm run migrate",
+      "DATABASE_URL is not set. Use the direct (or session pooler) Postgres connection string of the " +
+        "Supabase project (Connect → Direct connection), e.g. DATABASE_URL=postgres://... npm run migrate",
     );
     process.exitCode = 2;
     return;

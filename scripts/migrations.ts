@@ -81,6 +81,8 @@ export async function applyMigrations(options: MigrateOptions): Promise<{ applie
       applied.push(file.version);
       log(`applied ${String(file.version).padStart(4, "0")}_${file.name}.sql to schema ${schema}`);
     }
+    // PostgREST (Supabase's REST layer) caches the schema: ask it to see the new functions.
+    await client.query("notify pgrst, 'reload schema'");
     return { applied, latest: files[files.length - 1]?.version ?? 0 };
   } finally {
     await client.end();
