@@ -1,7 +1,10 @@
-// Two projects: "workers" runs inside workerd through the Cloudflare plugin; "node" runs the local
-// protocol servers' own tests and the adapters against the real Redis and Postgres.
+// Three projects: "workers" runs inside workerd through the Cloudflare plugin with the scripted model;
+// "workers-claude" runs *.claude.test.ts the same way with the real Anthropic SDK against the fake
+// Messages API; "node" runs the local protocol servers' own tests and the adapters against the real
+// Redis and Postgres.
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { FAKE_ANTHROPIC_API_KEY } from "./test/support/anthropic-constants";
 
 export default defineConfig({
   test: {
@@ -38,7 +41,36 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/**/*.node.test.ts", "**/node_modules/**"],
+          exclude: ["test/**/*.node.test.ts", "test/**/*.claude.test.ts", "**/node_modules/**"],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      // The same Worker driving the real Anthropic SDK against the local fake Messages API.
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: "./src/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: "development",
+                ADMIN_TOKEN: "test-admin-token",
+                DEV_API_KEY: "ec_dev_key",
+                MODEL_PROVIDER: "anthropic",
+                ANTHROPIC_API_KEY: FAKE_ANTHROPIC_API_KEY,
+                ANTHROPIC_BASE_URL: inject("supportUrls").anthropic!,
+                LEASE_MS: "3000",
+                RETRY_BASE_MS: "200",
+                RETRY_MAX_MS: "2000",
+                SUPPORT_URLS: JSON.stringify(inject("supportUrls")),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers-claude",
+          include: ["test/**/*.claude.test.ts"],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

@@ -1,6 +1,9 @@
 // The tool registry: which tools an agent offers the model, by name.
 
-import type { AgentProfile } from "../../domain/types";
+import type { AgentProfile, HttpTool } from "../../domain/types";
+import { EMIT_EVENT } from "./emit-event";
+import { httpRequestTool } from "./http-request";
+import { MEMORY_GET, MEMORY_SET } from "./memory";
 import type { ToolDefinition } from "./tool";
 
 const REQUEST_APPROVAL: ToolDefinition = {
@@ -18,16 +21,21 @@ const REQUEST_APPROVAL: ToolDefinition = {
 };
 
 const BUILTIN: Record<string, ToolDefinition> = {
+  http_request: httpRequestTool(),
+  memory_get: MEMORY_GET,
+  memory_set: MEMORY_SET,
+  emit_event: EMIT_EVENT,
   request_approval: REQUEST_APPROVAL,
 };
 
-/** Registers a built-in tool (each tool module calls this once). */
-export function registerTool(tool: ToolDefinition): void {
-  BUILTIN[tool.name] = tool;
-}
+/** Tool names the agent protocol itself uses; no agent tool may take them. */
+export const PROTOCOL_TOOL_NAMES: readonly string[] = ["submit_plan", "complete_step"];
 
-/** The tools an agent offers: its built-in tools that exist, plus its tenant HTTP tools. */
-export function toolsFor(agent: AgentProfile, httpTool?: (t: AgentProfile["http_tools"][number]) => ToolDefinition): ToolDefinition[] {
+/**
+ * The tools an agent offers: its built-in tools that exist, plus its tenant HTTP tools built by
+ * `httpTool` (the queue consumer passes `httpTool` from ./http-tool; without it they are left out).
+ */
+export function toolsFor(agent: AgentProfile, httpTool?: (t: HttpTool) => ToolDefinition): ToolDefinition[] {
   const out: ToolDefinition[] = [];
   for (const name of agent.tools) {
     const t = BUILTIN[name];
@@ -37,6 +45,7 @@ export function toolsFor(agent: AgentProfile, httpTool?: (t: AgentProfile["http_
   return out;
 }
 
+/** Names of the built-in tools, for validating agent definitions. */
 export function builtinToolNames(): string[] {
   return Object.keys(BUILTIN);
 }
