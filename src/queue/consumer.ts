@@ -116,7 +116,7 @@ async function handleDead(batch: MessageBatch<unknown>, env: Env): Promise<void>
     const body = parseRunMessage(msg.body);
     if (body) {
       const stub = env.RUNS.get(env.RUNS.idFromName(body.run));
-      await stub.markDead("delivery retries exhausted: the message reached the dead-letter queue");
+      await stub.markDead("delivery retries exhausted: the message reached the dead-letter queue", body.gen);
     }
     msg.ack();
   }

@@ -364,9 +364,10 @@ export class RunEngine {
   }
 
   /** Marks a non-final run dead (its message exhausted the queue's delivery retries). */
-  markDead(reason: string, now: number): Effects {
+  markDead(reason: string, gen: number, now: number): Effects {
     const run = this.run;
-    if (isFinal(run.status)) return { events: [] };
+    // A message from before a retry or re-dispatch says nothing about the run as it is now.
+    if (isFinal(run.status) || gen < run.gen) return { events: [] };
     const error = { code: "worker_crash", message: reason, retryable: true };
     if (run.status === "awaiting_approval") return { events: [] };
     const ev = this.finish("dead", now, reason, { error }, { error });

@@ -144,16 +144,17 @@ export class RunObject extends DurableObject<Env> {
   async retry(tenantId: string): Promise<CancelResult> {
     const run = this.journal.run();
     if (!run || run.tenant_id !== tenantId) return { error: { code: "not_found", message: "run not found" } };
-    if (!isRetryable(run.status)) return { error: { code: "conflict", message: `only failed or dead runs can be retried; this run is ${run.status}` } };
+    if (!isRetryable(run.status))
+      return { error: { code: "conflict", message: `only failed or dead runs can be retried; this run is ${run.status}` } };
     const effects = this.ctx.storage.transactionSync(() => this.engine.retry(Date.now()));
     await this.after(effects);
     return { run: this.view() };
   }
 
   /** Called by the dead-letter consumer: the run's message could not be delivered. */
-  async markDead(reason: string): Promise<void> {
+  async markDead(reason: string, gen: number): Promise<void> {
     if (!this.journal.run()) return;
-    const effects = this.ctx.storage.transactionSync(() => this.engine.markDead(reason, Date.now()));
+    const effects = this.ctx.storage.transactionSync(() => this.engine.markDead(reason, gen, Date.now()));
     await this.after(effects);
   }
 

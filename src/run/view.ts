@@ -1,6 +1,7 @@
 // Renders the run as the API shows it (SPEC section 5, GET /v1/runs/:id).
 
 import type { Journal, RunRow, StepRow } from "./journal";
+import { isFinal } from "./state";
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
@@ -44,7 +45,8 @@ export function runView(run: RunRow, steps: StepRow[], approvals: ApprovalView[]
     plan: run.plan,
     steps: steps.map(stepView),
     usage: run.usage,
-    credits: { reserved: run.max_credits, spent: run.spent },
+    // What the run still holds of its reservation: nothing once it is final (released).
+    credits: { reserved: isFinal(run.status) ? 0 : Math.max(0, run.max_credits - run.spent), spent: run.spent },
     attempts: run.attempts,
     approvals,
     metadata: run.metadata ?? {},

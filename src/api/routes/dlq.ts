@@ -36,7 +36,12 @@ dlq.post("/redrive", async (c) => {
       if (!page.next_cursor) break;
       cursor = page.next_cursor;
     }
-  } else if (Array.isArray(body.ids) && body.ids.length > 0 && body.ids.length <= MAX_REDRIVE && body.ids.every((i) => typeof i === "string")) {
+  } else if (
+    Array.isArray(body.ids) &&
+    body.ids.length > 0 &&
+    body.ids.length <= MAX_REDRIVE &&
+    body.ids.every((i) => typeof i === "string")
+  ) {
     ids = body.ids as string[];
   } else {
     throw new ApiError("invalid_request", `ids: an array of 1 to ${MAX_REDRIVE} run ids, or all: true`, { field: "ids" });

@@ -1,0 +1,203 @@
+// The fault-injection suite: each test injects one fault into real runs and asserts the outcome.
+// `npm run faults` prints the table; runs lost, steps committed twice and events duplicated must be 0.
+
+import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import { afterAll, describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import type { ClaimResult, CommitResult } from "../../src/run/protocol";
+import { allEvents, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
+import { audit, printTable, record } from "./report";
+
+const runStub = (id: string) => env.RUNS.get(env.RUNS.idFromName(id));
+
+async function check(
+  fault: string,
+  expected: string,
+  runId: string,
+  key: string | undefined,
+  extra: () => Promise<boolean> | boolean = () => true,
+) {
+  let run: any = null;
+  try {
+    run = await waitForRun(runId, { key, timeoutMs: 30_000 });
+  } catch {
+    run = null; // lost: the run never reached a final state
+  }
+  const events = run ? await allEvents(runId, key) : [];
+  const a = audit(events);
+  const ok = run !== null && run.status === expected && (await extra());
+  const row = {
+    fault,
+    expected,
+    outcome: run?.status ?? "lost",
+    runsLost: run ? 0 : 1,
+    ...a,
+    pass: ok && a.stepsCommittedTwice === 0 && a.eventsDuplicated === 0,
+  };
+  record(row);
+  expect(row).toMatchObject({ outcome: expected, runsLost: 0, stepsCommittedTwice: 0, eventsDuplicated: 0, pass: true });
+  return { run, events };
+}
+
+async function deliver(messages: { run: string; tenant: string; gen: number }[], queue = "edgecrew-runs-normal", workerEnv: Env = env) {
+  const batch = createMessageBatch(
+    queue,
+    messages.map((body, i) => ({ id: `inj-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  let threw: unknown = null;
+  try {
+    await worker.queue(batch as MessageBatch<unknown>, workerEnv, ctx);
+  } catch (e) {
+    threw = e;
+  }
+  await waitOnExecutionContext(ctx);
+  return { result: await getQueueResult(batch, ctx), threw };
+}
+
+afterAll(() => {
+  console.log(`\n${printTable()}\n`);
+});
+
+describe("fault injection", () => {
+  it("model 529 twice, then success", async () => {
+    const r = await createRun({ agent: "general", input: "- answer !fail-transient 2" });
+    const { events } = await check("model 529 x2 then success", "succeeded", r.id, undefined, () => true);
+    const retries = events.filter((e) => e.type === "retry.scheduled");
+    expect(retries).toHaveLength(2);
+    expect(retries[0].data).toMatchObject({ step: 1, attempt: 1, code: "model_overloaded" });
+    expect(retries[0].data.delay_ms).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("model 529 forever: the run is dead and listed in the DLQ", async () => {
+    const r = await createRun({ agent: "general", input: "- answer !fail-transient 99" });
+    const { run, events } = await check("model 529 forever", "dead", r.id, undefined);
+    expect(run.error.code).toBe("model_overloaded");
+    expect(events.filter((e) => e.type === "retry.scheduled")).toHaveLength(4);
+    expect(events.at(-1).type).toBe("run.dead");
+    const dlq = await json(api("/v1/dlq"));
+    expect(dlq.runs.map((d: any) => d.id)).toContain(r.id);
+  });
+
+  it("model 400: the run fails at once", async () => {
+    const r = await createRun({ agent: "general", input: "- answer !fail-permanent" });
+    const { run, events } = await check("model 400", "failed", r.id, undefined);
+    expect(run.error).toMatchObject({ code: "model_bad_request", retryable: false });
+    expect(events.filter((e) => e.type === "retry.scheduled")).toHaveLength(0);
+  });
+
+  it("crash after the model call, before the commit: the step is redone once", async () => {
+    const r = await createRun({ agent: "general", input: "- first\n- second !crash" });
+    const { run } = await check("crash before commit", "succeeded", r.id, undefined);
+    expect(run.steps[1].attempts).toBe(2);
+    expect(run.steps[0].attempts).toBe(1);
+  });
+
+  it("the same message delivered twice, concurrently", async () => {
+    const t = await newTenant(1000);
+    const r = await createRun({ agent: "general", input: "- one !slow 300\n- two !slow 300" }, t.key);
+    const msg = { run: r.id, tenant: t.id, gen: 1 };
+    await Promise.all([deliver([msg]), deliver([msg])]);
+    const { run } = await check("duplicate concurrent delivery", "succeeded", r.id, t.key);
+    const credits = await json(api("/v1/credits", { key: t.key }));
+    expect(credits.spent_total).toBe(run.credits.spent);
+    expect(run.usage.input_tokens).toBe(300);
+  });
+
+  it("a stale message from an old attempt is dropped", async () => {
+    const r = await createRun({ agent: "general", input: "- first !fail-permanent" });
+    await waitForRun(r.id);
+    const retried = await api(`/v1/runs/${r.id}/retry`, { method: "POST" });
+    expect(retried.status).toBe(200);
+    const stale = (await runStub(r.id).claim({ gen: 1, worker: "stale-worker" })) as ClaimResult;
+    const fine = stale.status === "drop" && /stale|leased|failed/.test(stale.reason);
+    await check("stale message", "failed", r.id, undefined, () => fine);
+    expect(fine).toBe(true);
+  });
+
+  it("a lease that lapses mid-step: the run is picked up again and the old worker cannot commit", async () => {
+    const r = await createRun({ agent: "general", input: "- one\n- two" });
+    const zombie = (await runStub(r.id).claim({ gen: 1, worker: "zombie" })) as ClaimResult;
+    expect(zombie.status).toBe("claimed");
+    const { events } = await check("lease lapses mid-step", "succeeded", r.id, undefined);
+    expect(events.some((e) => e.type === "log" && e.data?.code === "lease_expired")).toBe(true);
+    if (zombie.status !== "claimed") return;
+    const late = (await runStub(r.id).commit({
+      kind: "plan",
+      token: zombie.token,
+      plan: [{ title: "x", instructions: "x" }],
+      report: {
+        events: [],
+        charges: [{ key: "zombie", amount: 5 }],
+        usage: { input_tokens: 1, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+        feeCharged: true,
+      },
+      handoff: false,
+    })) as CommitResult;
+    expect(late.status).toBe("rejected");
+  });
+
+  it("cancel during a retry wait", async () => {
+    const r = await createRun({ agent: "general", input: "- answer !fail-transient 3" });
+    await waitForRun(r.id, { until: (run) => run.status === "queued" && run.error?.code === "model_overloaded" });
+    const res = await api(`/v1/runs/${r.id}/cancel`, { method: "POST" });
+    expect(res.status).toBe(200);
+    await new Promise((done) => setTimeout(done, 2500));
+    const { events } = await check("cancel during retry wait", "canceled", r.id, undefined);
+    expect(events.at(-1).type).toBe("run.canceled");
+  });
+
+  it("redrive of a dead run: resumes after the last completed step and succeeds", async () => {
+    const r = await createRun({ agent: "general", input: "- first\n- second !fail-transient 6" });
+    const dead = await waitForRun(r.id, { timeoutMs: 30_000 });
+    expect(dead.status).toBe("dead");
+    const res = await json(api("/v1/dlq/redrive", { method: "POST", json: { ids: [r.id] } }));
+    expect(res.redriven).toBe(1);
+    const { run, events } = await check("redrive of a dead run", "succeeded", r.id, undefined);
+    expect(run.attempts).toBe(2);
+    expect(run.steps.map((s: any) => s.run_attempt)).toEqual([1, 2]);
+    expect(events.filter((e) => e.type === "step.started" && e.data.step === 1)).toHaveLength(1);
+  });
+
+  it("the queue consumer throws for a whole batch: every message is redelivered and nothing is lost", async () => {
+    const t = await newTenant(1000);
+    const created = await Promise.all([1, 2, 3].map((i) => createRun({ agent: "general", input: `- run ${i} !slow 200` }, t.key)));
+    const messages = created.map((c) => ({ run: c.id, tenant: t.id, gen: 1 }));
+    const fail = () => {
+      throw new Error("injected: storage unavailable");
+    };
+    const broken = { ...env, RUNS: { idFromName: fail, get: fail } } as unknown as Env;
+    const first = await deliver(messages, "edgecrew-runs-normal", broken);
+    // The handler rejects, so the runtime redelivers the whole batch; here it comes again, healthy.
+    expect(first.threw).not.toBeNull();
+    const second = await deliver(messages);
+    expect(second.threw).toBeNull();
+    for (const c of created) await check("consumer throws for a whole batch", "succeeded", c.id, t.key);
+  });
+
+  it("one idempotency key, ten concurrent creates: one run, one reservation", async () => {
+    const t = await newTenant(1000);
+    const body = { agent: "general", input: "once", max_credits: 50 };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => api("/v1/runs", { method: "POST", json: body, key: t.key, headers: { "idempotency-key": "k-1" } })),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    const bodies = await Promise.all(answers.map((a) => a.json<any>()));
+    expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+    expect(statuses.filter((s) => s === 202)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(9);
+    const list = await json(api("/v1/runs", { key: t.key }));
+    expect(list.runs).toHaveLength(1);
+    const other = await api("/v1/runs", {
+      method: "POST",
+      json: { ...body, input: "different" },
+      key: t.key,
+      headers: { "idempotency-key": "k-1" },
+    });
+    expect(other.status).toBe(409);
+    await check("idempotent create under concurrency", "succeeded", bodies[0].id, t.key, async () => {
+      const ledger = await json(api("/v1/credits/ledger", { key: t.key }));
+      return ledger.entries.filter((e: any) => e.kind === "reserve").length === 1;
+    });
+  });
+});
