@@ -1,10 +1,11 @@
 // Operations: queue counts and credits for the caller's tenant.
 
 import { Hono } from "hono";
+import { heartbeats } from "../../deps";
+import { ApiError } from "../../domain/errors";
 import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";
 import { queryInt } from "../http";
-import { heartbeats } from "../../deps";
 
 export const ops = new Hono<AppEnv>();
 ops.use("*", requireTenant);
@@ -18,5 +19,6 @@ ops.get("/credits", async (c) => c.json(await tenantStub(c.env, c.get("tenant"))
 ops.get("/credits/ledger", async (c) => {
   const limit = queryInt(c, "limit", 1, 100, 50);
   const cursor = c.req.query("cursor") ?? null;
+  if (cursor !== null && !/^[0-9]{1,18}$/.test(cursor)) throw new ApiError("invalid_request", "cursor is not valid", { field: "cursor" });
   return c.json(await tenantStub(c.env, c.get("tenant")).ledgerPage(limit, cursor));
 });
