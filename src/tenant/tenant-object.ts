@@ -196,7 +196,8 @@ export class TenantObject extends DurableObject<Env> {
     const attempt = row.attempt + 1;
     const amount = Math.max(0, row.reserved - row.spent);
     const key = `reserve:${runId}:${attempt}`;
-    if (!this.ledger.reserve(runId, amount, key)) {
+    // A run that spent its whole budget holds nothing new (a reserve is of at least 1 credit).
+    if (amount > 0 && !this.ledger.reserve(runId, amount, key)) {
       return err("insufficient_credits", `retrying reserves the ${amount} credits left of the run's budget; not enough are available`);
     }
     this.retrying.add(runId);
