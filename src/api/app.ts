@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { ApiError } from "../domain/errors";
 import { newId } from "../domain/ids";
 import type { AppEnv } from "./app-env";
+import { requestRateLimit } from "./rate-limit";
 import { admin } from "./routes/admin";
 import { agents } from "./routes/agents";
 import { dlq } from "./routes/dlq";
@@ -16,6 +17,9 @@ app.use("*", async (c, next) => {
   c.set("requestId", c.req.header("cf-ray") ?? newId("req"));
   await next();
 });
+
+// Tenant routes: the per-tenant request limit, before any route work.
+app.use("/v1/*", requestRateLimit);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.get("/readyz", (c) => c.json({ ok: true, adapters: {} }));
