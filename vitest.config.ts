@@ -4,7 +4,7 @@
 // Redis and Postgres.
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { FAKE_ANTHROPIC_API_KEY } from "./test/support/anthropic-constants";
+import { FAKE_ANTHROPIC_API_KEY, FAKE_ANTHROPIC_MODEL } from "./test/support/anthropic-constants";
 
 export default defineConfig({
   test: {
@@ -60,6 +60,7 @@ export default defineConfig({
                 MODEL_PROVIDER: "anthropic",
                 ANTHROPIC_API_KEY: FAKE_ANTHROPIC_API_KEY,
                 ANTHROPIC_BASE_URL: inject("supportUrls").anthropic!,
+                ANTHROPIC_MODEL: FAKE_ANTHROPIC_MODEL,
                 LEASE_MS: "3000",
                 RETRY_BASE_MS: "200",
                 RETRY_MAX_MS: "2000",
