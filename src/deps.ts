@@ -22,6 +22,8 @@ export interface Config {
   rateLimits: { runsPerMinute: number; requestsPerMinute: number };
   modelProvider: "anthropic" | "scripted";
   anthropicModel: string;
+  /** Delays between webhook delivery attempts, seconds (default 1,5,30,120,600,1800,3600,7200). */
+  webhookRetryDelaysS: number[];
 }
 
 type RawEnv = Record<string, unknown>;
@@ -69,7 +71,8 @@ export function config(env: Env): Config {
     },
     modelProvider:
       provider === "scripted" || provider === "anthropic" ? provider : setting(env, "ANTHROPIC_API_KEY") ? "anthropic" : "scripted",
-    anthropicModel: setting(env, "ANTHROPIC_MODEL") ?? "claude-sonnet-4-5",
+    anthropicModel: setting(env, "ANTHROPIC_MODEL") ?? "claude-sonnet-5-5",
+    webhookRetryDelaysS: (setting(env, "WEBHOOK_RETRY_DELAYS_S") ?? "1,5,30,120,600,1800,3600,7200").split(",").map((s) => Math.max(0, Math.round(Number(s))) || 1),
   };
   configs.set(env, cfg);
   return cfg;

@@ -125,7 +125,7 @@ function build(name: string, body: Record<string, unknown>, opts: AgentParseOpti
     b.description === undefined ? (BUILTIN_AGENTS[name] ? base.description : "") : text(b.description, "description", 1024, false);
   let model = base.model;
   if (b.model !== undefined && b.model !== null && b.model !== "") {
-    if (typeof b.model !== "string" || !MODEL_ID.test(b.model)) throw new Invalid("model", "must be a model id such as claude-sonnet-4-5");
+    if (typeof b.model !== "string" || !MODEL_ID.test(b.model)) throw new Invalid("model", "must be a model id such as claude-sonnet-5-5");
     model = b.model;
   }
   const known = builtinToolNames();

@@ -7,7 +7,9 @@ import type { AppEnv } from "./app-env";
 import { requestRateLimit } from "./rate-limit";
 import { admin } from "./routes/admin";
 import { agents } from "./routes/agents";
+import { approvals } from "./routes/approvals";
 import { dlq } from "./routes/dlq";
+import { events } from "./routes/events";
 import { ops } from "./routes/ops";
 import { runs } from "./routes/runs";
 
@@ -28,6 +30,8 @@ app.route("/v1/runs", runs);
 app.route("/v1/agents", agents);
 app.route("/v1/admin", admin);
 app.route("/v1/dlq", dlq);
+app.route("/v1/approvals", approvals);
+app.route("/v1", events);
 app.route("/v1", ops);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: "no such route" } }, 404));

@@ -9,6 +9,7 @@ import { randomSecret } from "../domain/ids";
 import type { Priority } from "../domain/types";
 import { MAX_QUEUE_DELAY_MS } from "../run/engine";
 import type { ClaimResult, CommitResult, RunMessage, WorkState } from "../run/protocol";
+import { handleDeliveries } from "./deliveries";
 import { queueKind } from "./lanes";
 import { parseRunMessage } from "./messages";
 import { toolServices } from "./tool-services";
@@ -26,7 +27,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: E
     case "dlq":
       return handleDead(batch, env);
     case "events":
-      return handleEvents(batch);
+      return handleDeliveries(batch, env);
   }
 }
 
@@ -118,14 +119,6 @@ async function handleDead(batch: MessageBatch<unknown>, env: Env): Promise<void>
       const stub = env.RUNS.get(env.RUNS.idFromName(body.run));
       await stub.markDead("delivery retries exhausted: the message reached the dead-letter queue", body.gen);
     }
-    msg.ack();
-  }
-}
-
-async function handleEvents(batch: MessageBatch<unknown>): Promise<void> {
-  // Webhook deliveries are added with domain events; until then nothing is produced here.
-  for (const msg of batch.messages) {
-    console.warn("events message without a handler", { id: msg.id });
     msg.ack();
   }
 }

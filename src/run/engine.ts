@@ -5,8 +5,19 @@
 import { type FailureCode, isTransient } from "../domain/errors";
 import { randomSecret } from "../domain/ids";
 import { addUsage, type NewEvent, type RunEvent, type RunStatus } from "../domain/types";
+import type { ApprovalStore } from "./approvals";
 import type { Journal, RunRow } from "./journal";
-import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, StepResume, UnitReport, WorkState, WorkUnit } from "./protocol";
+import type {
+  ApprovalDecisionView,
+  ClaimRequest,
+  ClaimResult,
+  CommitRequest,
+  CommitResult,
+  StepResume,
+  UnitReport,
+  WorkState,
+  WorkUnit,
+} from "./protocol";
 import { decideRetry, type RetryConfig } from "./retry-policy";
 import { canTransition, finalEventType, isFinal } from "./state";
 
@@ -33,16 +44,17 @@ export class RunEngine {
   constructor(
     private readonly j: Journal,
     private readonly cfg: EngineConfig,
+    private readonly approvals: ApprovalStore,
   ) {}
 
-  private get run(): RunRow {
+  get run(): RunRow {
     const r = this.j.run();
     if (!r) throw new Error("run not initialised");
     return r;
   }
 
   /** Moves the run to `status`, bumping the version the tenant index syncs from. */
-  private setStatus(to: RunStatus, patch: Partial<RunRow> = {}): void {
+  setStatus(to: RunStatus, patch: Partial<RunRow> = {}): void {
     const from = this.run.status;
     if (from !== to && !canTransition(from, to)) throw new Error(`transition ${from} → ${to} is not allowed`);
     this.j.updateRun({ ...patch, status: to, version: this.run.version + 1 });
@@ -239,11 +251,22 @@ export class RunEngine {
       case "wait": {
         this.j.updateStep(req.index, { transcript: { transcript: req.transcript, decision: null } satisfies StepResume });
         this.setStatus("awaiting_approval", { lease_token: null, lease_until: null, lease_worker: null });
+        const a = this.approvals.create(
+          run.id,
+          {
+            step: req.index,
+            tool: req.approval.tool,
+            input: req.approval.input,
+            reason: req.approval.reason,
+            expiresAt: now + run.agent.approval_ttl_seconds * 1000,
+          },
+          now,
+        );
         events.push({
           type: "approval.requested",
           level: "info",
-          message: `approval needed: ${req.approval.reason}`,
-          data: { step: req.index, ...req.approval },
+          message: `approval needed: ${a.reason}`,
+          data: { approval_id: a.id, step: a.step, tool: a.tool, input: a.input, reason: a.reason, expires_at: a.expires_at },
         });
         return { result: { status: "done" }, effects: { events: this.j.append(events, now) } };
       }
@@ -330,10 +353,60 @@ export class RunEngine {
   }
 
   cancel(now: number): Effects {
+    const closed: NewEvent[] = this.approvals.pending(this.run.id).map((a) => {
+      this.approvals.decide(a.id, "rejected", "run canceled", undefined, now);
+      return {
+        type: "approval.decided",
+        level: "info",
+        message: `approval ${a.id} closed: run canceled`,
+        data: { approval_id: a.id, decision: "reject", comment: "run canceled" },
+      };
+    });
     const ev = this.finish("canceled", now, "run canceled");
     const running = this.j.steps().filter((s) => s.status === "running");
     for (const s of running) this.j.updateStep(s.idx, { status: "pending" });
-    return { events: this.j.append([ev], now), final: true };
+    return { events: this.j.append([...closed, ev], now), final: true };
+  }
+
+  /**
+   * Records a person's decision (or an expiry) on a pending approval and resumes the run: the
+   * waiting step gets the decision as its tool_result.
+   */
+  decide(id: string, status: "approved" | "rejected" | "expired", comment: string | null, input: unknown, now: number): Effects {
+    const run = this.run;
+    const a = this.approvals.get(run.id, id)!;
+    this.approvals.decide(id, status, comment, input, now);
+    const step = this.j.step(a.step);
+    const resume = (step?.transcript as StepResume | null) ?? null;
+    if (step && resume) {
+      const decision: ApprovalDecisionView = {
+        id,
+        decision: status === "approved" ? "approved" : "rejected",
+        comment,
+        input: input ?? null,
+      };
+      this.j.updateStep(a.step, { transcript: { transcript: resume.transcript, decision } satisfies StepResume });
+    }
+    const gen = run.gen + 1;
+    this.setStatus("queued", { gen });
+    const ev: NewEvent = {
+      type: "approval.decided",
+      level: "info",
+      message: `approval ${id} ${status === "expired" ? "expired" : status}`,
+      data: {
+        approval_id: id,
+        step: a.step,
+        tool: a.tool,
+        decision: status === "approved" ? "approve" : "reject",
+        status,
+        comment,
+        ...(input === undefined ? {} : { input }),
+      },
+    };
+    return {
+      events: this.j.append([ev, { type: "run.queued", level: "info", message: "resumed after the approval decision" }], now),
+      dispatch: { gen, delayMs: 0 },
+    };
   }
 
   /**
@@ -374,10 +447,14 @@ export class RunEngine {
     return { events: this.j.append([ev], now), final: true };
   }
 
-  /** The alarm: expire runs never started, re-dispatch runs whose worker vanished. */
+  /** The alarm: expire runs never started and approvals not decided, re-dispatch lost runs. */
   onAlarm(now: number): Effects {
     const run = this.run;
     if (isFinal(run.status)) return { events: [] };
+    if (run.status === "awaiting_approval") {
+      const due = this.approvals.pending(run.id).find((a) => Date.parse(a.expires_at) <= now);
+      if (due) return this.decide(due.id, "expired", "expired", undefined, now);
+    }
     if (run.started_at === null && (run.status === "queued" || run.status === "scheduled") && now >= run.expires_at) {
       const ev = this.finish("expired", now, `not started within ${run.agent.ttl_seconds} s`);
       return { events: this.j.append([ev], now), final: true };
@@ -413,6 +490,10 @@ export class RunEngine {
     if (run.started_at === null && (run.status === "queued" || run.status === "scheduled")) times.push(run.expires_at);
     if (run.lease_token && run.lease_until !== null) times.push(run.lease_until);
     if (run.wake_at !== null) times.push(run.wake_at);
+    if (run.status === "awaiting_approval") {
+      const t = this.approvals.nextExpiry();
+      if (t !== null) times.push(t);
+    }
     return times.length > 0 ? Math.min(...times) : null;
   }
 }

@@ -264,6 +264,11 @@ export class Journal {
       }));
   }
 
+  /** How many events of `type` the run has logged. */
+  countEvents(type: RunEvent["type"]): number {
+    return this.exec("SELECT count(*) AS n FROM events WHERE type = ?", type).one().n as number;
+  }
+
   /** Records charges not yet applied to the tenant ledger; a key already recorded is ignored. */
   addCharges(charges: { key: string; amount: number }[]): void {
     for (const c of charges) this.write("INSERT OR IGNORE INTO charges (key, amount) VALUES (?, ?)", c.key, c.amount);

@@ -2,16 +2,19 @@
 // its live streams; transitions are decided by RunEngine, side effects are carried out here.
 
 import { DurableObject } from "cloudflare:workers";
+import { toolSchema } from "../agent/tools";
+import { schemaErrors } from "../agent/tools/validate";
 import { config, laneQueue } from "../deps";
 import { randomSecret } from "../domain/ids";
 import type { AgentProfile, Priority, RunEvent } from "../domain/types";
 import type { RunSync } from "../tenant/protocol";
+import { ApprovalStore } from "./approvals";
 import { type Effects, MAX_QUEUE_DELAY_MS, RunEngine } from "./engine";
 import { Journal } from "./journal";
 import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, RunMessage } from "./protocol";
 import { isFinal, isRetryable } from "./state";
 import { Streams } from "./stream";
-import { type RunView, runView } from "./view";
+import { type ApprovalView, type RunView, runView } from "./view";
 
 export interface InitParams {
   id: string;
@@ -28,10 +31,13 @@ export interface InitParams {
 
 const TICKET_TTL_MS = 60_000;
 
+export type DecideResult = { approval: ApprovalView } | { error: { code: "not_found" | "conflict" | "invalid_request"; message: string } };
+
 export type CancelResult = { run: RunView } | { error: { code: "not_found" | "conflict"; message: string } };
 
 export class RunObject extends DurableObject<Env> {
   private readonly journal: Journal;
+  private readonly approvals: ApprovalStore;
   private readonly engine: RunEngine;
   private readonly streams: Streams;
   private alarmAt: number | null | undefined;
@@ -40,7 +46,8 @@ export class RunObject extends DurableObject<Env> {
     super(ctx, env);
     this.journal = new Journal(ctx.storage.sql);
     const cfg = config(env);
-    this.engine = new RunEngine(this.journal, { leaseMs: cfg.leaseMs, retry: cfg.retry });
+    this.approvals = new ApprovalStore(ctx.storage.sql);
+    this.engine = new RunEngine(this.journal, { leaseMs: cfg.leaseMs, retry: cfg.retry }, this.approvals);
     this.streams = new Streams(ctx);
   }
 
@@ -140,6 +147,33 @@ export class RunObject extends DurableObject<Env> {
     return { run: this.view() };
   }
 
+  /**
+   * `POST /v1/approvals/:id`: approve (optionally with an edited input, validated against the
+   * tool's schema) or reject a pending approval; the run resumes. Deciding twice is a conflict.
+   */
+  async decide(
+    tenantId: string,
+    approvalId: string,
+    d: { decision: "approve" | "reject"; comment: string | null; input?: unknown },
+  ): Promise<DecideResult> {
+    const run = this.journal.run();
+    const a = run && run.tenant_id === tenantId ? this.approvals.get(run.id, approvalId) : null;
+    if (!run || !a) return { error: { code: "not_found", message: "approval not found" } };
+    if (a.status !== "pending" || run.status !== "awaiting_approval") {
+      return { error: { code: "conflict", message: `approval is already ${a.status}` } };
+    }
+    if (d.input !== undefined && d.decision === "approve") {
+      const schema = toolSchema(run.agent, a.tool);
+      const invalid = schema ? schemaErrors(schema, d.input) : null;
+      if (invalid) return { error: { code: "invalid_request", message: `input: does not match the ${a.tool} schema: ${invalid}` } };
+    }
+    const status = d.decision === "approve" ? "approved" : "rejected";
+    const input = d.decision === "approve" ? d.input : undefined;
+    const effects = this.ctx.storage.transactionSync(() => this.engine.decide(approvalId, status, d.comment, input, Date.now()));
+    await this.after(effects);
+    return { approval: this.approvals.get(run.id, approvalId)! };
+  }
+
   /** `POST /v1/runs/:id/retry` and DLQ redrive: a failed or dead run back to queued. */
   async retry(tenantId: string): Promise<CancelResult> {
     const run = this.journal.run();
@@ -216,7 +250,8 @@ export class RunObject extends DurableObject<Env> {
   }
 
   private view(): RunView {
-    return runView(this.journal.run()!, this.journal.steps(), []);
+    const run = this.journal.run()!;
+    return runView(run, this.journal.steps(), this.approvals.all(run.id));
   }
 
   /** Carries out a transition's effects: broadcast, dispatch, tenant sync, alarm. */
@@ -271,7 +306,12 @@ export class RunObject extends DurableObject<Env> {
           charges,
           finished_at: run.finished_at,
           not_before: run.not_before,
+          usage: run.usage,
+          ...(isFinal(run.status) ? { retries: this.journal.countEvents("retry.scheduled") } : {}),
           error: run.error,
+          agent: run.agent.name,
+          output: isFinal(run.status) ? run.output : null,
+          approvals: this.approvals.all(run.id),
         };
         try {
           const stub = this.env.TENANTS.get(this.env.TENANTS.idFromName(run.tenant_id));

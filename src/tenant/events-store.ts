@@ -45,6 +45,11 @@ export class EventsStore {
     return { events, next_after: events.length > 0 ? events[events.length - 1]!.seq : after };
   }
 
+  get(id: string): DomainEvent | null {
+    const r = this.sql.exec("SELECT * FROM domain_events WHERE id = ?", id).toArray()[0];
+    return r ? this.row(r) : null;
+  }
+
   private row(r: Record<string, SqlStorageValue>): DomainEvent {
     return {
       id: r.id as string,

@@ -1,6 +1,7 @@
 // What the Worker and the run objects say to a tenant's Durable Object.
 
-import type { Priority, RunStatus } from "../domain/types";
+import type { Priority, RunStatus, Usage } from "../domain/types";
+import type { ApprovalView } from "../run/view";
 
 /** A run's state pushed to its tenant's index; applied only if `version` is newer. */
 export interface RunSync {
@@ -12,7 +13,16 @@ export interface RunSync {
   charges: { key: string; amount: number }[];
   finished_at: number | null;
   not_before: number | null;
+  /** The run's cumulative model usage (for metrics; counted when the run is final). */
+  usage?: Usage;
+  /** Retries scheduled over the run's life; sent with final states (for metrics). */
+  retries?: number;
   error: { code: string; message: string; retryable: boolean } | null;
+  agent: string;
+  /** The run's output, on final syncs. */
+  output: unknown;
+  /** Every approval of the run (a run has few); the tenant keeps an index of them. */
+  approvals: ApprovalView[];
 }
 
 export interface CreateRunParams {

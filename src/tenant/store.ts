@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNI
 CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, priority TEXT NOT NULL,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER, version INTEGER NOT NULL,
   reserved INTEGER NOT NULL, spent INTEGER NOT NULL DEFAULT 0, retrying INTEGER NOT NULL DEFAULT 0, metadata TEXT,
-  error TEXT, attempt INTEGER NOT NULL DEFAULT 1);
+  error TEXT, attempt INTEGER NOT NULL DEFAULT 1, webhook_url TEXT);
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status, id);
 CREATE INDEX IF NOT EXISTS runs_agent ON runs (agent, id);
 CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, response TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -79,9 +79,10 @@ export class TenantStore {
     created_at: number;
     reserved: number;
     metadata: Record<string, unknown> | null;
+    webhook_url: string | null;
   }): void {
     this.sql.exec(
-      "INSERT INTO runs (id, agent, status, priority, created_at, updated_at, version, reserved, metadata) VALUES (?,?,?,?,?,?,1,?,?)",
+      "INSERT INTO runs (id, agent, status, priority, created_at, updated_at, version, reserved, metadata, webhook_url) VALUES (?,?,?,?,?,?,1,?,?,?)",
       e.id,
       e.agent,
       e.status,
@@ -90,7 +91,14 @@ export class TenantStore {
       e.created_at,
       e.reserved,
       e.metadata ? JSON.stringify(e.metadata) : null,
+      e.webhook_url,
     );
+  }
+
+  /** The run's own webhook URL, if it was created with one. */
+  runWebhook(id: string): string | null {
+    const r = this.sql.exec("SELECT webhook_url FROM runs WHERE id = ?", id).toArray()[0];
+    return (r?.webhook_url as string | null | undefined) ?? null;
   }
 
   unindexRun(id: string): void {

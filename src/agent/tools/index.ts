@@ -45,6 +45,12 @@ export function toolsFor(agent: AgentProfile, httpTool?: (t: HttpTool) => ToolDe
   return out;
 }
 
+/** The input schema of a tool an agent offers (built-in or tenant HTTP tool), or null. */
+export function toolSchema(agent: AgentProfile, name: string): Record<string, unknown> | null {
+  if (agent.tools.includes(name) && BUILTIN[name]) return BUILTIN[name].input_schema;
+  return agent.http_tools.find((t) => t.name === name)?.input_schema ?? null;
+}
+
 /** Names of the built-in tools, for validating agent definitions. */
 export function builtinToolNames(): string[] {
   return Object.keys(BUILTIN);

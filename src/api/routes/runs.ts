@@ -1,7 +1,9 @@
 // /v1/runs: create, get, list, cancel, logs (JSON and SSE), WebSocket stream and stream tickets.
 
 import { Hono } from "hono";
+import { config } from "../../deps";
 import { ApiError } from "../../domain/errors";
+import { checkOutboundUrl } from "../../domain/url-policy";
 import { newId, RUN_ID_PATTERN } from "../../domain/ids";
 import type { RunStatus } from "../../domain/types";
 import type { CancelResult } from "../../run/run-object";
@@ -44,6 +46,10 @@ runs.use("*", requireTenant);
 runs.post("/", async (c) => {
   const { body } = await readJsonObject(c);
   const parsed = parseCreateRun(body, Date.now());
+  if (parsed.webhook_url !== null) {
+    const check = checkOutboundUrl(parsed.webhook_url, { development: config(c.env).environment === "development" });
+    if (!check.ok) throw new ApiError("invalid_request", `webhook_url: ${check.error}`, { field: "webhook_url" });
+  }
   const key = c.req.header("idempotency-key") ?? null;
   if (key !== null && (key.length === 0 || key.length > 255))
     throw new ApiError("invalid_request", "Idempotency-Key must be 1 to 255 characters", { field: "Idempotency-Key" });

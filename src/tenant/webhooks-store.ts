@@ -1,0 +1,115 @@
+// The tenant's webhook subscription and the delivery state of each domain event to each target
+// (the tenant webhook and a run's own `webhook_url`).
+
+import { randomSecret } from "../domain/ids";
+
+export interface Webhook {
+  url: string;
+  /** Event types delivered; empty means every type. */
+  events: string[];
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+export type DeliveryTarget = "tenant" | "run";
+
+export interface Delivery {
+  target: DeliveryTarget;
+  url: string;
+  status: DeliveryStatus;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+}
+
+export class WebhooksStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS webhook (id INTEGER PRIMARY KEY CHECK (id = 1), url TEXT NOT NULL, events TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS deliveries (event_id TEXT NOT NULL, target TEXT NOT NULL, url TEXT NOT NULL,
+        status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_status INTEGER, last_error TEXT,
+        delivered_at INTEGER, enqueued INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (event_id, target));
+      CREATE INDEX IF NOT EXISTS deliveries_unsent ON deliveries (enqueued) WHERE enqueued = 0;`);
+  }
+
+  webhook(): Webhook | null {
+    const r = this.sql.exec("SELECT url, events FROM webhook WHERE id = 1").toArray()[0];
+    return r ? { url: r.url as string, events: JSON.parse(r.events as string) as string[] } : null;
+  }
+
+  /** Sets the subscription and rotates the signing secret, which is returned (shown once). */
+  setWebhook(w: Webhook): string {
+    this.sql.exec("INSERT OR REPLACE INTO webhook (id, url, events) VALUES (1, ?, ?)", w.url, JSON.stringify(w.events));
+    const secret = `whsec_${randomSecret(32)}`;
+    this.sql.exec("INSERT OR REPLACE INTO settings (name, value) VALUES ('signing_secret', ?)", secret);
+    return secret;
+  }
+
+  /** Whether the subscription wants an event type (`run.*` style prefixes allowed). */
+  static wants(w: Webhook, type: string): boolean {
+    return w.events.length === 0 || w.events.some((e) => e === type || (e.endsWith(".*") && type.startsWith(e.slice(0, -1))));
+  }
+
+  addDelivery(eventId: string, target: DeliveryTarget, url: string): void {
+    this.sql.exec("INSERT OR IGNORE INTO deliveries (event_id, target, url, status) VALUES (?, ?, ?, 'pending')", eventId, target, url);
+  }
+
+  /** Deliveries not yet handed to the events queue. */
+  unsent(limit: number): { event_id: string; target: DeliveryTarget }[] {
+    return this.sql
+      .exec("SELECT event_id, target FROM deliveries WHERE enqueued = 0 LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({ event_id: r.event_id as string, target: r.target as DeliveryTarget }));
+  }
+
+  markEnqueued(items: { event_id: string; target: DeliveryTarget }[]): void {
+    for (const i of items) this.sql.exec("UPDATE deliveries SET enqueued = 1 WHERE event_id = ? AND target = ?", i.event_id, i.target);
+  }
+
+  delivery(eventId: string, target: DeliveryTarget): (Delivery & { event_id: string }) | null {
+    const r = this.sql.exec("SELECT * FROM deliveries WHERE event_id = ? AND target = ?", eventId, target).toArray()[0];
+    return r ? { ...this.row(r), event_id: eventId } : null;
+  }
+
+  deliveriesOf(eventIds: string[]): Map<string, Delivery[]> {
+    const out = new Map<string, Delivery[]>();
+    if (eventIds.length === 0) return out;
+    const rows = this.sql.exec(`SELECT * FROM deliveries WHERE event_id IN (${eventIds.map(() => "?").join(",")})`, ...eventIds).toArray();
+    for (const r of rows) {
+      const id = r.event_id as string;
+      out.set(id, [...(out.get(id) ?? []), this.row(r)]);
+    }
+    return out;
+  }
+
+  /** Records one delivery attempt; `final` marks an undeliverable event as failed. */
+  recordAttempt(
+    eventId: string,
+    target: DeliveryTarget,
+    r: { ok: boolean; status: number | null; error: string | null; final: boolean },
+    now: number,
+  ): void {
+    const status: DeliveryStatus = r.ok ? "delivered" : r.final ? "failed" : "pending";
+    this.sql.exec(
+      `UPDATE deliveries SET attempts = attempts + 1, status = ?, last_status = ?, last_error = ?, delivered_at = ?
+       WHERE event_id = ? AND target = ? AND status = 'pending'`,
+      status,
+      r.status,
+      r.error,
+      r.ok ? now : null,
+      eventId,
+      target,
+    );
+  }
+
+  private row(r: Record<string, SqlStorageValue>): Delivery {
+    return {
+      target: r.target as DeliveryTarget,
+      url: r.url as string,
+      status: r.status as DeliveryStatus,
+      attempts: r.attempts as number,
+      last_status: (r.last_status as number | null) ?? null,
+      last_error: (r.last_error as string | null) ?? null,
+      delivered_at: typeof r.delivered_at === "number" ? new Date(r.delivered_at).toISOString() : null,
+    };
+  }
+}
