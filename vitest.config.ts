@@ -33,6 +33,7 @@ export default defineConfig({
                 LEASE_MS: "3000",
                 RETRY_BASE_MS: "200",
                 RETRY_MAX_MS: "2000",
+                WEBHOOK_RETRY_DELAYS_S: "1,1,1",
                 SUPPORT_URLS: JSON.stringify(inject("supportUrls")),
               },
             },
