@@ -41,6 +41,12 @@ export class RunObject extends DurableObject<Env> {
   private readonly engine: RunEngine;
   private readonly streams: Streams;
   private alarmAt: number | null | undefined;
+  /**
+   * What this object instance has cost the platform: work calls received (client reads excluded),
+   * queue messages sent, calls to the tenant object and alarm writes. In memory only, so that
+   * measuring adds no writes; read by the benchmark through `costs()`.
+   */
+  private readonly cost = { calls: 0, queue_sends: 0, tenant_calls: 0, alarm_writes: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -53,6 +59,7 @@ export class RunObject extends DurableObject<Env> {
 
   /** Creates the run (idempotent: a second call returns the existing run) and dispatches it. */
   async init(p: InitParams): Promise<RunView> {
+    this.cost.calls++;
     if (!this.journal.run()) {
       const expiresAt = (p.runAt ?? p.createdAt) + p.agent.ttl_seconds * 1000;
       const scheduled = p.runAt !== null && p.runAt > p.createdAt;
@@ -114,6 +121,7 @@ export class RunObject extends DurableObject<Env> {
   }
 
   async claim(req: ClaimRequest): Promise<ClaimResult> {
+    this.cost.calls++;
     if (!this.journal.run()) return { status: "drop", reason: "unknown run" };
     const now = Date.now();
     const out = this.ctx.storage.transactionSync(() => this.engine.claim(req, now));
@@ -122,6 +130,7 @@ export class RunObject extends DurableObject<Env> {
   }
 
   async commit(req: CommitRequest): Promise<CommitResult> {
+    this.cost.calls++;
     const now = Date.now();
     const out = this.ctx.storage.transactionSync(() => this.engine.commit(req, now));
     await this.after(out.effects);
@@ -129,16 +138,19 @@ export class RunObject extends DurableObject<Env> {
   }
 
   renew(token: string): boolean {
+    this.cost.calls++;
     return this.ctx.storage.transactionSync(() => this.engine.renew(token, Date.now()));
   }
 
   async abandon(token: string, reason: string): Promise<void> {
+    this.cost.calls++;
     const effects = this.ctx.storage.transactionSync(() => this.engine.abandon(token, reason, Date.now()));
     await this.after(effects);
   }
 
   /** Cancels a non-final run: no further step starts and `run.canceled` is its last event. */
   async cancel(tenantId: string): Promise<CancelResult> {
+    this.cost.calls++;
     const run = this.journal.run();
     if (!run || run.tenant_id !== tenantId) return { error: { code: "not_found", message: "run not found" } };
     if (isFinal(run.status)) return { error: { code: "conflict", message: `run is already ${run.status}` } };
@@ -156,6 +168,7 @@ export class RunObject extends DurableObject<Env> {
     approvalId: string,
     d: { decision: "approve" | "reject"; comment: string | null; input?: unknown },
   ): Promise<DecideResult> {
+    this.cost.calls++;
     const run = this.journal.run();
     const a = run && run.tenant_id === tenantId ? this.approvals.get(run.id, approvalId) : null;
     if (!run || !a) return { error: { code: "not_found", message: "approval not found" } };
@@ -176,6 +189,7 @@ export class RunObject extends DurableObject<Env> {
 
   /** `POST /v1/runs/:id/retry` and DLQ redrive: a failed or dead run back to queued. */
   async retry(tenantId: string): Promise<CancelResult> {
+    this.cost.calls++;
     const run = this.journal.run();
     if (!run || run.tenant_id !== tenantId) return { error: { code: "not_found", message: "run not found" } };
     if (!isRetryable(run.status))
@@ -187,9 +201,15 @@ export class RunObject extends DurableObject<Env> {
 
   /** Called by the dead-letter consumer: the run's message could not be delivered. */
   async markDead(reason: string, gen: number): Promise<void> {
+    this.cost.calls++;
     if (!this.journal.run()) return;
     const effects = this.ctx.storage.transactionSync(() => this.engine.markDead(reason, gen, Date.now()));
     await this.after(effects);
+  }
+
+  /** The cost counters of this instance, with the SQLite rows the journal has written. */
+  costs(): { calls: number; queue_sends: number; tenant_calls: number; alarm_writes: number; rows_written: number } {
+    return { ...this.cost, rows_written: this.journal.rowsWritten };
   }
 
   /** A single-use ticket (valid 60 s) that lets a browser open the stream without a header. */
@@ -241,6 +261,7 @@ export class RunObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.cost.calls++;
     this.alarmAt = null;
     if (!this.journal.run()) return;
     const effects = this.ctx.storage.transactionSync(() => this.engine.onAlarm(Date.now()));
@@ -276,6 +297,7 @@ export class RunObject extends DurableObject<Env> {
     }
     const body: RunMessage = { run: run.id, tenant: run.tenant_id, gen };
     try {
+      this.cost.queue_sends++;
       await laneQueue(this.env, run.priority).send(body, { delaySeconds: Math.ceil(delayMs / 1000), contentType: "json" });
     } catch (e) {
       console.error("dispatch failed; the alarm will retry", { run: run.id, error: String(e) });
@@ -315,6 +337,7 @@ export class RunObject extends DurableObject<Env> {
         };
         try {
           const stub = this.env.TENANTS.get(this.env.TENANTS.idFromName(run.tenant_id));
+          this.cost.tenant_calls++;
           await stub.syncRun(run.tenant_id, msg);
           this.ctx.storage.transactionSync(() => {
             this.journal.markSettled(charges.map((c) => c.key));
@@ -340,12 +363,14 @@ export class RunObject extends DurableObject<Env> {
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     if (wanted === null) {
       if (this.alarmAt !== null && isFinal(run.status) && run.version <= run.synced_version) {
+        this.cost.alarm_writes++;
         await this.ctx.storage.deleteAlarm();
         this.alarmAt = null;
       }
       return;
     }
     if (this.alarmAt === null || wanted < this.alarmAt) {
+      this.cost.alarm_writes++;
       await this.ctx.storage.setAlarm(wanted);
       this.alarmAt = wanted;
     }

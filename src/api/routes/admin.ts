@@ -46,6 +46,13 @@ admin.delete("/tenants/:id/keys/:keyId", async (c) => {
   return c.json({ id: c.req.param("keyId"), revoked: true });
 });
 
+/** What a run has cost the platform so far (benchmarks): see RunObject.costs. */
+admin.get("/runs/:id/cost", async (c) => {
+  const id = c.req.param("id");
+  if (!RUN_ID_PATTERN.test(id)) throw new ApiError("not_found", "run not found");
+  return c.json(await c.env.RUNS.get(c.env.RUNS.idFromName(id)).costs());
+});
+
 admin.post("/tenants/:id/credits", async (c) => {
   const id = tenantId(c.req.param("id"));
   const { body } = await readJsonObject(c);
