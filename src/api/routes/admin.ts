@@ -2,7 +2,7 @@
 
 import { Hono } from "hono";
 import { ApiError } from "../../domain/errors";
-import { newId, TENANT_ID_PATTERN } from "../../domain/ids";
+import { newId, RUN_ID_PATTERN, TENANT_ID_PATTERN } from "../../domain/ids";
 import { issueKey } from "../../tenant/keys";
 import type { AppEnv } from "../app-env";
 import { forgetKeys, requireAdmin, tenantStub } from "../auth";
