@@ -36,20 +36,28 @@ async function handleLane(batch: MessageBatch<unknown>, env: Env, ctx: Execution
   const worker = `w-${lane}-${randomSecret(6)}`;
   const beats = heartbeats(env);
   const beatTtl = cfg.leaseMs;
-  await beats.beat(worker, lane, batch.messages.length, beatTtl);
+  let inFlight = batch.messages.length;
+  let lastBeat: Promise<void> = beats.beat(worker, lane, inFlight, beatTtl);
+  await lastBeat;
   const timer = setInterval(
     () => {
-      beats
-        .beat(worker, lane, batch.messages.length, beatTtl)
-        .catch((e: unknown) => console.warn("heartbeat failed", { error: String(e) }));
+      lastBeat = beats.beat(worker, lane, inFlight, beatTtl).catch((e: unknown) => console.warn("heartbeat failed", { error: String(e) }));
     },
     Math.max(1000, beatTtl / 3),
   );
   const deadline = Date.now() + cfg.invocationBudgetMs;
   try {
-    await Promise.all(batch.messages.map((m) => handleRunMessage(m, env, worker, deadline)));
+    await Promise.all(
+      batch.messages.map((m) =>
+        handleRunMessage(m, env, worker, deadline).finally(() => {
+          inFlight--;
+        }),
+      ),
+    );
   } finally {
     clearInterval(timer);
+    // A beat still in flight must not re-register the worker after it stopped.
+    await lastBeat;
     ctx.waitUntil(beats.stop(worker).catch((e: unknown) => console.warn("heartbeat stop failed", { error: String(e) })));
   }
 }
