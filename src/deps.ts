@@ -1,11 +1,23 @@
 // The one place that reads the environment: configuration values and the choice of adapters
 // (embedded Cloudflare-native by default, external services when configured).
 
+import type { RunArchive } from "./adapters/archive/port";
+import { supabaseArchive } from "./adapters/archive/supabase";
+import { durableHeartbeats } from "./adapters/heartbeats/durable";
+import type { Heartbeats } from "./adapters/heartbeats/port";
+import { upstashHeartbeats } from "./adapters/heartbeats/upstash";
+import { durableLedger } from "./adapters/ledger/durable";
+import type { CreditLedger } from "./adapters/ledger/port";
+import { createSupabaseServiceClient, SupabaseLedgerError, type SupabaseServiceClient, supabaseLedger } from "./adapters/ledger/supabase";
 import { anthropicModel } from "./adapters/model/anthropic";
 import type { ModelClient } from "./adapters/model/port";
 import { scriptedModel } from "./adapters/model/scripted";
-import { durableHeartbeats } from "./adapters/heartbeats/durable";
-import type { Heartbeats } from "./adapters/heartbeats/port";
+import { durableReplayCache } from "./adapters/scheduler/durable-replay";
+import type { Scheduler } from "./adapters/scheduler/port";
+import { qstashScheduler } from "./adapters/scheduler/qstash";
+import type { ReplayCache } from "./adapters/scheduler/qstash-receiver";
+import { type ExternalSettings, externalSettings } from "./adapters/settings";
+import { ApiError } from "./domain/errors";
 import type { Pricing } from "./domain/pricing";
 import type { RetryConfig } from "./run/retry-policy";
 
@@ -27,6 +39,9 @@ export interface Config {
 }
 
 type RawEnv = Record<string, unknown>;
+
+/** Cloudflare Queues' longest message delay: 12 h. */
+export const QUEUE_DELAY_MAX_MS = 12 * 3600 * 1000;
 
 /** An optional string setting: unset and empty both mean "not configured". */
 export function setting(env: Env, name: string): string | null {
@@ -98,9 +113,125 @@ export function modelClient(env: Env): ModelClient {
   return client;
 }
 
-/** The Heartbeats adapter: the embedded Durable Object (Upstash when configured, see issue 7). */
+/** Per `env` object: its external adapter settings and the adapters built from them. */
+interface Wiring {
+  settings: ExternalSettings;
+  heartbeats?: Heartbeats;
+  scheduler?: Scheduler | null;
+  supabase?: SupabaseServiceClient | null;
+  ledger?: CreditLedger | null;
+  archive?: RunArchive | null;
+}
+
+const wirings = new WeakMap<object, Wiring>();
+
+function wiring(env: Env): Wiring {
+  let w = wirings.get(env);
+  if (!w) {
+    w = { settings: externalSettings((name) => setting(env, name)) };
+    wirings.set(env, w);
+  }
+  return w;
+}
+
+/**
+ * Which external services are configured, with any half-configured one listed in `errors` (the
+ * variables it lacks). Read by /readyz; the adapter functions below throw those errors instead.
+ */
+export function externalAdapters(env: Env): ExternalSettings {
+  return wiring(env).settings;
+}
+
+/** Throws the configuration error of `name` if it is half configured (never a silent fallback). */
+function assertConfigured(w: Wiring, name: keyof ExternalSettings["errors"]): void {
+  const problem = w.settings.errors[name];
+  if (problem) throw new ApiError("unavailable", `${problem.problem}; fix: ${problem.fix}`);
+}
+
+/** The Heartbeats adapter: Upstash Redis when configured, else the embedded Durable Object. */
 export function heartbeats(env: Env): Heartbeats {
-  return durableHeartbeats(env.OPS);
+  const w = wiring(env);
+  if (w.heartbeats) return w.heartbeats;
+  assertConfigured(w, "upstash");
+  const upstash = w.settings.upstash;
+  w.heartbeats = upstash ? upstashHeartbeats(upstash) : durableHeartbeats(env.OPS);
+  return w.heartbeats;
+}
+
+/** The Scheduler for delays past the queue limit: QStash when configured, else null (the run's alarm). */
+export function scheduler(env: Env): Scheduler | null {
+  const w = wiring(env);
+  if (w.scheduler !== undefined) return w.scheduler;
+  assertConfigured(w, "qstash");
+  const q = w.settings.qstash;
+  w.scheduler = q ? qstashScheduler({ token: q.token, baseUrl: q.baseUrl, publicUrl: q.publicUrl }) : null;
+  return w.scheduler;
+}
+
+/** Where verified QStash deliveries are remembered (the OpsObject), so a replay is refused. */
+export function qstashReplays(env: Env): ReplayCache {
+  return durableReplayCache(env.OPS);
+}
+
+/** The service-role Supabase client when the Supabase ledger is configured, else null. */
+export function supabaseClient(env: Env): SupabaseServiceClient | null {
+  const w = wiring(env);
+  if (w.supabase !== undefined) return w.supabase;
+  assertConfigured(w, "supabase");
+  const s = w.settings.supabase;
+  w.supabase = s ? createSupabaseServiceClient(s) : null;
+  return w.supabase;
+}
+
+/**
+ * The external CreditLedger (Supabase) when configured, else null: the tenant object then keeps
+ * the ledger itself. Failures surface as `unavailable` API errors naming the fix.
+ */
+export function externalLedger(env: Env): CreditLedger | null {
+  const w = wiring(env);
+  if (w.ledger !== undefined) return w.ledger;
+  const s = supabaseClient(env) ? w.settings.supabase : null;
+  w.ledger = s ? unavailableOnFailure(supabaseLedger(s)) : null;
+  return w.ledger;
+}
+
+/** The CreditLedger the API reads and tops up: Supabase when configured, else the tenant objects. */
+export function creditLedger(env: Env): CreditLedger {
+  return externalLedger(env) ?? durableLedger(env.TENANTS);
+}
+
+/** The RunArchive for final runs: Supabase when configured, else null (the run object keeps it). */
+export function runArchive(env: Env): RunArchive | null {
+  const w = wiring(env);
+  if (w.archive !== undefined) return w.archive;
+  const client = supabaseClient(env);
+  w.archive = client ? supabaseArchive(client) : null;
+  return w.archive;
+}
+
+/** Supabase ledger errors become `unavailable` API errors (message and fix kept, never a key). */
+function unavailableOnFailure(ledger: CreditLedger): CreditLedger {
+  const wrap =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        if (err instanceof SupabaseLedgerError && err.code !== "invalid_argument") {
+          console.error("Supabase credit ledger failed", { code: err.code, error: err.message });
+          throw new ApiError("unavailable", `credit ledger (Supabase) unavailable: ${err.message}`);
+        }
+        throw err;
+      }
+    };
+  return {
+    reserve: wrap(ledger.reserve),
+    charge: wrap(ledger.charge),
+    release: wrap(ledger.release),
+    topUp: wrap(ledger.topUp),
+    balance: wrap(ledger.balance),
+    ledger: wrap(ledger.ledger),
+  };
 }
 
 /** The queue binding of a priority lane. */

@@ -10,7 +10,10 @@ import { agents } from "./routes/agents";
 import { approvals } from "./routes/approvals";
 import { dlq } from "./routes/dlq";
 import { events } from "./routes/events";
+import { metrics } from "./routes/metrics";
 import { ops } from "./routes/ops";
+import { qstash } from "./routes/qstash";
+import { readyz } from "./routes/readyz";
 import { runs } from "./routes/runs";
 
 export const app = new Hono<AppEnv>();
@@ -24,12 +27,15 @@ app.use("*", async (c, next) => {
 app.use("/v1/*", requestRateLimit);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
-app.get("/readyz", (c) => c.json({ ok: true, adapters: {} }));
+app.get("/readyz", readyz);
+// QStash deliveries: authenticated by their signature, not by a tenant key.
+app.route("/internal/qstash", qstash);
 
 app.route("/v1/runs", runs);
 app.route("/v1/agents", agents);
 app.route("/v1/admin", admin);
 app.route("/v1/dlq", dlq);
+app.route("/metrics", metrics);
 app.route("/v1/approvals", approvals);
 app.route("/v1", events);
 app.route("/v1", ops);

@@ -1,16 +1,19 @@
-// Authentication: API keys (and the development key) resolve to a tenant; admin routes take the
-// ADMIN_TOKEN. Key checks are cached per isolate for 30 s, so a revocation takes effect everywhere
-// within 30 s (at once in the isolate that revoked it).
+// Authentication: API keys (and the development key) and, when configured, Supabase JWTs resolve
+// to a tenant; admin routes take the ADMIN_TOKEN. Key checks are cached per isolate for 30 s, so a
+// revocation takes effect everywhere within 30 s (at once in the isolate that revoked it).
 
 import type { Context, MiddlewareHandler } from "hono";
-import { config } from "../deps";
+import { config, externalAdapters } from "../deps";
 import { ApiError } from "../domain/errors";
 import { hashKey, keyTenant } from "../tenant/keys";
 import type { AppEnv } from "./app-env";
+import { looksLikeJwt, verifySupabaseJwt } from "./jwt";
 
 /** How long a verified key is trusted without asking its tenant again. */
 export const KEY_CACHE_MS = 30_000;
 const verified = new Map<string, { tenant: string; until: number }>();
+/** Tenants a verified JWT named and that exist, until when (the existence check is cached like keys). */
+const jwtTenants = new Map<string, number>();
 let devReady: Promise<unknown> | null = null;
 
 /** Forgets a cached key (called when a key is revoked through this isolate). */
@@ -28,7 +31,25 @@ function bearer(c: Context): string | null {
   return m?.[1] ?? null;
 }
 
-/** Resolves the caller's tenant from `Authorization: Bearer <key>`; 401 otherwise. */
+/** The tenant of a Supabase JWT: verified, and the tenant must exist (created by an admin). */
+async function jwtTenant(env: Env, token: string): Promise<string> {
+  const settings = externalAdapters(env);
+  if (!settings.jwt) {
+    const problem = settings.errors.jwt;
+    if (problem) throw new ApiError("unavailable", `Supabase JWT auth is not usable: ${problem.problem}; fix: ${problem.fix}`);
+    throw new ApiError("unauthorized", "invalid API key (Supabase JWTs are not accepted by this deployment)");
+  }
+  const verdict = await verifySupabaseJwt(token, settings.jwt);
+  if (!verdict.ok) throw new ApiError("unauthorized", `invalid Supabase JWT: ${verdict.reason}`);
+  const now = Date.now();
+  if ((jwtTenants.get(verdict.tenant) ?? 0) <= now) {
+    if (!(await tenantStub(env, verdict.tenant).exists())) throw new ApiError("unauthorized", `tenant ${verdict.tenant} does not exist`);
+    jwtTenants.set(verdict.tenant, now + KEY_CACHE_MS);
+  }
+  return verdict.tenant;
+}
+
+/** Resolves the caller's tenant from `Authorization: Bearer <key | Supabase JWT>`; 401 otherwise. */
 export async function authenticate(c: Context<AppEnv>): Promise<string> {
   const token = bearer(c);
   if (!token) throw new ApiError("unauthorized", "missing API key: send Authorization: Bearer <key>");
@@ -43,6 +64,7 @@ export async function authenticate(c: Context<AppEnv>): Promise<string> {
     await devReady;
     return "dev";
   }
+  if (looksLikeJwt(token)) return jwtTenant(c.env, token);
   const tenant = keyTenant(token);
   if (!tenant) throw new ApiError("unauthorized", "invalid API key");
   const hash = await hashKey(token);

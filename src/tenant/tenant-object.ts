@@ -2,18 +2,30 @@
 // idempotency, credits ledger, custom agents). One writer per tenant makes reservations atomic.
 
 import { DurableObject } from "cloudflare:workers";
-import type { Balance, Charge, LedgerEntry, ReserveResult } from "../adapters/ledger/port";
+import type { Balance, Charge, CreditLedger, LedgerEntry, ReserveResult } from "../adapters/ledger/port";
 import { BUILTIN_AGENTS } from "../agent/agents";
-import { config } from "../deps";
+import { config, externalLedger } from "../deps";
 import { SlidingWindow } from "../domain/rate-limit";
-import type { AgentProfile } from "../domain/types";
+import type { AgentProfile, Priority } from "../domain/types";
+import { metricsStub } from "../ops/metrics-object";
 import type { CancelResult, InitParams } from "../run/run-object";
 import { isFinal } from "../run/state";
-import { type DomainEvent, EventsStore } from "./events-store";
+import { DomainEvents } from "./domain-events";
+import type { DomainEvent } from "./events-store";
+import type { DeliveryTarget, Webhook } from "./webhooks-store";
+import { releaseExternally, reserveExternally, settleExternally } from "./external-credits";
 import { LedgerStore } from "./ledger-store";
 import { MemoryStore } from "./memory-store";
 import type { CreatedRun, CreateRunParams, CreateRunResult, QueueStats, RunIndexEntry, RunSync, TenantError } from "./protocol";
 import { TenantStore } from "./store";
+import { TenantMetrics } from "./tenant-metrics";
+
+/** A run that passed screening, before its credits are reserved. */
+interface ScreenedRun {
+  agent: AgentProfile;
+  priority: Priority;
+  maxCredits: number;
+}
 
 const err = (code: TenantError["error"]["code"], message: string, extra: Partial<TenantError["error"]> = {}): TenantError => ({
   error: { code, message, ...extra },
@@ -23,30 +35,41 @@ export class TenantObject extends DurableObject<Env> {
   private readonly store: TenantStore;
   private readonly ledger: LedgerStore;
   private readonly runLimiter: SlidingWindow;
+  private readonly metrics: TenantMetrics;
   private readonly memory: MemoryStore;
-  private readonly events: EventsStore;
+  private readonly domain: DomainEvents;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new TenantStore(ctx.storage.sql);
     this.ledger = new LedgerStore(ctx.storage.sql);
     this.runLimiter = new SlidingWindow(config(env).rateLimits.runsPerMinute);
+    this.metrics = new TenantMetrics(
+      ctx.storage.sql,
+      (source, batch) => metricsStub(env.METRICS, source).push(source, batch),
+      () => this.store.queueStats(),
+    );
     this.memory = new MemoryStore(ctx.storage.sql);
-    this.events = new EventsStore(ctx.storage.sql);
+    this.domain = new DomainEvents(ctx.storage.sql, (id) => this.store.runWebhook(id));
   }
 
   /** Runs with a retry in flight (one at a time per run). */
   private readonly retrying = new Set<string>();
 
-  /** Creates the tenant if it does not exist; `created` tells whether this call created it. */
-  ensure(id: string, name: string, credits: number): { created: boolean; tenant: { id: string; name: string; created_at: string } } {
+  /**
+   * Creates the tenant if it does not exist; `created` tells whether this call created it. With an
+   * external ledger the initial credits are topped up there first (idempotent by `initial:<id>`).
+   */
+  async ensure(id: string, name: string, credits: number): Promise<{ created: boolean; tenant: { id: string; name: string; created_at: string } }> {
+    const external = externalLedger(this.env);
+    if (external && credits > 0 && !this.store.tenant()) await external.topUp(id, credits, `initial:${id}`, "initial credits");
     return this.ctx.storage.transactionSync(() => {
       const now = Date.now();
       let t = this.store.tenant();
       const created = t === null;
       if (!t) {
         this.store.createTenant(id, name, now);
-        if (credits > 0) this.ledger.topUp(credits, `initial:${id}`, "initial credits", now);
+        if (credits > 0 && !external) this.ledger.topUp(credits, `initial:${id}`, "initial credits", now);
         t = this.store.tenant()!;
       }
       return { created, tenant: { id: t.id, name: t.name, created_at: new Date(t.created_at).toISOString() } };
@@ -100,87 +123,145 @@ export class TenantObject extends DurableObject<Env> {
 
   /**
    * Creates a run: idempotency, agent, rate limit and credit reservation in one transaction,
-   * then the run's own object is initialised (and queued). Nothing remains if that fails.
+   * then the run's own object is initialised (and queued). Nothing remains if that fails. With an
+   * external ledger the reservation is made there between two transactions (see createRunExternally).
    */
   async createRun(tenantId: string, p: CreateRunParams): Promise<CreateRunResult> {
     const now = Date.now();
-    const decided = this.ctx.storage.transactionSync((): CreateRunResult | { init: InitParams; response: CreatedRun } => {
-      if (p.idempotencyKey) {
-        const seen = this.store.idempotent(p.idempotencyKey, now);
-        if (seen && seen.body_hash === p.bodyHash) return { replay: seen.response };
-        if (seen) return err("conflict", "Idempotency-Key was already used with a different request body");
-      }
-      const agent = this.agent(p.agent);
-      if (!agent) return err("invalid_request", `agent: unknown agent '${p.agent}'`, { details: { field: "agent" } });
-      const take = this.runLimiter.take(now);
-      if (!take.ok) return err("rate_limited", "too many runs created; slow down", { retryAfter: take.retryAfterSeconds });
-      const priority = p.priority ?? agent.default_priority;
-      const maxCredits = p.maxCredits ?? agent.max_credits;
-      if (!this.ledger.reserve(p.runId, maxCredits, `reserve:${p.runId}:1`, now)) {
-        const b = this.ledger.balance();
-        return err("insufficient_credits", `this run reserves ${maxCredits} credits but only ${b.available} are available`, {
-          details: { required: maxCredits, available: b.available },
+    let external: ReturnType<typeof externalLedger>;
+    try {
+      external = externalLedger(this.env);
+    } catch (e) {
+      return err("unavailable", e instanceof Error ? e.message : String(e));
+    }
+    const decided = external
+      ? await this.createRunExternally(external, tenantId, p, now)
+      : this.ctx.storage.transactionSync((): CreateRunResult | { init: InitParams; response: CreatedRun } => {
+          const run = this.screenRun(p, now, true);
+          if (!("agent" in run)) return run;
+          if (!this.ledger.reserve(p.runId, run.maxCredits, `reserve:${p.runId}:1`, now)) {
+            const b = this.ledger.balance();
+            return err("insufficient_credits", `this run reserves ${run.maxCredits} credits but only ${b.available} are available`, {
+              details: { required: run.maxCredits, available: b.available },
+            });
+          }
+          return this.recordRun(tenantId, p, run, now);
         });
-      }
-      const status = p.runAt !== null && p.runAt > now ? "scheduled" : "queued";
-      this.store.indexRun({
-        id: p.runId,
-        agent: agent.name,
-        status,
-        priority,
-        created_at: now,
-        reserved: maxCredits,
-        metadata: p.metadata,
-      });
-      const base = `${p.baseUrl}/v1/runs/${p.runId}`;
-      const response: CreatedRun = {
-        id: p.runId,
-        status,
-        agent: agent.name,
-        priority,
-        created_at: new Date(now).toISOString(),
-        links: { self: base, logs: `${base}/logs`, stream: `${base}/stream` },
-      };
-      if (p.idempotencyKey) this.store.remember(p.idempotencyKey, p.bodyHash, response, now);
-      const init: InitParams = {
-        id: p.runId,
-        tenantId,
-        agent,
-        priority,
-        input: p.input,
-        maxCredits,
-        metadata: p.metadata,
-        webhookUrl: p.webhookUrl,
-        runAt: p.runAt,
-        createdAt: now,
-      };
-      return { init, response };
-    });
-    if (!("init" in decided)) return decided;
+    if (!("init" in decided)) {
+      if ("error" in decided) this.metrics.runRefused(tenantId, decided.error.code);
+      return decided;
+    }
     try {
       const stub = this.env.RUNS.get(this.env.RUNS.idFromName(p.runId));
       await stub.init(decided.init);
     } catch (e) {
       console.error("run initialisation failed; reservation released", { run: p.runId, error: String(e) });
+      if (external) await releaseExternally(external, tenantId, p.runId, `release:${p.runId}:init`);
       this.ctx.storage.transactionSync(() => {
-        this.ledger.release(p.runId, `release:${p.runId}:init`);
+        if (!external) this.ledger.release(p.runId, `release:${p.runId}:init`);
         this.store.unindexRun(p.runId);
         if (p.idempotencyKey) this.store.forget(p.idempotencyKey);
       });
       return err("unavailable", "the run could not be started; nothing was charged, please retry");
     }
+    this.metrics.runCreated(tenantId, decided.init.agent.name);
     return { created: decided.response };
   }
 
-  /** Applies a run's pushed state: index status, its charges and, when final, the release. */
-  syncRun(tenantId: string, s: RunSync): void {
-    void tenantId;
+  /**
+   * Run creation over an external ledger: screen (idempotency, agent, rate limit), reserve in the
+   * ledger (awaited: other requests may interleave), then screen again without the rate limit and
+   * record. A request that lost an idempotency race, or any refusal after the reservation, releases it.
+   */
+  private async createRunExternally(
+    ledger: CreditLedger,
+    tenantId: string,
+    p: CreateRunParams,
+    now: number,
+  ): Promise<CreateRunResult | { init: InitParams; response: CreatedRun }> {
+    const run = this.ctx.storage.transactionSync(() => this.screenRun(p, now, true));
+    if (!("agent" in run)) return run;
+    const held = await reserveExternally(this.env, ledger, tenantId, p.runId, run.maxCredits, `reserve:${p.runId}:1`);
+    if ("error" in held) return held;
+    const decided = this.ctx.storage.transactionSync(() => {
+      const again = this.screenRun(p, now, false);
+      return "agent" in again ? this.recordRun(tenantId, p, run, now) : again;
+    });
+    if (!("init" in decided)) await releaseExternally(ledger, tenantId, p.runId, `release:${p.runId}:refused`);
+    return decided;
+  }
+
+  /** Idempotency, agent and (when `limit`) the rate limit: the run to create, or the answer. */
+  private screenRun(p: CreateRunParams, now: number, limit: boolean): CreateRunResult | ScreenedRun {
+    if (p.idempotencyKey) {
+      const seen = this.store.idempotent(p.idempotencyKey, now);
+      if (seen && seen.body_hash === p.bodyHash) return { replay: seen.response };
+      if (seen) return err("conflict", "Idempotency-Key was already used with a different request body");
+    }
+    const agent = this.agent(p.agent);
+    if (!agent) return err("invalid_request", `agent: unknown agent '${p.agent}'`, { details: { field: "agent" } });
+    if (limit) {
+      const take = this.runLimiter.take(now);
+      if (!take.ok) return err("rate_limited", "too many runs created; slow down", { retryAfter: take.retryAfterSeconds });
+    }
+    return { agent, priority: p.priority ?? agent.default_priority, maxCredits: p.maxCredits ?? agent.max_credits };
+  }
+
+  /** Indexes a screened run whose credits are reserved and remembers its idempotency key. */
+  private recordRun(tenantId: string, p: CreateRunParams, run: ScreenedRun, now: number): { init: InitParams; response: CreatedRun } {
+    const { agent, priority, maxCredits } = run;
+    const status = p.runAt !== null && p.runAt > now ? "scheduled" : "queued";
+    this.store.indexRun({
+      id: p.runId,
+      agent: agent.name,
+      status,
+      priority,
+      created_at: now,
+      reserved: maxCredits,
+      metadata: p.metadata,
+      webhook_url: p.webhookUrl,
+    });
+    const base = `${p.baseUrl}/v1/runs/${p.runId}`;
+    const response: CreatedRun = {
+      id: p.runId,
+      status,
+      agent: agent.name,
+      priority,
+      created_at: new Date(now).toISOString(),
+      links: { self: base, logs: `${base}/logs`, stream: `${base}/stream` },
+    };
+    if (p.idempotencyKey) this.store.remember(p.idempotencyKey, p.bodyHash, response, now);
+    const init: InitParams = {
+      id: p.runId,
+      tenantId,
+      agent,
+      priority,
+      input: p.input,
+      maxCredits,
+      metadata: p.metadata,
+      webhookUrl: p.webhookUrl,
+      runAt: p.runAt,
+      createdAt: now,
+    };
+    return { init, response };
+  }
+
+  /**
+   * Applies a run's pushed state: index status, its charges and, when final, the release. An
+   * external ledger is settled first; if that fails nothing is written and the run retries.
+   */
+  async syncRun(tenantId: string, s: RunSync): Promise<void> {
+    const external = externalLedger(this.env);
+    const externallyCharged = external ? await settleExternally(external, tenantId, s) : 0;
     this.ctx.storage.transactionSync(() => {
       const now = Date.now();
-      if (s.charges.length > 0) this.ledger.charge(s.id, s.charges, now);
-      this.store.updateRun(s, now);
-      if (isFinal(s.status)) this.ledger.release(s.id, `release:${s.id}:${s.attempt}`, now);
+      const charged = external ? externallyCharged : s.charges.length > 0 ? this.ledger.charge(s.id, s.charges, now) : 0;
+      const applied = this.store.updateRun(s, now);
+      this.metrics.runSynced(tenantId, s, applied, charged, now);
+      if (isFinal(s.status) && !external) this.ledger.release(s.id, `release:${s.id}:${s.attempt}`, now);
+      this.domain.onRunSync(s, now);
     });
+    this.ctx.waitUntil(this.flushDeliveries());
   }
 
   /**
@@ -196,14 +277,27 @@ export class TenantObject extends DurableObject<Env> {
     const attempt = row.attempt + 1;
     const amount = Math.max(0, row.reserved - row.spent);
     const key = `reserve:${runId}:${attempt}`;
+    const external = externalLedger(this.env);
     // A run that spent its whole budget holds nothing new (a reserve is of at least 1 credit).
-    if (amount > 0 && !this.ledger.reserve(runId, amount, key)) {
+    if (amount > 0 && external) {
+      this.retrying.add(runId);
+      try {
+        const held = await reserveExternally(this.env, external, tenantId, runId, amount, key);
+        if ("error" in held) return held.error.code === "insufficient_credits" ? err("insufficient_credits", `retrying reserves the ${amount} credits left of the run's budget; not enough are available`) : held;
+      } finally {
+        this.retrying.delete(runId);
+      }
+    } else if (amount > 0 && !this.ledger.reserve(runId, amount, key)) {
       return err("insufficient_credits", `retrying reserves the ${amount} credits left of the run's budget; not enough are available`);
     }
     this.retrying.add(runId);
     try {
       const res = (await this.env.RUNS.get(this.env.RUNS.idFromName(runId)).retry(tenantId)) as CancelResult;
-      if ("error" in res) this.ledger.release(runId, `release:${runId}:${attempt}:refused`);
+      if ("error" in res) {
+        const refused = `release:${runId}:${attempt}:refused`;
+        if (external) await releaseExternally(external, tenantId, runId, refused);
+        else this.ledger.release(runId, refused);
+      }
       return res;
     } finally {
       this.retrying.delete(runId);
@@ -275,10 +369,53 @@ export class TenantObject extends DurableObject<Env> {
 
   /** Writes a domain event once (by `dedup`) to the tenant's event log. */
   emitEvent(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }): DomainEvent {
-    return this.events.append(e, Date.now());
+    const ev = this.ctx.storage.transactionSync(() => this.domain.emit(e, Date.now()));
+    this.ctx.waitUntil(this.flushDeliveries());
+    return ev;
   }
 
-  listEvents(after: number, limit: number): { events: DomainEvent[]; next_after: number } {
-    return this.events.list(after, limit);
+  listEvents(after: number, limit: number) {
+    return this.domain.list(after, limit);
+  }
+
+  listApprovals(status: string | null, limit: number) {
+    return this.domain.approvals.list(status, limit);
+  }
+
+  /** Sets the tenant webhook; returns the new signing secret (shown once). */
+  putWebhook(w: Webhook): { url: string; events: string[]; secret: string } {
+    const secret = this.domain.webhooks.setWebhook(w);
+    return { ...w, secret };
+  }
+
+  /** For the events consumer: the signed request that delivers an event to a target. */
+  async deliveryFor(eventId: string, target: DeliveryTarget): Promise<{ url: string; body: string; attempts: number; secret: string } | null> {
+    const d = this.domain.deliveryFor(eventId, target);
+    return d ? { ...d, secret: this.memory.signingSecret() } : null;
+  }
+
+  /** Records a delivery attempt; `final` keeps an undeliverable event as failed. */
+  recordDelivery(eventId: string, target: DeliveryTarget, r: { ok: boolean; status: number | null; error: string | null; final: boolean }): void {
+    this.domain.webhooks.recordAttempt(eventId, target, r, Date.now());
+  }
+
+  /** Hands pending deliveries to the events queue; a failed send is retried by the alarm. */
+  private async flushDeliveries(): Promise<void> {
+    const unsent = this.domain.webhooks.unsent(100);
+    if (unsent.length === 0) return;
+    const tenant = this.store.tenant()?.id;
+    if (!tenant) return;
+    try {
+      await this.env.EVENTS.sendBatch(unsent.map((u) => ({ body: { tenant, event: u.event_id, target: u.target }, contentType: "json" as const })));
+      this.domain.webhooks.markEnqueued(unsent);
+      if (unsent.length === 100) await this.flushDeliveries();
+    } catch (e) {
+      console.error("event delivery enqueue failed; retrying from the alarm", { error: String(e) });
+      await this.ctx.storage.setAlarm(Date.now() + 10_000);
+    }
+  }
+
+  override async alarm(): Promise<void> {
+    await this.flushDeliveries();
   }
 }

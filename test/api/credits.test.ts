@@ -122,10 +122,11 @@ describe("credits through the API", () => {
     const entries = (await ledger(t.key)).length;
 
     const stub = env.RUNS.get(env.RUNS.idFromName(run.id));
+    // The run's last sync as its object sent it, rebuilt from its journal.
     const sync = await runInDurableObject(stub, (_obj, state): RunSync => {
       const r = state.storage.sql.exec("SELECT * FROM run").one();
       const charges = state.storage.sql.exec("SELECT key, amount FROM charges").toArray() as { key: string; amount: number }[];
-      return {
+      const replay = {
         id: run.id,
         version: r.version as number,
         status: r.status as RunSync["status"],
@@ -135,7 +136,11 @@ describe("credits through the API", () => {
         finished_at: r.finished_at as number,
         not_before: null,
         error: null,
+        agent: "general",
+        output: null,
+        approvals: [],
       };
+      return replay as unknown as RunSync;
     });
     expect(sync.charges.length).toBe(3);
     await tenantStub(t.id).syncRun(t.id, sync);

@@ -1,9 +1,13 @@
-// Embedded Heartbeats: one Durable Object (named "workers") records every worker's beats.
+// Embedded Heartbeats: one Durable Object (named "workers") records every worker's beats. The
+// same class, as instance "qstash-replays", keeps the replay cache of QStash deliveries.
 
 import { DurableObject } from "cloudflare:workers";
+import { ReplayStore } from "../scheduler/durable-replay";
 import type { Heartbeats, WorkerBeat } from "./port";
 
 export class OpsObject extends DurableObject<Env> {
+  private replays: ReplayStore | null = null;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS workers (id TEXT PRIMARY KEY, lane TEXT NOT NULL,
@@ -26,6 +30,12 @@ export class OpsObject extends DurableObject<Env> {
     this.ctx.storage.sql.exec("DELETE FROM workers WHERE id = ?", id);
   }
 
+  /** Replay cache: records a verified QStash delivery id; true when it was seen before. */
+  seenDelivery(id: string): boolean {
+    this.replays ??= new ReplayStore(this.ctx.storage.sql);
+    return this.replays.seen(id);
+  }
+
   list(): WorkerBeat[] {
     const now = Date.now();
     this.ctx.storage.sql.exec("DELETE FROM workers WHERE expires_at <= ?", now);
@@ -41,9 +51,9 @@ export class OpsObject extends DurableObject<Env> {
   }
 }
 
-/** The Heartbeats port over the OpsObject. */
-export function durableHeartbeats(ns: DurableObjectNamespace<OpsObject>): Heartbeats {
-  const stub = () => ns.get(ns.idFromName("workers"));
+/** The Heartbeats port over the OpsObject instance `name` (default "workers"; tests use their own). */
+export function durableHeartbeats(ns: DurableObjectNamespace<OpsObject>, name = "workers"): Heartbeats {
+  const stub = () => ns.get(ns.idFromName(name));
   return {
     beat: async (id, lane, n, ttl) => stub().beat(id, lane, n, ttl),
     stop: async (id) => stub().stop(id),

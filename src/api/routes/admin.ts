@@ -1,6 +1,7 @@
 // /v1/admin: tenants, their API keys and credit top-ups (Bearer ADMIN_TOKEN).
 
 import { Hono } from "hono";
+import { creditLedger } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import { newId, RUN_ID_PATTERN, TENANT_ID_PATTERN } from "../../domain/ids";
 import { issueKey } from "../../tenant/keys";
@@ -28,7 +29,7 @@ admin.post("/tenants", async (c) => {
     throw new ApiError("invalid_request", "credits: must be a non-negative integer", { field: "credits" });
   const res = await tenantStub(c.env, id).ensure(id, body.name.trim(), credits as number);
   if (!res.created) throw new ApiError("conflict", `tenant ${id} already exists`);
-  const balance = await tenantStub(c.env, id).balance();
+  const balance = await creditLedger(c.env).balance(id);
   return c.json({ ...res.tenant, credits: balance }, 201);
 });
 
@@ -63,5 +64,5 @@ admin.post("/tenants/:id/credits", async (c) => {
   const stub = tenantStub(c.env, id);
   if (!(await stub.exists())) throw new ApiError("not_found", "tenant not found");
   const key = c.req.header("idempotency-key") ?? newId("topup");
-  return c.json(await stub.topUp(body.amount as number, `topup:${key}`, (body.reason as string | undefined) ?? null));
+  return c.json(await creditLedger(c.env).topUp(id, body.amount as number, `topup:${key}`, (body.reason as string | undefined) ?? undefined));
 });

@@ -1,7 +1,7 @@
 // Operations: queue counts and credits for the caller's tenant.
 
 import { Hono } from "hono";
-import { heartbeats } from "../../deps";
+import { creditLedger, heartbeats } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";
@@ -14,11 +14,11 @@ ops.get("/queues", async (c) => c.json(await tenantStub(c.env, c.get("tenant")).
 
 ops.get("/workers", async (c) => c.json({ workers: await heartbeats(c.env).list() }));
 
-ops.get("/credits", async (c) => c.json(await tenantStub(c.env, c.get("tenant")).balance()));
+ops.get("/credits", async (c) => c.json(await creditLedger(c.env).balance(c.get("tenant"))));
 
 ops.get("/credits/ledger", async (c) => {
   const limit = queryInt(c, "limit", 1, 100, 50);
   const cursor = c.req.query("cursor") ?? null;
   if (cursor !== null && !/^[0-9]{1,18}$/.test(cursor)) throw new ApiError("invalid_request", "cursor is not valid", { field: "cursor" });
-  return c.json(await tenantStub(c.env, c.get("tenant")).ledgerPage(limit, cursor));
+  return c.json(await creditLedger(c.env).ledger(c.get("tenant"), limit, cursor ?? undefined));
 });
