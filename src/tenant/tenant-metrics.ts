@@ -1,0 +1,150 @@
+// What a tenant's object contributes to /metrics: counter deltas derived from run creation and run
+// syncs, kept in memory and flushed to its metrics shard at most every 5 s along with its gauges.
+
+import { agentLabel, type MetricsBatch, MetricsBuffer, type Sample } from "../ops/metrics";
+import { isFinal } from "../run/state";
+import type { QueueStats, RunSync } from "./protocol";
+
+/** Shortest time between two flushes of one tenant (ms). */
+export const FLUSH_INTERVAL_MS = 5000;
+
+// Per run, what was already counted of its cumulative usage and retries, so a run that finishes
+// again after a retry adds only what is new.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS metrics_settled (run_id TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL, cache_creation_input_tokens INTEGER NOT NULL,
+  cache_read_input_tokens INTEGER NOT NULL, retries INTEGER NOT NULL);
+`;
+
+const TOKEN_TYPES = [
+  ["input_tokens", "input"],
+  ["output_tokens", "output"],
+  ["cache_creation_input_tokens", "cache_creation_input"],
+  ["cache_read_input_tokens", "cache_read_input"],
+] as const;
+
+/** Sends a batch to the metrics store on behalf of `source` (the tenant id). */
+export type MetricsSink = (source: string, batch: MetricsBatch) => Promise<void>;
+
+/** The tenant's gauges from its queue counts. */
+export function gaugeSamples(q: QueueStats): Sample[] {
+  const out: Sample[] = [];
+  for (const lane of ["high", "normal", "low"] as const) {
+    out.push({ name: "edgecrew_queue_depth", labels: { lane }, value: q.lanes[lane].queued });
+    out.push({ name: "edgecrew_runs_running", labels: { lane }, value: q.lanes[lane].running });
+  }
+  out.push({ name: "edgecrew_runs_scheduled", labels: {}, value: q.scheduled });
+  out.push({ name: "edgecrew_runs_retrying", labels: {}, value: q.retrying });
+  out.push({ name: "edgecrew_runs_dead", labels: {}, value: q.dead });
+  out.push({ name: "edgecrew_approvals_pending", labels: {}, value: q.awaiting_approval });
+  return out;
+}
+
+/**
+ * Deltas live in memory: at most one flush interval of them is lost if the object is evicted or
+ * crashes before flushing (counters stay monotonic, so rates over them are unaffected). Reads the
+ * run index (`runs`, owned by store.ts) for a run's agent and creation time.
+ */
+export class TenantMetrics {
+  private readonly buffer = new MetricsBuffer();
+  private source: string | null = null;
+  private lastFlush = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private flushing = false;
+  private dirty = false;
+  private sentGauges: string | null = null;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly sink: MetricsSink,
+    private readonly gauges: () => QueueStats,
+  ) {
+    sql.exec(SCHEMA);
+  }
+
+  runCreated(tenantId: string, agent: string): void {
+    this.buffer.add("edgecrew_runs_created_total", { agent: agentLabel(agent) });
+    this.schedule(tenantId);
+  }
+
+  /** A creation refused for credits or rate; other refusals (bad input) are not counted. */
+  runRefused(tenantId: string, code: string): void {
+    if (code !== "insufficient_credits" && code !== "rate_limited") return;
+    this.buffer.add("edgecrew_runs_refused_total", { reason: code });
+    this.schedule(tenantId);
+  }
+
+  /** Counts what a run's sync changed; call inside the sync's transaction. */
+  runSynced(tenantId: string, s: RunSync, applied: boolean, charged: number, now: number): void {
+    const final = applied && isFinal(s.status);
+    if (charged > 0 || final) {
+      const row = this.sql.exec("SELECT agent, created_at FROM runs WHERE id = ?", s.id).toArray()[0];
+      const agent = agentLabel(typeof row?.agent === "string" ? row.agent : "");
+      if (charged > 0) this.buffer.add("edgecrew_credits_charged_total", { agent }, charged);
+      if (final) {
+        this.buffer.add("edgecrew_runs_finished_total", { agent, status: s.status });
+        if (typeof row?.created_at === "number") {
+          const seconds = Math.max(0, (s.finished_at ?? now) - row.created_at) / 1000;
+          this.buffer.observe("edgecrew_run_duration_seconds", { agent, status: s.status }, seconds);
+        }
+        this.settle(s, agent);
+      }
+    }
+    if (applied || charged > 0) this.schedule(tenantId);
+  }
+
+  /** Adds the run's usage and retries not counted before (a retried run finishes again). */
+  private settle(s: RunSync, agent: string): void {
+    if (!s.usage && s.retries === undefined) return;
+    const prev = this.sql.exec("SELECT * FROM metrics_settled WHERE run_id = ?", s.id).toArray()[0];
+    const was = (k: string) => (typeof prev?.[k] === "number" ? (prev[k] as number) : 0);
+    const cur = { ...s.usage, retries: s.retries };
+    for (const [field, type] of TOKEN_TYPES) {
+      this.buffer.add("edgecrew_model_tokens_total", { agent, type }, Math.max(0, (cur[field] ?? was(field)) - was(field)));
+    }
+    this.buffer.add("edgecrew_retries_total", { agent }, Math.max(0, (cur.retries ?? was("retries")) - was("retries")));
+    this.sql.exec(
+      "INSERT OR REPLACE INTO metrics_settled (run_id, input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, retries) VALUES (?,?,?,?,?,?)",
+      s.id,
+      ...TOKEN_TYPES.map(([field]) => Math.max(cur[field] ?? 0, was(field))),
+      Math.max(cur.retries ?? 0, was("retries")),
+    );
+  }
+
+  /** Flushes now if the last flush is old enough, else once the interval has passed. */
+  private schedule(tenantId: string): void {
+    this.source = tenantId;
+    this.dirty = true;
+    if (this.timer || this.flushing) return;
+    const wait = Math.max(0, this.lastFlush + FLUSH_INTERVAL_MS - Date.now());
+    // Even "now" waits for a timer tick, so the flush reads the index after the caller's writes.
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, wait);
+  }
+
+  /** Sends the deltas and (when changed) the gauges; on failure keeps them for the next flush. */
+  async flush(): Promise<void> {
+    const source = this.source;
+    if (!source) return;
+    this.flushing = true;
+    this.dirty = false;
+    this.lastFlush = Date.now();
+    const counters = this.buffer.drain();
+    const gauges = gaugeSamples(this.gauges());
+    const key = JSON.stringify(gauges);
+    const batch: MetricsBatch = { counters, gauges: key === this.sentGauges ? null : gauges };
+    try {
+      if (counters.length > 0 || batch.gauges) await this.sink(source, batch);
+      if (batch.gauges) this.sentGauges = key;
+    } catch (e) {
+      this.buffer.restore(counters);
+      this.dirty = true;
+      console.warn("metrics flush failed; deltas kept for the next flush", { tenant: source, error: String(e) });
+    } finally {
+      this.flushing = false;
+      if (this.dirty) this.schedule(source);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+// The metrics store: counter deltas add up, each source's gauges replace its previous ones and are
+// summed across sources; GET /metrics merges the shards.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { labelKey, type Sample } from "../../src/ops/metrics";
+
+const fresh = () => env.METRICS.get(env.METRICS.idFromName(`test-${crypto.randomUUID()}`));
+const asMap = (samples: Sample[]) => Object.fromEntries(samples.map((s) => [`${s.name}${labelKey(s.labels)}`, s.value]));
+const k = (name: string, labels: Record<string, string> = {}) => `${name}${labelKey(labels)}`;
+
+describe("metrics object", () => {
+  it("adds counter deltas pushed by several sources", async () => {
+    const m = fresh();
+    await m.push("t1", { counters: [{ name: "a_total", labels: { agent: "general" }, value: 2 }], gauges: null });
+    await m.push("t2", { counters: [{ name: "a_total", labels: { agent: "general" }, value: 3 }], gauges: null });
+    await m.push("t1", { counters: [{ name: "a_total", labels: { agent: "orders" }, value: 1 }], gauges: null });
+    expect(asMap(await m.snapshot())).toEqual({ [k("a_total", { agent: "general" })]: 5, [k("a_total", { agent: "orders" })]: 1 });
+  });
+
+  it("keeps the latest gauges of each source and sums them; a batch without gauges keeps the last ones", async () => {
+    const m = fresh();
+    const depth = (lane: string, value: number) => ({ name: "edgecrew_queue_depth", labels: { lane }, value });
+    await m.push("t1", { counters: [], gauges: [depth("high", 4), depth("low", 1)] });
+    await m.push("t2", { counters: [], gauges: [depth("high", 2)] });
+    await m.push("t1", { counters: [], gauges: [depth("high", 1)] });
+    await m.push("t2", { counters: [{ name: "a_total", labels: {}, value: 1 }], gauges: null });
+    expect(asMap(await m.snapshot())).toEqual({
+      [k("edgecrew_queue_depth", { lane: "high" })]: 3,
+      [k("a_total")]: 1,
+    });
+  });
+});
