@@ -36,6 +36,11 @@ export interface Config {
   anthropicModel: string;
   /** Delays between webhook delivery attempts, seconds (default 1,5,30,120,600,1800,3600,7200). */
   webhookRetryDelaysS: number[];
+  /**
+   * Longest delay sent as a queue `delaySeconds` (ms, default and maximum 12 h, Cloudflare
+   * Queues' limit); longer ones go to the Scheduler (QStash when configured, else the run's alarm).
+   */
+  queueDelayLimitMs: number;
 }
 
 type RawEnv = Record<string, unknown>;
@@ -87,7 +92,10 @@ export function config(env: Env): Config {
     modelProvider:
       provider === "scripted" || provider === "anthropic" ? provider : setting(env, "ANTHROPIC_API_KEY") ? "anthropic" : "scripted",
     anthropicModel: setting(env, "ANTHROPIC_MODEL") ?? "claude-sonnet-5-5",
-    webhookRetryDelaysS: (setting(env, "WEBHOOK_RETRY_DELAYS_S") ?? "1,5,30,120,600,1800,3600,7200").split(",").map((s) => Math.max(0, Math.round(Number(s))) || 1),
+    webhookRetryDelaysS: (setting(env, "WEBHOOK_RETRY_DELAYS_S") ?? "1,5,30,120,600,1800,3600,7200")
+      .split(",")
+      .map((s) => Math.max(0, Math.round(Number(s))) || 1),
+    queueDelayLimitMs: Math.min(num(env, "QUEUE_DELAY_LIMIT_MS", QUEUE_DELAY_MAX_MS), QUEUE_DELAY_MAX_MS),
   };
   configs.set(env, cfg);
   return cfg;

@@ -8,6 +8,7 @@ import { config, heartbeats, laneQueue, modelClient } from "../deps";
 import { randomSecret } from "../domain/ids";
 import type { Priority } from "../domain/types";
 import { MAX_QUEUE_DELAY_MS } from "../run/engine";
+import { scheduleLaneMessage } from "../run/later";
 import type { ClaimResult, CommitResult, RunMessage, WorkState } from "../run/protocol";
 import { handleDeliveries } from "./deliveries";
 import { queueKind } from "./lanes";
@@ -116,6 +117,8 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
 }
 
 async function sendLater(env: Env, delayMs: number, body: RunMessage, priority: Priority): Promise<void> {
+  // Past the queue's limit the Scheduler (QStash), when configured, delivers it at the due time.
+  if (delayMs > config(env).queueDelayLimitMs && (await scheduleLaneMessage(env, body, priority, delayMs))) return;
   const delaySeconds = Math.min(Math.ceil(delayMs / 1000), MAX_QUEUE_DELAY_MS / 1000);
   await laneQueue(env, priority).send(body, { delaySeconds, contentType: "json" });
 }

@@ -12,13 +12,13 @@ import type { CancelResult, InitParams } from "../run/run-object";
 import { isFinal } from "../run/state";
 import { DomainEvents } from "./domain-events";
 import type { DomainEvent } from "./events-store";
-import type { DeliveryTarget, Webhook } from "./webhooks-store";
 import { releaseExternally, reserveExternally, settleExternally } from "./external-credits";
 import { LedgerStore } from "./ledger-store";
 import { MemoryStore } from "./memory-store";
 import type { CreatedRun, CreateRunParams, CreateRunResult, QueueStats, RunIndexEntry, RunSync, TenantError } from "./protocol";
 import { TenantStore } from "./store";
 import { TenantMetrics } from "./tenant-metrics";
+import type { DeliveryTarget, Webhook } from "./webhooks-store";
 
 /** A run that passed screening, before its credits are reserved. */
 interface ScreenedRun {
@@ -60,7 +60,11 @@ export class TenantObject extends DurableObject<Env> {
    * Creates the tenant if it does not exist; `created` tells whether this call created it. With an
    * external ledger the initial credits are topped up there first (idempotent by `initial:<id>`).
    */
-  async ensure(id: string, name: string, credits: number): Promise<{ created: boolean; tenant: { id: string; name: string; created_at: string } }> {
+  async ensure(
+    id: string,
+    name: string,
+    credits: number,
+  ): Promise<{ created: boolean; tenant: { id: string; name: string; created_at: string } }> {
     const external = externalLedger(this.env);
     if (external && credits > 0 && !this.store.tenant()) await external.topUp(id, credits, `initial:${id}`, "initial credits");
     return this.ctx.storage.transactionSync(() => {
@@ -278,20 +282,19 @@ export class TenantObject extends DurableObject<Env> {
     const amount = Math.max(0, row.reserved - row.spent);
     const key = `reserve:${runId}:${attempt}`;
     const external = externalLedger(this.env);
-    // A run that spent its whole budget holds nothing new (a reserve is of at least 1 credit).
-    if (amount > 0 && external) {
-      this.retrying.add(runId);
-      try {
-        const held = await reserveExternally(this.env, external, tenantId, runId, amount, key);
-        if ("error" in held) return held.error.code === "insufficient_credits" ? err("insufficient_credits", `retrying reserves the ${amount} credits left of the run's budget; not enough are available`) : held;
-      } finally {
-        this.retrying.delete(runId);
-      }
-    } else if (amount > 0 && !this.ledger.reserve(runId, amount, key)) {
-      return err("insufficient_credits", `retrying reserves the ${amount} credits left of the run's budget; not enough are available`);
-    }
     this.retrying.add(runId);
     try {
+      // A run that spent its whole budget holds nothing new (a reserve is of at least 1 credit).
+      if (amount > 0) {
+        const short = err(
+          "insufficient_credits",
+          `retrying reserves the ${amount} credits left of the run's budget; not enough are available`,
+        );
+        if (external) {
+          const held = await reserveExternally(this.env, external, tenantId, runId, amount, key);
+          if ("error" in held) return held.error.code === "insufficient_credits" ? short : held;
+        } else if (!this.ledger.reserve(runId, amount, key)) return short;
+      }
       const res = (await this.env.RUNS.get(this.env.RUNS.idFromName(runId)).retry(tenantId)) as CancelResult;
       if ("error" in res) {
         const refused = `release:${runId}:${attempt}:refused`;
@@ -389,13 +392,20 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   /** For the events consumer: the signed request that delivers an event to a target. */
-  async deliveryFor(eventId: string, target: DeliveryTarget): Promise<{ url: string; body: string; attempts: number; secret: string } | null> {
+  async deliveryFor(
+    eventId: string,
+    target: DeliveryTarget,
+  ): Promise<{ url: string; body: string; attempts: number; secret: string } | null> {
     const d = this.domain.deliveryFor(eventId, target);
     return d ? { ...d, secret: this.memory.signingSecret() } : null;
   }
 
   /** Records a delivery attempt; `final` keeps an undeliverable event as failed. */
-  recordDelivery(eventId: string, target: DeliveryTarget, r: { ok: boolean; status: number | null; error: string | null; final: boolean }): void {
+  recordDelivery(
+    eventId: string,
+    target: DeliveryTarget,
+    r: { ok: boolean; status: number | null; error: string | null; final: boolean },
+  ): void {
     this.domain.webhooks.recordAttempt(eventId, target, r, Date.now());
   }
 
@@ -406,7 +416,9 @@ export class TenantObject extends DurableObject<Env> {
     const tenant = this.store.tenant()?.id;
     if (!tenant) return;
     try {
-      await this.env.EVENTS.sendBatch(unsent.map((u) => ({ body: { tenant, event: u.event_id, target: u.target }, contentType: "json" as const })));
+      await this.env.EVENTS.sendBatch(
+        unsent.map((u) => ({ body: { tenant, event: u.event_id, target: u.target }, contentType: "json" as const })),
+      );
       this.domain.webhooks.markEnqueued(unsent);
       if (unsent.length === 100) await this.flushDeliveries();
     } catch (e) {

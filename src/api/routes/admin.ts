@@ -64,5 +64,7 @@ admin.post("/tenants/:id/credits", async (c) => {
   const stub = tenantStub(c.env, id);
   if (!(await stub.exists())) throw new ApiError("not_found", "tenant not found");
   const key = c.req.header("idempotency-key") ?? newId("topup");
-  return c.json(await creditLedger(c.env).topUp(id, body.amount as number, `topup:${key}`, (body.reason as string | undefined) ?? undefined));
+  return c.json(
+    await creditLedger(c.env).topUp(id, body.amount as number, `topup:${key}`, (body.reason as string | undefined) ?? undefined),
+  );
 });

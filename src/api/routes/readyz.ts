@@ -1,0 +1,30 @@
+// GET /readyz (no auth): 200 when every configured external adapter works, else 503 naming each
+// one that fails with its fix. Never shows a secret; a passing check is cached for 30 s.
+
+import type { Context } from "hono";
+import { readiness } from "../../adapters/readiness";
+import { externalAdapters, supabaseClient } from "../../deps";
+import type { AppEnv } from "../app-env";
+
+/** The adapter in use for each port, as /readyz reports it. */
+function inUse(env: Env) {
+  const s = externalAdapters(env);
+  return {
+    heartbeats: s.upstash ? "upstash" : "durable",
+    scheduler: s.qstash ? "qstash" : "durable",
+    ledger: s.supabase ? "supabase" : "durable",
+    archive: s.supabase ? "supabase" : "durable",
+    auth: s.jwt ? "api_keys+supabase_jwt" : "api_keys",
+  };
+}
+
+/** The /readyz handler. */
+export async function readyz(c: Context<AppEnv>): Promise<Response> {
+  const settings = externalAdapters(c.env);
+  const result = await readiness(settings, () => (settings.supabase ? supabaseClient(c.env) : null));
+  const adapters = inUse(c.env);
+  if (result.ok) return c.json({ ok: true, adapters });
+  const failing = Object.entries(result.checks).flatMap(([name, check]) => (check.ok ? [] : [{ adapter: name, ...check }]));
+  const message = `not ready: ${failing.map((f) => `${f.adapter}: ${f.problem} (fix: ${f.fix})`).join("; ")}`;
+  return c.json({ error: { code: "unavailable", message, details: { adapters, failing } } }, 503);
+}
