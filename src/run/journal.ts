@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS run (
   finished_at INTEGER, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 1,
   gen INTEGER NOT NULL DEFAULT 1, lease_token TEXT, lease_until INTEGER, lease_worker TEXT,
   not_before INTEGER, wake_at INTEGER, version INTEGER NOT NULL DEFAULT 1,
-  synced_version INTEGER NOT NULL DEFAULT 0, next_seq INTEGER NOT NULL DEFAULT 1
+  synced_version INTEGER NOT NULL DEFAULT 0, next_seq INTEGER NOT NULL DEFAULT 1,
+  charges_synced INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS steps (
   idx INTEGER PRIMARY KEY, title TEXT NOT NULL, instructions TEXT NOT NULL,
@@ -27,7 +28,7 @@ CREATE TABLE IF NOT EXISTS events (
   message TEXT NOT NULL, data TEXT
 );
 CREATE TABLE IF NOT EXISTS charges (
-  key TEXT PRIMARY KEY, amount INTEGER NOT NULL, settled INTEGER NOT NULL DEFAULT 0
+  key TEXT PRIMARY KEY, amount INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 `;
@@ -65,6 +66,7 @@ export interface RunRow {
   version: number;
   synced_version: number;
   next_seq: number;
+  charges_synced: number;
 }
 
 export interface StepRow {
@@ -152,6 +154,7 @@ export class Journal {
       | "version"
       | "synced_version"
       | "next_seq"
+      | "charges_synced"
     >,
   ): void {
     this.write(
@@ -174,8 +177,23 @@ export class Journal {
     this.cached = undefined;
   }
 
-  /** Updates columns of the run row (JSON columns are encoded) and the in-memory copy. */
+  /**
+   * Changes columns of the run row in memory; `flush()` writes them in one UPDATE, so a whole
+   * transition costs one run-row write however many columns it touches. Callers flush at the
+   * end of each transaction (RunObject.tx).
+   */
   updateRun(patch: Partial<RunRow>): void {
+    const current = this.run();
+    if (!current) throw new Error("run not initialised");
+    this.cached = { ...current, ...patch };
+    this.pending = { ...this.pending, ...patch };
+  }
+  private pending: Partial<RunRow> = {};
+
+  /** Writes the run-row changes made since the last flush (one UPDATE, or none). */
+  flush(): void {
+    const patch = this.pending;
+    this.pending = {};
     const keys = Object.keys(patch) as (keyof RunRow)[];
     if (keys.length === 0) return;
     const values = keys.map((k) => {
@@ -183,8 +201,14 @@ export class Journal {
       return (JSON_RUN_COLUMNS as readonly string[]).includes(k) ? enc(v) : (v as SqlStorageValue);
     });
     this.write(`UPDATE run SET ${keys.map((k) => `${k} = ?`).join(", ")}`, ...values);
-    const current = this.run();
-    if (current) this.cached = { ...current, ...patch };
+  }
+
+  /** Forgets unflushed changes (a transaction that threw rolled them back). */
+  discard(): void {
+    if (Object.keys(this.pending).length > 0) {
+      this.pending = {};
+      this.cached = undefined;
+    }
   }
 
   insertSteps(plan: PlanStep[]): void {
@@ -274,12 +298,18 @@ export class Journal {
     for (const c of charges) this.write("INSERT OR IGNORE INTO charges (key, amount) VALUES (?, ?)", c.key, c.amount);
   }
 
-  unsettledCharges(): { key: string; amount: number }[] {
-    return this.exec("SELECT key, amount FROM charges WHERE settled = 0 ORDER BY rowid").toArray() as { key: string; amount: number }[];
-  }
-
-  markSettled(keys: string[]): void {
-    for (const k of keys) this.write("UPDATE charges SET settled = 1 WHERE key = ?", k);
+  /** Charges the tenant ledger has not acknowledged yet, with the rowid to acknowledge them by. */
+  unsettledCharges(): { charges: { key: string; amount: number }[]; through: number } {
+    const run = this.run();
+    const rows = this.exec(
+      "SELECT rowid AS r, key, amount FROM charges WHERE rowid > ? ORDER BY rowid",
+      run?.charges_synced ?? 0,
+    ).toArray();
+    const last = rows[rows.length - 1];
+    return {
+      charges: rows.map((r) => ({ key: r.key as string, amount: r.amount as number })),
+      through: last ? (last.r as number) : (run?.charges_synced ?? 0),
+    };
   }
 
   addTicket(ticket: string, expiresAt: number): void {

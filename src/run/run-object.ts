@@ -9,8 +9,10 @@ import { randomSecret } from "../domain/ids";
 import type { AgentProfile, Priority, RunEvent } from "../domain/types";
 import type { RunSync } from "../tenant/protocol";
 import { ApprovalStore } from "./approvals";
-import { type Effects, MAX_QUEUE_DELAY_MS, RunEngine } from "./engine";
+import { archiveFinalRun } from "./archive";
+import { type Effects, RunEngine } from "./engine";
 import { Journal } from "./journal";
+import { scheduleLaneMessage } from "./later";
 import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, RunMessage } from "./protocol";
 import { isFinal, isRetryable } from "./state";
 import { Streams } from "./stream";
@@ -64,7 +66,7 @@ export class RunObject extends DurableObject<Env> {
       const expiresAt = (p.runAt ?? p.createdAt) + p.agent.ttl_seconds * 1000;
       const scheduled = p.runAt !== null && p.runAt > p.createdAt;
       const effects: Effects = { events: [] };
-      this.ctx.storage.transactionSync(() => {
+      this.tx(() => {
         this.journal.insertRun({
           id: p.id,
           tenant_id: p.tenantId,
@@ -124,7 +126,7 @@ export class RunObject extends DurableObject<Env> {
     this.cost.calls++;
     if (!this.journal.run()) return { status: "drop", reason: "unknown run" };
     const now = Date.now();
-    const out = this.ctx.storage.transactionSync(() => this.engine.claim(req, now));
+    const out = this.tx(() => this.engine.claim(req, now));
     await this.after(out.effects);
     return out.result;
   }
@@ -132,19 +134,19 @@ export class RunObject extends DurableObject<Env> {
   async commit(req: CommitRequest): Promise<CommitResult> {
     this.cost.calls++;
     const now = Date.now();
-    const out = this.ctx.storage.transactionSync(() => this.engine.commit(req, now));
+    const out = this.tx(() => this.engine.commit(req, now));
     await this.after(out.effects);
     return out.result;
   }
 
   renew(token: string): boolean {
     this.cost.calls++;
-    return this.ctx.storage.transactionSync(() => this.engine.renew(token, Date.now()));
+    return this.tx(() => this.engine.renew(token, Date.now()));
   }
 
   async abandon(token: string, reason: string): Promise<void> {
     this.cost.calls++;
-    const effects = this.ctx.storage.transactionSync(() => this.engine.abandon(token, reason, Date.now()));
+    const effects = this.tx(() => this.engine.abandon(token, reason, Date.now()));
     await this.after(effects);
   }
 
@@ -154,7 +156,7 @@ export class RunObject extends DurableObject<Env> {
     const run = this.journal.run();
     if (!run || run.tenant_id !== tenantId) return { error: { code: "not_found", message: "run not found" } };
     if (isFinal(run.status)) return { error: { code: "conflict", message: `run is already ${run.status}` } };
-    const effects = this.ctx.storage.transactionSync(() => this.engine.cancel(Date.now()));
+    const effects = this.tx(() => this.engine.cancel(Date.now()));
     await this.after(effects);
     return { run: this.view() };
   }
@@ -182,7 +184,7 @@ export class RunObject extends DurableObject<Env> {
     }
     const status = d.decision === "approve" ? "approved" : "rejected";
     const input = d.decision === "approve" ? d.input : undefined;
-    const effects = this.ctx.storage.transactionSync(() => this.engine.decide(approvalId, status, d.comment, input, Date.now()));
+    const effects = this.tx(() => this.engine.decide(approvalId, status, d.comment, input, Date.now()));
     await this.after(effects);
     return { approval: this.approvals.get(run.id, approvalId)! };
   }
@@ -194,7 +196,7 @@ export class RunObject extends DurableObject<Env> {
     if (!run || run.tenant_id !== tenantId) return { error: { code: "not_found", message: "run not found" } };
     if (!isRetryable(run.status))
       return { error: { code: "conflict", message: `only failed or dead runs can be retried; this run is ${run.status}` } };
-    const effects = this.ctx.storage.transactionSync(() => this.engine.retry(Date.now()));
+    const effects = this.tx(() => this.engine.retry(Date.now()));
     await this.after(effects);
     return { run: this.view() };
   }
@@ -203,7 +205,7 @@ export class RunObject extends DurableObject<Env> {
   async markDead(reason: string, gen: number): Promise<void> {
     this.cost.calls++;
     if (!this.journal.run()) return;
-    const effects = this.ctx.storage.transactionSync(() => this.engine.markDead(reason, gen, Date.now()));
+    const effects = this.tx(() => this.engine.markDead(reason, gen, Date.now()));
     await this.after(effects);
   }
 
@@ -264,10 +266,24 @@ export class RunObject extends DurableObject<Env> {
     this.cost.calls++;
     this.alarmAt = null;
     if (!this.journal.run()) return;
-    const effects = this.ctx.storage.transactionSync(() => this.engine.onAlarm(Date.now()));
+    const effects = this.tx(() => this.engine.onAlarm(Date.now()));
     await this.after(effects);
     const run = this.journal.run()!;
     if (run.version > run.synced_version) await this.sync();
+  }
+
+  /** Runs a transition in one SQLite transaction and writes the run row once at its end. */
+  private tx<T>(fn: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(() => {
+        const out = fn();
+        this.journal.flush();
+        return out;
+      });
+    } catch (e) {
+      this.journal.discard();
+      throw e;
+    }
   }
 
   private view(): RunView {
@@ -280,7 +296,7 @@ export class RunObject extends DurableObject<Env> {
     const run = this.journal.run()!;
     this.streams.broadcast(effects.events, effects.final === true);
     if (effects.dispatch) await this.dispatch(effects.dispatch.gen, effects.dispatch.delayMs);
-    if (run.version > run.synced_version || this.journal.unsettledCharges().length > 0) {
+    if (run.version > run.synced_version || this.journal.unsettledCharges().charges.length > 0) {
       // Final states settle credits: wait for it. Other transitions sync in the background.
       if (effects.final) await this.sync();
       else this.ctx.waitUntil(this.sync());
@@ -291,17 +307,24 @@ export class RunObject extends DurableObject<Env> {
   /** Sends the run's lane message; a failed send is retried by the alarm, never lost. */
   private async dispatch(gen: number, delayMs: number): Promise<void> {
     const run = this.journal.run()!;
-    if (delayMs > MAX_QUEUE_DELAY_MS) {
-      this.journal.updateRun({ wake_at: Date.now() + delayMs });
+    const body: RunMessage = { run: run.id, tenant: run.tenant_id, gen };
+    if (delayMs > config(this.env).queueDelayLimitMs) {
+      // Past the queue's limit: the Scheduler (QStash) when configured, else the run's alarm.
+      try {
+        if (await scheduleLaneMessage(this.env, body, run.priority, delayMs)) return;
+        this.tx(() => this.journal.updateRun({ wake_at: Date.now() + delayMs }));
+      } catch (e) {
+        console.error("scheduling failed; the alarm will retry", { run: run.id, error: String(e) });
+        this.tx(() => this.journal.updateRun({ wake_at: Date.now() + 5000 }));
+      }
       return;
     }
-    const body: RunMessage = { run: run.id, tenant: run.tenant_id, gen };
     try {
       this.cost.queue_sends++;
       await laneQueue(this.env, run.priority).send(body, { delaySeconds: Math.ceil(delayMs / 1000), contentType: "json" });
     } catch (e) {
       console.error("dispatch failed; the alarm will retry", { run: run.id, error: String(e) });
-      this.journal.updateRun({ wake_at: Date.now() + 5000 });
+      this.tx(() => this.journal.updateRun({ wake_at: Date.now() + 5000 }));
     }
   }
 
@@ -318,7 +341,7 @@ export class RunObject extends DurableObject<Env> {
       do {
         this.resync = false;
         const run = this.journal.run()!;
-        const charges = this.journal.unsettledCharges();
+        const { charges, through } = this.journal.unsettledCharges();
         const msg: RunSync = {
           id: run.id,
           version: run.version,
@@ -339,9 +362,13 @@ export class RunObject extends DurableObject<Env> {
           const stub = this.env.TENANTS.get(this.env.TENANTS.idFromName(run.tenant_id));
           this.cost.tenant_calls++;
           await stub.syncRun(run.tenant_id, msg);
-          this.ctx.storage.transactionSync(() => {
-            this.journal.markSettled(charges.map((c) => c.key));
-            if (this.journal.run()!.synced_version < msg.version) this.journal.updateRun({ synced_version: msg.version });
+          if (isFinal(msg.status)) await archiveFinalRun(this.env, run.tenant_id, this.view());
+          // Recorded in memory and written with the next transition, not on its own: a sync lost
+          // to an eviction is simply sent again, and the tenant applies it idempotently.
+          const synced = this.journal.run()!;
+          this.journal.updateRun({
+            synced_version: Math.max(synced.synced_version, msg.version),
+            charges_synced: Math.max(synced.charges_synced, through),
           });
         } catch (e) {
           console.error("tenant sync failed; the alarm will retry", { run: run.id, error: String(e) });
