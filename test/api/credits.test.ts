@@ -63,6 +63,9 @@ describe("credits through the API", () => {
     expect(runs.map((r) => r.credits.spent)).toEqual(Array(10).fill(3));
     expect(await settled(t.key)).toEqual({ available: 70, reserved: 0, spent_total: 30 });
 
+    const domainEvents = (await json(api("/v1/events?limit=100", { key: t.key }))).events as any[];
+    for (const e of domainEvents) if (e.run_id) expect(ids.has(e.run_id)).toBe(true);
+
     const entries = await ledger(t.key);
     expect(entries.filter((e) => e.kind === "reserve")).toHaveLength(10);
     for (const e of entries) {
