@@ -211,8 +211,13 @@ export class RunEngine {
       const reason = isFinal(run.status) ? `run is ${run.status}` : "stale lease: another attempt owns the run";
       return { result: { status: "rejected", reason }, effects: { events: [] } };
     }
-    const events: NewEvent[] = [];
     const index = req.kind === "plan" ? 0 : req.index;
+    // The same commit sent twice (or one for a unit this lease is not running) writes nothing.
+    const current = run.plan ? (this.j.steps().find((s) => s.status === "running")?.idx ?? -1) : 0;
+    if (index !== current) {
+      return { result: { status: "rejected", reason: `unit ${index} is not the one in progress` }, effects: { events: [] } };
+    }
+    const events: NewEvent[] = [];
     this.applyReport(index, req.report, events);
     switch (req.kind) {
       case "plan": {

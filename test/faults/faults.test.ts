@@ -137,6 +137,28 @@ describe("fault injection", () => {
     expect(late.status).toBe("rejected");
   });
 
+  it("the same commit sent twice is applied once", async () => {
+    const r = await createRun({ agent: "general", input: "- one" });
+    const claim = (await runStub(r.id).claim({ gen: 1, worker: "twice" })) as ClaimResult;
+    expect(claim.status).toBe("claimed");
+    if (claim.status !== "claimed") return;
+    const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+    const commit = {
+      kind: "plan" as const,
+      token: claim.token,
+      plan: [{ title: "one", instructions: "one" }],
+      report: { events: [], charges: [{ key: `${r.id}:1:0:1:1`, amount: 3 }], usage, feeCharged: true },
+      handoff: true,
+    };
+    const first = (await runStub(r.id).commit(commit)) as CommitResult;
+    const second = (await runStub(r.id).commit(commit)) as CommitResult;
+    expect(first.status).toBe("handoff");
+    expect(second.status).toBe("rejected");
+    const { run, events } = await check("same commit sent twice", "succeeded", r.id, undefined);
+    expect(events.filter((e) => e.type === "plan.created")).toHaveLength(1);
+    expect(run.usage.input_tokens).toBe(200);
+  });
+
   it("cancel during a retry wait", async () => {
     const r = await createRun({ agent: "general", input: "- answer !fail-transient 3" });
     await waitForRun(r.id, { until: (run) => run.status === "queued" && run.error?.code === "model_overloaded" });
