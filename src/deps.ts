@@ -12,6 +12,7 @@ import { createSupabaseServiceClient, SupabaseLedgerError, type SupabaseServiceC
 import { anthropicModel } from "./adapters/model/anthropic";
 import type { ModelClient } from "./adapters/model/port";
 import { scriptedModel } from "./adapters/model/scripted";
+import { type AdapterCheck, supabaseReadiness } from "./adapters/readiness";
 import { durableReplayCache } from "./adapters/scheduler/durable-replay";
 import type { Scheduler } from "./adapters/scheduler/port";
 import { qstashScheduler } from "./adapters/scheduler/qstash";
@@ -198,8 +199,9 @@ export function supabaseClient(env: Env): SupabaseServiceClient | null {
 export function externalLedger(env: Env): CreditLedger | null {
   const w = wiring(env);
   if (w.ledger !== undefined) return w.ledger;
-  const s = supabaseClient(env) ? w.settings.supabase : null;
-  w.ledger = s ? unavailableOnFailure(supabaseLedger(s)) : null;
+  const client = supabaseClient(env);
+  const s = w.settings.supabase;
+  w.ledger = client && s ? unavailableOnFailure(supabaseLedger(s), () => supabaseReadiness(w.settings, client)) : null;
   return w.ledger;
 }
 
@@ -217,8 +219,12 @@ export function runArchive(env: Env): RunArchive | null {
   return w.archive;
 }
 
-/** Supabase ledger errors become `unavailable` API errors (message and fix kept, never a key). */
-function unavailableOnFailure(ledger: CreditLedger): CreditLedger {
+/**
+ * Supabase ledger errors become `unavailable` API errors (message and fix kept, never a key). A
+ * missing schema object is named by the readiness check (a function's error names the function,
+ * not the column it lacks).
+ */
+function unavailableOnFailure(ledger: CreditLedger, schemaCheck: () => Promise<AdapterCheck>): CreditLedger {
   const wrap =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -227,7 +233,9 @@ function unavailableOnFailure(ledger: CreditLedger): CreditLedger {
       } catch (err) {
         if (err instanceof SupabaseLedgerError && err.code !== "invalid_argument") {
           console.error("Supabase credit ledger failed", { code: err.code, error: err.message });
-          throw new ApiError("unavailable", `credit ledger (Supabase) unavailable: ${err.message}`);
+          const check = err.code === "schema_missing" ? await schemaCheck() : null;
+          const reason = check && !check.ok ? `${check.problem}; fix: ${check.fix}` : err.message;
+          throw new ApiError("unavailable", `credit ledger (Supabase) unavailable: ${reason}`);
         }
         throw err;
       }

@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { config, externalAdapters } from "../deps";
 import { ApiError } from "../domain/errors";
 import { hashKey, keyTenant } from "../tenant/keys";
+import type { TenantError } from "../tenant/protocol";
 import type { AppEnv } from "./app-env";
 import { looksLikeJwt, verifySupabaseJwt } from "./jwt";
 
@@ -57,6 +58,9 @@ export async function authenticate(c: Context<AppEnv>): Promise<string> {
   if (cfg.environment === "development" && cfg.devApiKey && token === cfg.devApiKey) {
     devReady ??= tenantStub(c.env, "dev")
       .ensure("dev", "Development", 1000)
+      .then((res) => {
+        if ("error" in res) throw new ApiError("unavailable", (res as TenantError).error.message);
+      })
       .catch((e: unknown) => {
         devReady = null;
         throw e;

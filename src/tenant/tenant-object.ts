@@ -58,15 +58,21 @@ export class TenantObject extends DurableObject<Env> {
 
   /**
    * Creates the tenant if it does not exist; `created` tells whether this call created it. With an
-   * external ledger the initial credits are topped up there first (idempotent by `initial:<id>`).
+   * external ledger the initial credits are topped up there first (idempotent by `initial:<id>`);
+   * if that fails nothing is created and the answer is `unavailable`.
    */
   async ensure(
     id: string,
     name: string,
     credits: number,
-  ): Promise<{ created: boolean; tenant: { id: string; name: string; created_at: string } }> {
-    const external = externalLedger(this.env);
-    if (external && credits > 0 && !this.store.tenant()) await external.topUp(id, credits, `initial:${id}`, "initial credits");
+  ): Promise<{ created: boolean; tenant: { id: string; name: string; created_at: string } } | TenantError> {
+    let external: ReturnType<typeof externalLedger>;
+    try {
+      external = externalLedger(this.env);
+      if (external && credits > 0 && !this.store.tenant()) await external.topUp(id, credits, `initial:${id}`, "initial credits");
+    } catch (e) {
+      return err("unavailable", e instanceof Error ? e.message : String(e));
+    }
     return this.ctx.storage.transactionSync(() => {
       const now = Date.now();
       let t = this.store.tenant();

@@ -18,3 +18,6 @@ export const SUPABASE_TEST_SERVICE_KEY = "supabase-test-service-role-key";
 
 /** Database the whole test run migrates once and serves through the shared PostgREST gateway. */
 export const SUPABASE_TEST_DATABASE = "edgecrew_test";
+
+/** HS256 secret the workerd tests sign Supabase JWTs with (SUPABASE_JWT_SECRET of workers-external). */
+export const SUPABASE_TEST_JWT_SECRET = "supabase-test-jwt-secret-with-at-least-32-characters";

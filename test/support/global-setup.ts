@@ -1,8 +1,9 @@
 // Starts the local protocol servers once for the whole test run and provides their URLs to the
 // tests (workerd tests read them from the SUPPORT_URLS binding, Node tests from inject()).
 import type { TestProject } from "vitest/node";
-import { startExternalServices } from "./external-services";
+import { startBrokenSupabase } from "./broken-supabase";
 import { startEchoServer } from "./echo-server";
+import { startExternalServices } from "./external-services";
 import { startFakeAnthropic } from "./fake-anthropic";
 
 export interface SupportUrls {
@@ -30,6 +31,10 @@ export default async function setup(project: TestProject): Promise<Stopper> {
   const external = await startExternalServices();
   Object.assign(urls, external.urls);
   stops.push(() => external.stop());
+  const broken = await startBrokenSupabase();
+  urls.postgrestBroken = broken.url;
+  urls.postgrestBrokenSchema = broken.schema;
+  stops.push(() => broken.stop());
   project.provide("supportUrls", urls);
   return async () => {
     for (const stop of stops.reverse()) await stop();

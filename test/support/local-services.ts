@@ -33,11 +33,14 @@ export interface TestSchema {
   drop(): Promise<void>;
 }
 
-/** Creates an empty schema `edgecrew_<label>_<random>`; `migrate` also applies migrations/. */
-export async function createTestSchema(label: string, migrate = true): Promise<TestSchema> {
+/**
+ * Creates an empty schema `edgecrew_<label>_<random>` in `databaseUrl` (default the `test`
+ * database); `migrate` also applies migrations/.
+ */
+export async function createTestSchema(label: string, migrate = true, databaseUrl = TEST_DATABASE_URL): Promise<TestSchema> {
   const schema = `edgecrew_${label}_${uniqueSuffix()}`;
   const run = async (text: string) => {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
       await client.query(`set search_path to "${schema}"`);
@@ -46,11 +49,11 @@ export async function createTestSchema(label: string, migrate = true): Promise<T
       await client.end();
     }
   };
-  if (migrate) await applyMigrations({ databaseUrl: TEST_DATABASE_URL, schema });
+  if (migrate) await applyMigrations({ databaseUrl, schema });
   else await run(`create schema "${schema}"`);
   return {
     schema,
-    databaseUrl: TEST_DATABASE_URL,
+    databaseUrl,
     sql: run,
     drop: () => run(`drop schema if exists "${schema}" cascade`),
   };

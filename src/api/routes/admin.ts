@@ -5,9 +5,11 @@ import { creditLedger } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import { newId, RUN_ID_PATTERN, TENANT_ID_PATTERN } from "../../domain/ids";
 import { issueKey } from "../../tenant/keys";
+import type { TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
 import { forgetKeys, requireAdmin, tenantStub } from "../auth";
 import { readJsonObject } from "../http";
+import { tenantError } from "./runs";
 
 export const admin = new Hono<AppEnv>();
 admin.use("*", requireAdmin);
@@ -27,7 +29,10 @@ admin.post("/tenants", async (c) => {
   const credits = body.credits ?? 0;
   if (!Number.isInteger(credits) || (credits as number) < 0)
     throw new ApiError("invalid_request", "credits: must be a non-negative integer", { field: "credits" });
+  // An unavailable ledger (e.g. Supabase without its migrations) refuses before anything is created.
+  await creditLedger(c.env).balance(id);
   const res = await tenantStub(c.env, id).ensure(id, body.name.trim(), credits as number);
+  if ("error" in res) throw tenantError(res as TenantError);
   if (!res.created) throw new ApiError("conflict", `tenant ${id} already exists`);
   const balance = await creditLedger(c.env).balance(id);
   return c.json({ ...res.tenant, credits: balance }, 201);
