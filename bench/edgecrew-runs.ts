@@ -1,0 +1,138 @@
+// The edgecrew side of the benchmark: a tenant with credits through the admin API, then short
+// runs, each followed to success, and each success's platform cost counters read as it finishes.
+
+import { call, pollUntil } from "./http";
+import { errored, type LoadSettings, type RunSample, type Side } from "./sample";
+
+/** The run object's counters (`RunObject.costs`, `GET /v1/admin/runs/:id/cost`). */
+export interface RunCost {
+  calls: number;
+  queue_sends: number;
+  tenant_calls: number;
+  alarm_writes: number;
+  rows_written: number;
+}
+
+/** What the successful runs cost, one entry per run. */
+export interface EdgecrewCosts {
+  counters: RunCost[];
+  /** Each run's journal: its events and their JSON size (bytes). */
+  journals: Journal[];
+  /** Successes whose counters were gone when read (the object had been evicted). */
+  countersLost: number;
+  /** Queue consumer invocations that started the measured runs (distinct worker ids). */
+  consumerInvocations: number;
+}
+
+export interface Journal {
+  events: number;
+  bytes: number;
+  /** The consumer invocation that started the run (`run.started`'s worker id, one per batch). */
+  worker: string | null;
+}
+
+interface LogEvent {
+  type: string;
+  data?: { worker?: string };
+}
+
+interface RunView {
+  id: string;
+  status: string;
+  created_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  error: { code: string; message: string } | null;
+}
+
+const SETTLE_MS = 300;
+const FINAL = new Set(["succeeded", "failed", "canceled", "expired", "dead"]);
+const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso));
+
+/** Creates a tenant holding `credits` and returns an API key for it. */
+export async function createTenant(origin: string, adminToken: string, credits: number): Promise<{ tenant: string; key: string }> {
+  const tenant = `bench-${Date.now().toString(36)}`;
+  await call(origin, "/v1/admin/tenants", { token: adminToken, body: { id: tenant, name: "Benchmark", credits } });
+  const issued = await call<{ id: string; key: string }>(origin, `/v1/admin/tenants/${tenant}/keys`, { token: adminToken, method: "POST" });
+  return { tenant, key: issued.key };
+}
+
+/** Creates one run and follows it until it is final, the run's time limit or the deadline. */
+async function oneRun(origin: string, key: string, load: LoadSettings): Promise<RunSample> {
+  const started = Date.now();
+  let id = "";
+  try {
+    const created = await call<RunView>(origin, "/v1/runs", { token: key, body: { agent: "general", input: load.input } });
+    id = created.id;
+    const createMs = Date.now() - started;
+    const deadline = Math.min(load.deadline, started + load.runTimeoutMs);
+    const seen = await pollUntil(
+      () => call<RunView>(origin, `/v1/runs/${id}`, { token: key }),
+      (run) => FINAL.has(run.status),
+      load.pollMs,
+      deadline,
+    );
+    const run = seen.value;
+    const status = seen.timedOut || !run ? "timeout" : run.status;
+    const created_at = ms(run?.created_at ?? null);
+    const started_at = ms(run?.started_at ?? null);
+    const finished_at = ms(run?.finished_at ?? null);
+    return {
+      id,
+      status,
+      ok: status === "succeeded",
+      endToEndMs: seen.at - started,
+      createMs,
+      serverMs: created_at !== null && finished_at !== null ? finished_at - created_at : null,
+      queueWaitMs: created_at !== null && started_at !== null ? started_at - created_at : null,
+      seenAfterMs: finished_at !== null ? seen.at - finished_at : null,
+      ...(run?.error ? { error: `${run.error.code}: ${run.error.message}` } : {}),
+    };
+  } catch (e) {
+    return errored(id, started, e);
+  }
+}
+
+/** A run's cost counters and journal size, read shortly after it finished. */
+async function readCost(origin: string, adminToken: string, key: string, id: string): Promise<{ cost: RunCost; journal: Journal }> {
+  // The commit that makes a run final settles with the tenant and drops the alarm just after the
+  // status becomes visible: wait a moment so the counters are complete. Read before the idle
+  // object is evicted (the counters live in memory; locally that happens about 10 s after).
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const cost = await call<RunCost>(origin, `/v1/admin/runs/${id}/cost`, { token: adminToken });
+  const { events } = await call<{ events: LogEvent[] }>(origin, `/v1/runs/${id}/logs?limit=100`, { token: key });
+  const bytes = events.reduce((n, e) => n + JSON.stringify(e).length, 0);
+  const worker = events.find((e) => e.type === "run.started")?.data?.worker ?? null;
+  return { cost, journal: { events: events.length, bytes, worker } };
+}
+
+/**
+ * The edgecrew side against the Worker at `origin`: creates a tenant with enough credits for
+ * `load`, then each `run()` is one run of `load.input`; the counters of measured successes are
+ * read in the background as they finish.
+ */
+export async function edgecrewSide(origin: string, adminToken: string, load: LoadSettings): Promise<Side<EdgecrewCosts>> {
+  // Each run reserves the general agent's max_credits (100) until it settles; keep a margin.
+  const { key } = await createTenant(origin, adminToken, (load.runs + 2 * load.warmup + load.concurrency) * 100);
+  const reads: Promise<{ cost: RunCost; journal: Journal }>[] = [];
+  return {
+    name: "edgecrew",
+    async run(measured) {
+      const sample = await oneRun(origin, key, load);
+      if (measured && sample.ok) reads.push(readCost(origin, adminToken, key, sample.id));
+      return sample;
+    },
+    async costs() {
+      const read = await Promise.all(reads);
+      // An object evicted before its counters were read starts again from zero: leave those out.
+      const kept = read.filter((r) => r.cost.calls > 0);
+      const workers = new Set(read.flatMap((r) => r.journal.worker ?? []));
+      return {
+        counters: kept.map((r) => r.cost),
+        journals: kept.map((r) => r.journal),
+        countersLost: read.length - kept.length,
+        consumerInvocations: workers.size,
+      };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// `npm run bench`: short edgecrew runs against the real Worker started locally, and the same runs
+// as a Cloudflare Workflow (bench/workflow), in alternating rounds; prints latency and platform cost.
+// Options: --runs 30 --concurrency 5 --rounds 3 --warmup 2 --poll-ms 25 --time-limit 240
+// --only edgecrew|workflow, --lane-batch-timeout S (what-if: the run lanes' max_batch_timeout).
+
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { withLaneBatchTimeout } from "../bench/config-variant";
+import { type EdgecrewCosts, edgecrewSide } from "../bench/edgecrew-runs";
+import { measure } from "../bench/measure";
+import { renderReport } from "../bench/report";
+import type { LoadSettings, Side } from "../bench/sample";
+import { type LocalWorker, startWorker } from "../bench/start-worker";
+import { type WorkflowCosts, workflowSide } from "../bench/workflow-runs";
+
+const ADMIN_TOKEN = "bench-admin-token";
+const root = resolve(import.meta.dirname, "..");
+
+function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got ${raw}`);
+  return n;
+}
+
+function settings() {
+  const opt = { type: "string" } as const;
+  const { values: v } = parseArgs({
+    options: {
+      runs: opt,
+      concurrency: opt,
+      rounds: opt,
+      warmup: opt,
+      "poll-ms": opt,
+      "time-limit": opt,
+      only: opt,
+      "lane-batch-timeout": opt,
+    },
+  });
+  const only = v.only ?? null;
+  if (only !== null && only !== "edgecrew" && only !== "workflow") throw new Error(`--only must be edgecrew or workflow, got ${only}`);
+  const timeLimitS = int("time-limit", v["time-limit"], 240, 30, 1800);
+  const load: LoadSettings = {
+    runs: int("runs", v.runs, 30, 1, 500),
+    concurrency: int("concurrency", v.concurrency, 5, 1, 50),
+    warmup: int("warmup", v.warmup, 2, 0, 20),
+    pollMs: int("poll-ms", v["poll-ms"], 25, 5, 5000),
+    runTimeoutMs: 60_000,
+    // Nothing new starts after this; set once the clock starts.
+    deadline: Number.POSITIVE_INFINITY,
+    input: "- look up\n- summarise",
+  };
+  const rounds = Math.min(int("rounds", v.rounds, 3, 1, 20), load.runs);
+  const laneBatchTimeoutS = v["lane-batch-timeout"] === undefined ? null : int("lane-batch-timeout", v["lane-batch-timeout"], 0, 0, 60);
+  return { load, only, rounds, timeLimitS, laneBatchTimeoutS };
+}
+
+const running = new Set<LocalWorker>();
+const cleanups: (() => Promise<void>)[] = [];
+
+async function stopAll(): Promise<void> {
+  for (const w of running) {
+    running.delete(w);
+    await w.stop().catch((e: unknown) => console.error("bench: stopping a local worker failed", e));
+  }
+  for (const c of cleanups.splice(0)) await c().catch((e: unknown) => console.error("bench: cleanup failed", e));
+}
+
+async function start(config: string, vars: Record<string, string>): Promise<LocalWorker> {
+  const worker = await startWorker(config, vars);
+  running.add(worker);
+  return worker;
+}
+
+async function main(): Promise<void> {
+  const { load, only, rounds, timeLimitS, laneBatchTimeoutS } = settings();
+  load.deadline = Date.now() + timeLimitS * 1000;
+  // Whatever happens, the process ends shortly after the time limit, its workers stopped.
+  setTimeout(
+    () => {
+      console.error(`bench: time limit of ${timeLimitS} s passed; stopping`);
+      void stopAll().finally(() => process.exit(2));
+    },
+    timeLimitS * 1000 + 20_000,
+  ).unref();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.error(`bench: ${signal}; stopping local workers`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
+
+  const sides: Side<unknown>[] = [];
+  let edge: Side<EdgecrewCosts> | null = null;
+  let flow: Side<WorkflowCosts> | null = null;
+  try {
+    if (only !== "workflow") {
+      let config = resolve(root, "wrangler.toml");
+      if (laneBatchTimeoutS !== null) {
+        const variant = await withLaneBatchTimeout(config, laneBatchTimeoutS);
+        cleanups.push(variant.dispose);
+        config = variant.path;
+      }
+      const vars = { ENVIRONMENT: "development", ADMIN_TOKEN, DEV_API_KEY: "ec_dev_bench", MODEL_PROVIDER: "scripted" };
+      const worker = await start(config, vars);
+      console.error(`bench: edgecrew at ${worker.origin}`);
+      edge = await edgecrewSide(worker.origin, ADMIN_TOKEN, load);
+      sides.push(edge);
+    }
+    if (only !== "edgecrew") {
+      const worker = await start(resolve(root, "bench/workflow/wrangler.toml"), {});
+      console.error(`bench: Workflows baseline at ${worker.origin}`);
+      flow = workflowSide(worker.origin, load);
+      sides.push(flow);
+    }
+    console.error(`bench: ${load.warmup} warm-up + ${load.runs} runs per side in ${rounds} alternating rounds …`);
+    const measured = await measure(sides, load, rounds);
+    const at = (side: Side<unknown> | null) => (side ? measured[sides.indexOf(side)]! : null);
+    const edgeM = at(edge);
+    const flowM = at(flow);
+    const report = renderReport({
+      load,
+      rounds,
+      laneBatchTimeoutS,
+      edge: edge && edgeM ? { ...edgeM, costs: await edge.costs() } : null,
+      flow: flow && flowM ? { ...flowM, costs: await flow.costs() } : null,
+    });
+    console.log(report);
+    process.exitCode = measured.some((m) => m.samples.some((s) => !s.ok)) ? 1 : 0;
+  } finally {
+    await stopAll();
+  }
+}
+
+main().catch(async (e: unknown) => {
+  console.error("bench failed:", e);
+  await stopAll();
+  process.exit(1);
+});
