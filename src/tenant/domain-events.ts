@@ -84,7 +84,7 @@ export class DomainEvents {
   /** What the events consumer needs to deliver one event to one target, or null if done. */
   deliveryFor(eventId: string, target: DeliveryTarget): { url: string; body: string; attempts: number } | null {
     const d = this.webhooks.delivery(eventId, target);
-    if (!d || d.status !== "pending") return null;
+    if (d?.status !== "pending") return null;
     const ev = this.events.get(eventId);
     if (!ev) return null;
     return { url: d.url, body: JSON.stringify(ev), attempts: d.attempts };

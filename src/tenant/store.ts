@@ -112,8 +112,16 @@ export class TenantStore {
       this.sql.exec(
         `UPDATE runs SET status = ?, spent = ?, finished_at = ?, retrying = ?, version = ?, updated_at = ?, error = ?, attempt = ?
          WHERE id = ? AND version < ?`,
-        r.status, r.spent, r.finished_at, retrying ? 1 : 0, r.version, now, r.error ? JSON.stringify(r.error) : null, r.attempt,
-        r.id, r.version,
+        r.status,
+        r.spent,
+        r.finished_at,
+        retrying ? 1 : 0,
+        r.version,
+        now,
+        r.error ? JSON.stringify(r.error) : null,
+        r.attempt,
+        r.id,
+        r.version,
       ).rowsWritten > 0
     );
   }
@@ -121,12 +129,22 @@ export class TenantStore {
   /** A run's index row: what retry and redrive need. */
   runRow(id: string): { status: RunStatus; reserved: number; spent: number; attempt: number } | null {
     const r = this.sql.exec("SELECT status, reserved, spent, attempt FROM runs WHERE id = ?", id).toArray()[0];
-    return r ? { status: r.status as RunStatus, reserved: r.reserved as number, spent: r.spent as number, attempt: r.attempt as number } : null;
+    return r
+      ? { status: r.status as RunStatus, reserved: r.reserved as number, spent: r.spent as number, attempt: r.attempt as number }
+      : null;
   }
 
   /** Dead runs newest first with their last error (GET /v1/dlq). */
-  deadRuns(limit: number, cursor: string | null): { runs: { id: string; agent: string; priority: Priority; error: unknown; finished_at: string | null; attempts: number }[]; next_cursor: string | null } {
-    const rows = this.sql.exec("SELECT * FROM runs WHERE status = 'dead' AND id < ? ORDER BY id DESC LIMIT ?", cursor ?? "~", limit + 1).toArray();
+  deadRuns(
+    limit: number,
+    cursor: string | null,
+  ): {
+    runs: { id: string; agent: string; priority: Priority; error: unknown; finished_at: string | null; attempts: number }[];
+    next_cursor: string | null;
+  } {
+    const rows = this.sql
+      .exec("SELECT * FROM runs WHERE status = 'dead' AND id < ? ORDER BY id DESC LIMIT ?", cursor ?? "~", limit + 1)
+      .toArray();
     const runs = rows.slice(0, limit).map((r) => ({
       id: r.id as string,
       agent: r.agent as string,
