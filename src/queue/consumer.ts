@@ -38,8 +38,10 @@ async function handleLane(batch: MessageBatch<unknown>, env: Env, ctx: Execution
   const beats = heartbeats(env);
   const beatTtl = cfg.leaseMs;
   let inFlight = batch.messages.length;
-  let lastBeat: Promise<void> = beats.beat(worker, lane, inFlight, beatTtl);
-  await lastBeat;
+  // Not awaited: liveness reporting must not delay the runs (nor fail the batch if it is down).
+  let lastBeat: Promise<void> = beats
+    .beat(worker, lane, inFlight, beatTtl)
+    .catch((e: unknown) => console.warn("heartbeat failed", { error: String(e) }));
   const timer = setInterval(
     () => {
       lastBeat = beats.beat(worker, lane, inFlight, beatTtl).catch((e: unknown) => console.warn("heartbeat failed", { error: String(e) }));

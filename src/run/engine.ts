@@ -311,7 +311,14 @@ export class RunEngine {
       // Same gen: this object sends the delayed message after the commit; if that is lost, the
       // original message (not yet acked) is redelivered and waits for not_before.
       const gen = run.gen;
-      this.setStatus("queued", { lease_token: null, lease_until: null, lease_worker: null, not_before: now + decision.delayMs, error });
+      this.setStatus("queued", {
+        lease_token: null,
+        lease_until: null,
+        lease_worker: null,
+        not_before: now + decision.delayMs,
+        error,
+        retries: run.retries + 1,
+      });
       events.push({
         type: "retry.scheduled",
         level: "warn",

@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS run (
   gen INTEGER NOT NULL DEFAULT 1, lease_token TEXT, lease_until INTEGER, lease_worker TEXT,
   not_before INTEGER, wake_at INTEGER, version INTEGER NOT NULL DEFAULT 1,
   synced_version INTEGER NOT NULL DEFAULT 0, next_seq INTEGER NOT NULL DEFAULT 1,
-  charges_synced INTEGER NOT NULL DEFAULT 0
+  charges_synced INTEGER NOT NULL DEFAULT 0, retries INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS steps (
   idx INTEGER PRIMARY KEY, title TEXT NOT NULL, instructions TEXT NOT NULL,
@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS events (
   message TEXT NOT NULL, data TEXT
 );
 CREATE TABLE IF NOT EXISTS charges (
-  key TEXT PRIMARY KEY, amount INTEGER NOT NULL
+  key TEXT NOT NULL, amount INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 `;
@@ -67,6 +67,8 @@ export interface RunRow {
   synced_version: number;
   next_seq: number;
   charges_synced: number;
+  /** Retries scheduled over the run's life. */
+  retries: number;
 }
 
 export interface StepRow {
@@ -155,6 +157,7 @@ export class Journal {
       | "synced_version"
       | "next_seq"
       | "charges_synced"
+      | "retries"
     >,
   ): void {
     this.write(
@@ -190,8 +193,9 @@ export class Journal {
   }
   private pending: Partial<RunRow> = {};
 
-  /** Writes the run-row changes made since the last flush (one UPDATE, or none). */
+  /** Writes the changes made since the last flush: one UPDATE per changed step and one for the run. */
   flush(): void {
+    this.flushSteps();
     const patch = this.pending;
     this.pending = {};
     const keys = Object.keys(patch) as (keyof RunRow)[];
@@ -205,6 +209,7 @@ export class Journal {
 
   /** Forgets unflushed changes (a transaction that threw rolled them back). */
   discard(): void {
+    this.pendingSteps.clear();
     if (Object.keys(this.pending).length > 0) {
       this.pending = {};
       this.cached = undefined;
@@ -223,25 +228,40 @@ export class Journal {
     });
   }
 
+  /** Steps in order, with changes not yet flushed applied. */
   steps(): StepRow[] {
     return this.exec("SELECT * FROM steps ORDER BY idx")
       .toArray()
-      .map((r) => decode<StepRow>(r, JSON_STEP_COLUMNS));
+      .map((r) => this.overlay(decode<StepRow>(r, JSON_STEP_COLUMNS)));
   }
 
   step(idx: number): StepRow | null {
     const row = this.exec("SELECT * FROM steps WHERE idx = ?", idx).toArray()[0];
-    return row ? decode<StepRow>(row, JSON_STEP_COLUMNS) : null;
+    return row ? this.overlay(decode<StepRow>(row, JSON_STEP_COLUMNS)) : null;
   }
 
+  private overlay(step: StepRow): StepRow {
+    const patch = this.pendingSteps.get(step.idx);
+    return patch ? { ...step, ...patch } : step;
+  }
+
+  /** Changes a step in memory; `flush()` writes each changed step once per transaction. */
   updateStep(idx: number, patch: Partial<StepRow>): void {
-    const keys = Object.keys(patch) as (keyof StepRow)[];
-    if (keys.length === 0) return;
-    const values = keys.map((k) => {
-      const v = patch[k];
-      return (JSON_STEP_COLUMNS as readonly string[]).includes(k) ? enc(v) : (v as SqlStorageValue);
-    });
-    this.write(`UPDATE steps SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE idx = ?`, ...values, idx);
+    this.pendingSteps.set(idx, { ...this.pendingSteps.get(idx), ...patch });
+  }
+  private readonly pendingSteps = new Map<number, Partial<StepRow>>();
+
+  private flushSteps(): void {
+    for (const [idx, patch] of this.pendingSteps) {
+      const keys = Object.keys(patch) as (keyof StepRow)[];
+      if (keys.length === 0) continue;
+      const values = keys.map((k) => {
+        const v = patch[k];
+        return (JSON_STEP_COLUMNS as readonly string[]).includes(k) ? enc(v) : (v as SqlStorageValue);
+      });
+      this.write(`UPDATE steps SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE idx = ?`, ...values, idx);
+    }
+    this.pendingSteps.clear();
   }
 
   /** Appends events with consecutive seqs; returns them as stored. Call inside a transaction. */
@@ -288,14 +308,13 @@ export class Journal {
       }));
   }
 
-  /** How many events of `type` the run has logged. */
-  countEvents(type: RunEvent["type"]): number {
-    return this.exec("SELECT count(*) AS n FROM events WHERE type = ?", type).one().n as number;
-  }
-
-  /** Records charges not yet applied to the tenant ledger; a key already recorded is ignored. */
+  /**
+   * Records charges not yet applied to the tenant ledger. Keys are unique by construction (run,
+   * attempt, unit, unit attempt, call) and a commit is applied once, so no index guards them: one
+   * row written per charge. The tenant ledger dedupes by key in any case.
+   */
   addCharges(charges: { key: string; amount: number }[]): void {
-    for (const c of charges) this.write("INSERT OR IGNORE INTO charges (key, amount) VALUES (?, ?)", c.key, c.amount);
+    for (const c of charges) this.write("INSERT INTO charges (key, amount) VALUES (?, ?)", c.key, c.amount);
   }
 
   /** Charges the tenant ledger has not acknowledged yet, with the rowid to acknowledge them by. */

@@ -32,6 +32,8 @@ export interface InitParams {
 }
 
 const TICKET_TTL_MS = 60_000;
+/** Longest a run's charges wait before they are pushed to the tenant ledger without a status change. */
+const CHARGE_SYNC_MS = 30_000;
 
 export type DecideResult = { approval: ApprovalView } | { error: { code: "not_found" | "conflict" | "invalid_request"; message: string } };
 
@@ -296,7 +298,11 @@ export class RunObject extends DurableObject<Env> {
     const run = this.journal.run()!;
     this.streams.broadcast(effects.events, effects.final === true);
     if (effects.dispatch) await this.dispatch(effects.dispatch.gen, effects.dispatch.delayMs);
-    if (run.version > run.synced_version || this.journal.unsettledCharges().charges.length > 0) {
+    // The tenant hears of every status change. Charges alone wait for the next status change,
+    // the final settlement, or CHARGE_SYNC_MS: the reservation already holds the credits and the
+    // budget is enforced here, so a tenant call per model call would buy nothing.
+    const chargesDue = Date.now() - this.lastSync >= CHARGE_SYNC_MS && this.journal.unsettledCharges().charges.length > 0;
+    if (run.version > run.synced_version || chargesDue || (effects.final && this.journal.unsettledCharges().charges.length > 0)) {
       // Final states settle credits: wait for it. Other transitions sync in the background.
       if (effects.final) await this.sync();
       else this.ctx.waitUntil(this.sync());
@@ -329,6 +335,7 @@ export class RunObject extends DurableObject<Env> {
   }
 
   private syncing: Promise<void> | null = null;
+  private lastSync = Date.now();
   private resync = false;
 
   /** Pushes status, charges and (when final) the release to the tenant; coalesces calls. */
@@ -352,7 +359,7 @@ export class RunObject extends DurableObject<Env> {
           finished_at: run.finished_at,
           not_before: run.not_before,
           usage: run.usage,
-          ...(isFinal(run.status) ? { retries: this.journal.countEvents("retry.scheduled") } : {}),
+          ...(isFinal(run.status) ? { retries: run.retries } : {}),
           error: run.error,
           agent: run.agent.name,
           output: isFinal(run.status) ? run.output : null,
@@ -361,6 +368,7 @@ export class RunObject extends DurableObject<Env> {
         try {
           const stub = this.env.TENANTS.get(this.env.TENANTS.idFromName(run.tenant_id));
           this.cost.tenant_calls++;
+          this.lastSync = Date.now();
           await stub.syncRun(run.tenant_id, msg);
           if (isFinal(msg.status)) await archiveFinalRun(this.env, run.tenant_id, this.view());
           // Recorded in memory and written with the next transition, not on its own: a sync lost
