@@ -7,12 +7,7 @@ import { anthropicModel } from "../../src/adapters/model/anthropic";
 import type { CallContext, ModelClient, ModelRequest } from "../../src/adapters/model/port";
 import { type FailureCode, isTransient, RunFailure } from "../../src/domain/errors";
 import { FAKE_ANTHROPIC_API_KEY, FAKE_ANTHROPIC_MODEL } from "../support/anthropic-constants";
-import {
-  type FakeAnthropic,
-  type FakeBlock,
-  type FakeReply,
-  startFakeAnthropic,
-} from "../support/fake-anthropic";
+import { type FakeAnthropic, type FakeBlock, type FakeReply, startFakeAnthropic } from "../support/fake-anthropic";
 
 let fake: FakeAnthropic;
 let model: ModelClient;
@@ -68,9 +63,7 @@ describe("anthropic model adapter: mapping", () => {
         },
         {
           role: "user",
-          content: [
-            { type: "tool_result", tool_use_id: "toolu_9", content: '{"found":false}', is_error: true },
-          ],
+          content: [{ type: "tool_result", tool_use_id: "toolu_9", content: '{"found":false}', is_error: true }],
         },
       ],
       tools: [lookupTool],
@@ -195,10 +188,7 @@ const errorCases: {
 
 describe("anthropic model adapter: errors", () => {
   it.each(errorCases)("classifies $name as $code", async ({ reply, code, retryAfterMs }) => {
-    const headers =
-      "headers" in reply && reply.headers?.["retry-after"] === "DATE"
-        ? { "retry-after": inTenSeconds() }
-        : undefined;
+    const headers = "headers" in reply && reply.headers?.["retry-after"] === "DATE" ? { "retry-after": inTenSeconds() } : undefined;
     fake.script(headers ? { ...reply, headers } : reply);
     const err = await failure(model);
     expect(err.code).toBe(code);
@@ -276,9 +266,7 @@ describe("anthropic model adapter: the key never leaks", () => {
     const server = await startFakeAnthropic({ apiKey: plainKey });
     try {
       server.script({ status: 400, message: `bad header x-api-key=${plainKey}` });
-      const err = await failure(
-        anthropicModel({ apiKey: plainKey, baseUrl: server.url, model: FAKE_ANTHROPIC_MODEL }),
-      );
+      const err = await failure(anthropicModel({ apiKey: plainKey, baseUrl: server.url, model: FAKE_ANTHROPIC_MODEL }));
       expect(err.code).toBe("model_bad_request");
       expect(err.message).toContain("x-api-key=[redacted]");
       expect(err.message).not.toContain(plainKey);

@@ -32,7 +32,11 @@ describe("bad input to POST /v1/runs gets a clear error and creates nothing", ()
   });
 
   it("wrong content type → 415 unsupported_media_type", async () => {
-    await expectError(await post(JSON.stringify({ agent: "general", input: "x" }), { "content-type": "text/plain" }), 415, "unsupported_media_type");
+    await expectError(
+      await post(JSON.stringify({ agent: "general", input: "x" }), { "content-type": "text/plain" }),
+      415,
+      "unsupported_media_type",
+    );
     await expectNothingCreated();
   });
 
@@ -60,20 +64,31 @@ describe("bad input to POST /v1/runs gets a clear error and creates nothing", ()
   });
 
   it("metadata over 4 KB → 400 naming the field", async () => {
-    const b = await expectError(await post(JSON.stringify({ agent: "general", input: "x", metadata: { pad: "y".repeat(5000) } })), 400, "invalid_request");
+    const b = await expectError(
+      await post(JSON.stringify({ agent: "general", input: "x", metadata: { pad: "y".repeat(5000) } })),
+      400,
+      "invalid_request",
+    );
     expect(b.error.details.field).toBe("metadata");
     await expectNothingCreated();
   });
 
   it("missing input and unknown fields → 400 naming the field", async () => {
     expect((await expectError(await post(JSON.stringify({ agent: "general" })), 400, "invalid_request")).error.details.field).toBe("input");
-    expect((await expectError(await post(JSON.stringify({ agent: "general", input: "x", colour: 1 })), 400, "invalid_request")).error.details.field).toBe("colour");
+    expect(
+      (await expectError(await post(JSON.stringify({ agent: "general", input: "x", colour: 1 })), 400, "invalid_request")).error.details
+        .field,
+    ).toBe("colour");
     await expectNothingCreated();
   });
 
   it("a missing or revoked key → 401 unauthorized", async () => {
     await expectError(await api("/v1/runs", { method: "POST", json: { agent: "general", input: "x" }, key: null }), 401, "unauthorized");
-    await expectError(await api("/v1/runs", { method: "POST", json: { agent: "general", input: "x" }, key: `ec_${t.id}_forged` }), 401, "unauthorized");
+    await expectError(
+      await api("/v1/runs", { method: "POST", json: { agent: "general", input: "x" }, key: `ec_${t.id}_forged` }),
+      401,
+      "unauthorized",
+    );
     const del = await api(`/v1/admin/tenants/${t.id}/keys/${t.keyId}`, { method: "DELETE", key: ADMIN });
     expect(del.status).toBe(200);
     await expectError(await api("/v1/runs", { method: "POST", json: { agent: "general", input: "x" }, key: t.key }), 401, "unauthorized");

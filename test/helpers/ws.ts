@@ -1,7 +1,7 @@
 // A WebSocket client for workerd tests: collects messages and the close code.
 
-import { BASE } from "./api";
 import { exports } from "cloudflare:workers";
+import { BASE } from "./api";
 
 export interface WsClient {
   messages: any[];
@@ -9,7 +9,10 @@ export interface WsClient {
 }
 
 /** Opens `/v1/runs/:id/stream` with the given query and headers. */
-export async function openStream(runId: string, opts: { query?: string; key?: string | null; headers?: Record<string, string> } = {}): Promise<{ status: number; client: WsClient | null; body: any }> {
+export async function openStream(
+  runId: string,
+  opts: { query?: string; key?: string | null; headers?: Record<string, string> } = {},
+): Promise<{ status: number; client: WsClient | null; body: any }> {
   const headers = new Headers({ upgrade: "websocket", ...(opts.headers ?? {}) });
   if (opts.key !== null) headers.set("authorization", `Bearer ${opts.key ?? "ec_dev_key"}`);
   const res = await exports.default.fetch(new Request(`${BASE}/v1/runs/${runId}/stream${opts.query ?? ""}`, { headers }));

@@ -49,7 +49,9 @@ describe("run lifecycle", () => {
   it("a high-priority run behind a backlog of 50 low-priority runs finishes before most of them", async () => {
     const t = await newTenant(10_000);
     const low = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => createRun({ agent: "general", input: `backlog ${i} !slow 1000`, priority: "low", max_credits: 10 }, t.key)),
+      Array.from({ length: 50 }, (_, i) =>
+        createRun({ agent: "general", input: `backlog ${i} !slow 1000`, priority: "low", max_credits: 10 }, t.key),
+      ),
     );
     const high = await createRun({ agent: "general", input: "urgent", priority: "high", max_credits: 10 }, t.key);
     const done = await waitForRun(high.id, { timeoutMs: 60_000, key: t.key });

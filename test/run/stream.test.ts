@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, createRun, json, waitForRun, allEvents } from "../helpers/api";
+import { allEvents, api, createRun, json, waitForRun } from "../helpers/api";
 import { openStream, readSse } from "../helpers/ws";
 
 const SLOW = "- gather !slow 300\n- draft !slow 300\n- finish !slow 300";

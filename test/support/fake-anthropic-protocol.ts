@@ -2,9 +2,7 @@
 // real error shapes, response bodies, default answers and scope matching. No I/O here.
 
 /** A content block the fake can answer with. `id` of a tool_use is generated when omitted. */
-export type FakeBlock =
-  | { type: "text"; text: string }
-  | { type: "tool_use"; id?: string; name: string; input: unknown };
+export type FakeBlock = { type: "text"; text: string } | { type: "tool_use"; id?: string; name: string; input: unknown };
 
 /** Usage as the real API reports it; the cache fields may be null. */
 export interface FakeUsage {
@@ -102,8 +100,7 @@ const bad = (message: string): ProtocolError => ({ status: 400, type: "invalid_r
 export function checkHeaders(headers: Headers, apiKey: string): ProtocolError | null {
   const bearer = header(headers, "authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
   const given = header(headers, "x-api-key") ?? bearer;
-  if (given === undefined)
-    return { status: 401, type: "authentication_error", message: "x-api-key header is required" };
+  if (given === undefined) return { status: 401, type: "authentication_error", message: "x-api-key header is required" };
   if (given !== apiKey) return { status: 401, type: "authentication_error", message: "invalid x-api-key" };
   if (!header(headers, "anthropic-version")) return bad("anthropic-version: header is required");
   const contentType = header(headers, "content-type") ?? "";
@@ -111,8 +108,7 @@ export function checkHeaders(headers: Headers, apiKey: string): ProtocolError | 
   return null;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function checkBlock(block: unknown, where: string): string | null {
   if (!isObject(block)) return `${where}: Input should be an object`;
@@ -120,8 +116,7 @@ function checkBlock(block: unknown, where: string): string | null {
     case "text":
       return typeof block.text === "string" ? null : `${where}.text: Field required`;
     case "tool_use":
-      if (typeof block.id !== "string" || typeof block.name !== "string")
-        return `${where}: tool_use needs id and name`;
+      if (typeof block.id !== "string" || typeof block.name !== "string") return `${where}: tool_use needs id and name`;
       return isObject(block.input) ? null : `${where}.input: Input should be an object`;
     case "tool_result":
       return typeof block.tool_use_id === "string" ? null : `${where}.tool_use_id: Field required`;
@@ -133,8 +128,7 @@ function checkBlock(block: unknown, where: string): string | null {
   }
 }
 
-const blocksOf = (content: unknown): Record<string, unknown>[] =>
-  Array.isArray(content) ? content.filter(isObject) : [];
+const blocksOf = (content: unknown): Record<string, unknown>[] => (Array.isArray(content) ? content.filter(isObject) : []);
 
 /** Every tool_use must be answered by a tool_result in the next user message, and only those. */
 function checkToolPairs(messages: Record<string, unknown>[]): string | null {
@@ -142,12 +136,9 @@ function checkToolPairs(messages: Record<string, unknown>[]): string | null {
     const results = blocksOf(messages[i]?.content).filter((b) => b.type === "tool_result");
     if (results.length === 0) continue;
     const previous = i > 0 ? messages[i - 1] : undefined;
-    const uses = new Set(
-      blocksOf(previous?.role === "assistant" ? previous.content : undefined).map((b) => b.id),
-    );
+    const uses = new Set(blocksOf(previous?.role === "assistant" ? previous.content : undefined).map((b) => b.id));
     const stray = results.find((r) => !uses.has(r.tool_use_id));
-    if (stray)
-      return `messages.${i}: unexpected tool_use_id ${String(stray.tool_use_id)} in tool_result blocks`;
+    if (stray) return `messages.${i}: unexpected tool_use_id ${String(stray.tool_use_id)} in tool_result blocks`;
   }
   for (let i = 0; i < messages.length - 1; i++) {
     if (messages[i]?.role !== "assistant") continue;
@@ -197,8 +188,7 @@ export function checkBody(body: unknown): ProtocolError | null {
   if (body.system !== undefined && typeof body.system !== "string" && !Array.isArray(body.system)) {
     return bad("system: Input should be a string or a list of text blocks");
   }
-  if (!Array.isArray(body.messages) || body.messages.length === 0)
-    return bad("messages: at least one message is required");
+  if (!Array.isArray(body.messages) || body.messages.length === 0) return bad("messages: at least one message is required");
   for (const [i, message] of body.messages.entries()) {
     if (!isObject(message) || (message.role !== "user" && message.role !== "assistant")) {
       return bad(`messages.${i}.role: Input should be 'user' or 'assistant'`);
@@ -207,8 +197,7 @@ export function checkBody(body: unknown): ProtocolError | null {
       if (message.content === "") return bad(`messages.${i}: text content blocks must be non-empty`);
       continue;
     }
-    if (!Array.isArray(message.content))
-      return bad(`messages.${i}.content: Input should be a string or a list`);
+    if (!Array.isArray(message.content)) return bad(`messages.${i}.content: Input should be a string or a list`);
     for (const [j, block] of message.content.entries()) {
       const problem = checkBlock(block, `messages.${i}.content.${j}`);
       if (problem) return bad(problem);
@@ -232,9 +221,7 @@ export function scopeMatches(scope: string, body: unknown): boolean {
   if (!isObject(body)) return false;
   if (isObject(body.metadata) && body.metadata.user_id === scope) return true;
   if (textOf(body.system).includes(scope)) return true;
-  const first = Array.isArray(body.messages)
-    ? body.messages.find((m) => isObject(m) && m.role === "user")
-    : undefined;
+  const first = Array.isArray(body.messages) ? body.messages.find((m) => isObject(m) && m.role === "user") : undefined;
   return isObject(first) && textOf(first.content).includes(scope);
 }
 
@@ -270,12 +257,7 @@ export function minimalValue(schema: unknown): unknown {
 export function defaultReply(body: Record<string, unknown>): FakeMessageReply {
   const tools = Array.isArray(body.tools) ? body.tools.filter(isObject) : [];
   const choice = isObject(body.tool_choice) ? body.tool_choice : undefined;
-  const forced =
-    choice?.type === "tool"
-      ? tools.find((t) => t.name === choice.name)
-      : choice?.type === "any"
-        ? tools[0]
-        : undefined;
+  const forced = choice?.type === "tool" ? tools.find((t) => t.name === choice.name) : choice?.type === "any" ? tools[0] : undefined;
   if (forced) {
     return {
       content: [{ type: "tool_use", name: String(forced.name), input: minimalValue(forced.input_schema) }],
@@ -287,15 +269,9 @@ export function defaultReply(body: Record<string, unknown>): FakeMessageReply {
 const estimateTokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4));
 
 /** The success body of the real API for a scripted (or default) message. */
-export function messageBody(
-  reply: FakeMessageReply,
-  request: Record<string, unknown>,
-  newId: (prefix: string) => string,
-): unknown {
+export function messageBody(reply: FakeMessageReply, request: Record<string, unknown>, newId: (prefix: string) => string): unknown {
   const content = reply.content.map((block) =>
-    block.type === "tool_use"
-      ? { type: "tool_use", id: block.id ?? newId("toolu_"), name: block.name, input: block.input }
-      : block,
+    block.type === "tool_use" ? { type: "tool_use", id: block.id ?? newId("toolu_"), name: block.name, input: block.input } : block,
   );
   const usage = reply.usage ?? {};
   return {
@@ -309,10 +285,8 @@ export function messageBody(
     usage: {
       input_tokens: usage.input_tokens ?? estimateTokens(JSON.stringify(request.messages ?? [])),
       output_tokens: usage.output_tokens ?? estimateTokens(JSON.stringify(content)),
-      cache_creation_input_tokens:
-        usage.cache_creation_input_tokens === undefined ? 0 : usage.cache_creation_input_tokens,
-      cache_read_input_tokens:
-        usage.cache_read_input_tokens === undefined ? 0 : usage.cache_read_input_tokens,
+      cache_creation_input_tokens: usage.cache_creation_input_tokens === undefined ? 0 : usage.cache_creation_input_tokens,
+      cache_read_input_tokens: usage.cache_read_input_tokens === undefined ? 0 : usage.cache_read_input_tokens,
       service_tier: "standard",
     },
   };

@@ -1,10 +1,5 @@
 // Protocol tests of the fake Messages API, driven by the real Anthropic SDK and plain HTTP.
-import Anthropic, {
-  APIConnectionError,
-  AuthenticationError,
-  BadRequestError,
-  OverloadedError,
-} from "@anthropic-ai/sdk";
+import Anthropic, { APIConnectionError, AuthenticationError, BadRequestError, OverloadedError } from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { FAKE_ANTHROPIC_API_KEY, FAKE_ANTHROPIC_MODEL } from "./anthropic-constants";
 import { type FakeAnthropic, type RecordedRequest, startFakeAnthropic } from "./fake-anthropic";
@@ -64,10 +59,7 @@ interface ControlAnswer {
 }
 
 async function control(path: string, body?: unknown): Promise<{ status: number; json: ControlAnswer }> {
-  const res = await fetch(
-    fake.url + path,
-    body === undefined ? {} : { method: "POST", body: JSON.stringify(body) },
-  );
+  const res = await fetch(fake.url + path, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
   return { status: res.status, json: (await res.json()) as ControlAnswer };
 }
 
@@ -164,9 +156,7 @@ describe("fake Anthropic Messages API", () => {
       ask("x", { tools: [planTool], tool_choice: { type: "tool", name: "missing" } }),
       ask("x", { max_tokens: 0 }),
       ask("x", {
-        messages: [
-          { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_none", content: "r" }] },
-        ],
+        messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_none", content: "r" }] }],
       }),
       ask("x", {
         messages: [
@@ -218,11 +208,7 @@ describe("fake Anthropic Messages API", () => {
     const b = await ask("anything", { metadata: { user_id: "u-b" } });
     const other = await ask("no scope here");
     const a = await ask("input with scope-a inside");
-    expect([a, b, other].map((m) => (m.content[0] as Anthropic.Messages.TextBlock).text)).toEqual([
-      "for a",
-      "for b",
-      "anyone",
-    ]);
+    expect([a, b, other].map((m) => (m.content[0] as Anthropic.Messages.TextBlock).text)).toEqual(["for a", "for b", "anyone"]);
   });
 
   it("never gives a scoped request an unscoped reply, even after its scope ran dry", async () => {

@@ -73,12 +73,7 @@ interface ScopedQueue {
 const newId = (prefix: string): string => prefix + randomBytes(12).toString("hex");
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.destroyed || res.writableEnded) return; // the client gave up (e.g. its timeout fired)
   res.writeHead(status, { ...headers, "content-type": "application/json" });
   res.end(JSON.stringify(body));
@@ -148,11 +143,7 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     recorded = recorded.filter((r) => !scopeMatches(scope, r.body));
   }
 
-  async function handleMessages(
-    req: IncomingMessage,
-    res: ServerResponse,
-    record: RecordedRequest,
-  ): Promise<void> {
+  async function handleMessages(req: IncomingMessage, res: ServerResponse, record: RecordedRequest): Promise<void> {
     const fail = (status: number, type: string, message: string, headers: Record<string, string> = {}) => {
       record.status = status;
       sendJson(res, status, errorBody(type, message, record.requestId), {
@@ -161,8 +152,7 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       });
     };
     const text = await readBody(req, maxBodyBytes);
-    if (text === null)
-      return fail(413, "request_too_large", `request exceeds the maximum size of ${maxBodyBytes} bytes`);
+    if (text === null) return fail(413, "request_too_large", `request exceeds the maximum size of ${maxBodyBytes} bytes`);
     const parsed = parseJson(text);
     record.body = parsed.ok ? parsed.value : text;
     const rejected = checkHeaders(req.headers, apiKey);
@@ -196,11 +186,8 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     if (req.method !== "POST") return sendJson(res, 405, { error: "method not allowed" });
     const text = (await readBody(req, maxBodyBytes)) ?? "";
     const parsed = parseJson(text === "" ? "{}" : text);
-    const input = parsed.ok
-      ? (parsed.value as { scope?: unknown; replies?: unknown; reply?: unknown })
-      : null;
-    if (input === null || typeof input !== "object")
-      return sendJson(res, 400, { error: "body must be a JSON object" });
+    const input = parsed.ok ? (parsed.value as { scope?: unknown; replies?: unknown; reply?: unknown }) : null;
+    if (input === null || typeof input !== "object") return sendJson(res, 400, { error: "body must be a JSON object" });
     if (input.scope !== undefined && typeof input.scope !== "string") {
       return sendJson(res, 400, { error: "scope must be a string" });
     }

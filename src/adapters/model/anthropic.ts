@@ -1,11 +1,6 @@
 // The Anthropic adapter of the ModelClient port: one Messages API call through the official SDK,
 // with every failure classified into a RunFailure code by HTTP status and error type.
-import Anthropic, {
-  AnthropicError,
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-} from "@anthropic-ai/sdk";
+import Anthropic, { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk";
 import { type FailureCode, isTransient, RunFailure } from "../../domain/errors";
 import type { ContentBlock, ModelClient, ModelMessage, ModelRequest, ModelResponse } from "./port";
 
@@ -92,8 +87,7 @@ function toParams(request: ModelRequest, model: string): Params {
   };
 }
 
-const protocolError = (what: string) =>
-  new RunFailure("model_protocol_error", `Anthropic API response ${what}`);
+const protocolError = (what: string) => new RunFailure("model_protocol_error", `Anthropic API response ${what}`);
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 const tokens = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
@@ -181,14 +175,10 @@ function explain(code: FailureCode, model: string, detail: string): string {
 /** Turns anything the SDK throws into a RunFailure, from structured fields only. */
 function classify(err: unknown, ctx: { model: string; apiKey: string }): RunFailure {
   if (err instanceof APIConnectionTimeoutError) {
-    return new RunFailure(
-      "model_timeout",
-      "The call to the Anthropic API timed out before a response arrived.",
-    );
+    return new RunFailure("model_timeout", "The call to the Anthropic API timed out before a response arrived.");
   }
   if (err instanceof APIConnectionError) {
-    const cause =
-      err.cause instanceof Error ? ` (${redact(err.cause.message, ctx.apiKey).replace(/\.$/, "")})` : "";
+    const cause = err.cause instanceof Error ? ` (${redact(err.cause.message, ctx.apiKey).replace(/\.$/, "")})` : "";
     return new RunFailure("network_error", `The Anthropic API could not be reached${cause}.`);
   }
   if (err instanceof APIError && typeof err.status === "number") {
@@ -196,25 +186,15 @@ function classify(err: unknown, ctx: { model: string; apiKey: string }): RunFail
     const said = err.apiMessage ? `: ${redact(err.apiMessage, ctx.apiKey).slice(0, MAX_QUOTED_MESSAGE)}` : "";
     const request = err.requestID ? `, request ${err.requestID}` : "";
     const detail = `HTTP ${err.status} ${err.type ?? "error"}${request}${said}`;
-    return new RunFailure(
-      code,
-      explain(code, ctx.model, detail),
-      isTransient(code) ? retryAfterMs(err.headers) : undefined,
-    );
+    return new RunFailure(code, explain(code, ctx.model, detail), isTransient(code) ? retryAfterMs(err.headers) : undefined);
   }
   if (err instanceof APIError) {
     // No status: the exchange was cut off on the client's side before any response.
-    return new RunFailure(
-      "network_error",
-      `The call to the Anthropic API was aborted: ${redact(err.message, ctx.apiKey)}`,
-    );
+    return new RunFailure("network_error", `The call to the Anthropic API was aborted: ${redact(err.message, ctx.apiKey)}`);
   }
   if (err instanceof AnthropicError || err instanceof SyntaxError) {
     // The SDK refused the exchange itself (e.g. an unreadable response body).
-    return new RunFailure(
-      "model_protocol_error",
-      `The Anthropic SDK failed: ${redact(err.message, ctx.apiKey)}`,
-    );
+    return new RunFailure("model_protocol_error", `The Anthropic SDK failed: ${redact(err.message, ctx.apiKey)}`);
   }
   const message = err instanceof Error ? redact(err.message, ctx.apiKey) : "unknown error";
   return new RunFailure("network_error", `The call to the Anthropic API failed: ${message}`);

@@ -3,9 +3,9 @@
 import { Hono } from "hono";
 import { config } from "../../deps";
 import { ApiError } from "../../domain/errors";
-import { checkOutboundUrl } from "../../domain/url-policy";
 import { newId, RUN_ID_PATTERN } from "../../domain/ids";
 import type { RunStatus } from "../../domain/types";
+import { checkOutboundUrl } from "../../domain/url-policy";
 import type { CancelResult } from "../../run/run-object";
 import type { CreateRunResult, TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
