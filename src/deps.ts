@@ -13,6 +13,7 @@ import { anthropicModel } from "./adapters/model/anthropic";
 import type { ModelClient } from "./adapters/model/port";
 import { scriptedModel } from "./adapters/model/scripted";
 import { type AdapterCheck, supabaseReadiness } from "./adapters/readiness";
+import { durableScheduler } from "./adapters/scheduler/durable";
 import { durableReplayCache } from "./adapters/scheduler/durable-replay";
 import type { Scheduler } from "./adapters/scheduler/port";
 import { qstashScheduler } from "./adapters/scheduler/qstash";
@@ -167,14 +168,22 @@ export function heartbeats(env: Env): Heartbeats {
   return w.heartbeats;
 }
 
-/** The Scheduler for delays past the queue limit: QStash when configured, else null (the run's alarm). */
-export function scheduler(env: Env): Scheduler | null {
+/**
+ * The external Scheduler (QStash) when configured, else null: a run's own lane messages then wait
+ * in the run's alarm (`wake_at`), which costs no other object.
+ */
+export function externalScheduler(env: Env): Scheduler | null {
   const w = wiring(env);
   if (w.scheduler !== undefined) return w.scheduler;
   assertConfigured(w, "qstash");
   const q = w.settings.qstash;
   w.scheduler = q ? qstashScheduler({ token: q.token, baseUrl: q.baseUrl, publicUrl: q.publicUrl }) : null;
   return w.scheduler;
+}
+
+/** The Scheduler for delays past the queue limit: QStash when configured, else the OpsObject "scheduler". */
+export function scheduler(env: Env): Scheduler {
+  return externalScheduler(env) ?? durableScheduler(env.OPS);
 }
 
 /** Where verified QStash deliveries are remembered (the OpsObject), so a replay is refused. */

@@ -1,7 +1,8 @@
-// Delays past the queue's limit: a run's lane message handed to the Scheduler port (QStash when
-// configured). Without one the caller keeps the embedded way: the run's alarm (`wake_at`).
+// Delays past the queue's limit: a run's lane message handed to the external Scheduler (QStash)
+// when configured. Without it callers keep the run's own alarm (`wake_at`) or a capped queue delay
+// rather than the embedded Scheduler: the run's object is already there, so no other object is paid.
 
-import { scheduler } from "../deps";
+import { externalScheduler } from "../deps";
 import type { Priority } from "../domain/types";
 import type { RunMessage } from "./protocol";
 
@@ -12,10 +13,10 @@ export function laneBindingName(priority: Priority): "RUNS_HIGH" | "RUNS_NORMAL"
 
 /**
  * Publishes `body` to its lane `delayMs` from now through the Scheduler, deduplicated by run,
- * generation and due time. False when no Scheduler is configured; throws when it fails.
+ * generation and due time. False when QStash is not configured; throws when it fails.
  */
 export async function scheduleLaneMessage(env: Env, body: RunMessage, priority: Priority, delayMs: number): Promise<boolean> {
-  const later = scheduler(env);
+  const later = externalScheduler(env);
   if (!later) return false;
   const at = Date.now() + delayMs;
   await later.schedule({ key: `${body.run}-g${body.gen}-${at}`, at, queue: laneBindingName(priority), body });

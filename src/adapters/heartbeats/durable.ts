@@ -1,12 +1,16 @@
 // Embedded Heartbeats: one Durable Object (named "workers") records every worker's beats. The
-// same class, as instance "qstash-replays", keeps the replay cache of QStash deliveries.
+// same class keeps the replay cache of QStash deliveries (instance "qstash-replays") and, as
+// instance "scheduler", the embedded Scheduler's pending deliveries and their alarm.
 
 import { DurableObject } from "cloudflare:workers";
+import { sendToQueue } from "../../queue/deliverable";
+import { type DeliveryRecord, DeliveryStore, type StoredDelivery, sendDue } from "../scheduler/durable";
 import { ReplayStore } from "../scheduler/durable-replay";
 import type { Heartbeats, WorkerBeat } from "./port";
 
 export class OpsObject extends DurableObject<Env> {
   private replays: ReplayStore | null = null;
+  private deliveries: DeliveryStore | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -34,6 +38,33 @@ export class OpsObject extends DurableObject<Env> {
   seenDelivery(id: string): boolean {
     this.replays ??= new ReplayStore(this.ctx.storage.sql);
     return this.replays.seen(id);
+  }
+
+  /** Scheduler: stores a delivery once per key (false when the key is known) and keeps the alarm at the earliest. */
+  async scheduleDelivery(d: StoredDelivery): Promise<boolean> {
+    this.deliveries ??= new DeliveryStore(this.ctx.storage.sql);
+    const added = this.deliveries.add(d);
+    const next = this.deliveries.nextWake();
+    if (added && next !== null) {
+      const current = await this.ctx.storage.getAlarm();
+      // setAlarm refuses times <= 0; a time already past fires at once.
+      if (current === null || next < current) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    }
+    return added;
+  }
+
+  /** Scheduler: what is known of the delivery `key` (pending, sent, failed attempts), or null. */
+  deliveryRecord(key: string): DeliveryRecord | null {
+    this.deliveries ??= new DeliveryStore(this.ctx.storage.sql);
+    return this.deliveries.record(key);
+  }
+
+  /** Only the "scheduler" instance sets alarms: send the due deliveries, then wake at the next one. */
+  override async alarm(): Promise<void> {
+    this.deliveries ??= new DeliveryStore(this.ctx.storage.sql);
+    const next = await sendDue(this.deliveries, (queue, body, at) => sendToQueue(this.env, queue, body, at));
+    // Recomputed after the sends, so a delivery scheduled meanwhile is included.
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
   }
 
   list(): WorkerBeat[] {

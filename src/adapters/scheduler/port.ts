@@ -1,6 +1,15 @@
 // The Scheduler port: deliver a queue message later than the queue's own delay allows.
-// Adapters: durable (the run's Durable Object alarm), qstash.
+// Adapters: durable (an OpsObject instance and its alarm), qstash.
 
+/** Queue binding names a ScheduledDelivery may name. */
+export const DELIVERABLE_QUEUES = ["RUNS_HIGH", "RUNS_NORMAL", "RUNS_LOW", "EVENTS"] as const;
+
+/** True when `name` is one of DELIVERABLE_QUEUES. */
+export function isDeliverableQueue(name: string): name is (typeof DELIVERABLE_QUEUES)[number] {
+  return (DELIVERABLE_QUEUES as readonly string[]).includes(name);
+}
+
+/** One message to hand to a queue at a given time. */
 export interface ScheduledDelivery {
   /** Dedup key: the same key is delivered at most once. */
   key: string;
@@ -11,6 +20,8 @@ export interface ScheduledDelivery {
   body: unknown;
 }
 
+/** Delivers queue messages later: never before `at`, once per key (a crash mid-send may repeat one, as queues do). */
 export interface Scheduler {
+  /** Records the delivery (a known key is ignored); rejects when it cannot be accepted. */
   schedule(delivery: ScheduledDelivery): Promise<void>;
 }

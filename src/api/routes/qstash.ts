@@ -3,29 +3,13 @@
 // to the named queue. Anything else is 401 and nothing is enqueued. 404 when QStash is not set up.
 
 import { Hono } from "hono";
+import { DELIVERABLE_QUEUES, isDeliverableQueue } from "../../adapters/scheduler/port";
 import { qstashDeliverUrl } from "../../adapters/scheduler/qstash";
 import { verifyQStashRequest } from "../../adapters/scheduler/qstash-receiver";
 import { externalAdapters, qstashReplays } from "../../deps";
 import { ApiError } from "../../domain/errors";
+import { sendToQueue } from "../../queue/deliverable";
 import type { AppEnv } from "../app-env";
-
-/** Queues a scheduled delivery may name (binding names). */
-export const DELIVERABLE_QUEUES = ["RUNS_HIGH", "RUNS_NORMAL", "RUNS_LOW", "EVENTS"] as const;
-
-function queueByName(env: Env, name: string): Queue | null {
-  switch (name) {
-    case "RUNS_HIGH":
-      return env.RUNS_HIGH;
-    case "RUNS_NORMAL":
-      return env.RUNS_NORMAL;
-    case "RUNS_LOW":
-      return env.RUNS_LOW;
-    case "EVENTS":
-      return env.EVENTS;
-    default:
-      return null;
-  }
-}
 
 export const qstash = new Hono<AppEnv>();
 
@@ -43,11 +27,10 @@ qstash.post("/deliver", async (c) => {
     throw new ApiError("unauthorized", `QStash delivery refused: ${verdict.reason}`);
   }
   const delivery = verdict.body;
-  const queue = queueByName(c.env, delivery.queue);
   // QStash retries a non-2xx answer; a delivery naming no known queue is a bug to see in its DLQ.
-  if (!queue) throw new ApiError("invalid_request", `unknown queue ${delivery.queue}; expected one of ${DELIVERABLE_QUEUES.join(", ")}`);
+  if (!isDeliverableQueue(delivery.queue))
+    throw new ApiError("invalid_request", `unknown queue ${delivery.queue}; expected one of ${DELIVERABLE_QUEUES.join(", ")}`);
   // QStash delivers at the due time; should it come early, the queue's own delay covers the rest.
-  const early = Math.max(0, Math.ceil((delivery.at - Date.now()) / 1000));
-  await queue.send(delivery.body, { contentType: "json", ...(early > 0 ? { delaySeconds: Math.min(early, 43_200) } : {}) });
+  await sendToQueue(c.env, delivery.queue, delivery.body, delivery.at);
   return c.json({ ok: true, key: delivery.key, queue: delivery.queue });
 });
