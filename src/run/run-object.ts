@@ -111,7 +111,8 @@ export class RunObject extends DurableObject<Env> {
   }
 
   /** The run as the API shows it; null for another tenant (rendered as 404). */
-  get(tenantId: string): RunView | null {
+  async get(tenantId: string): Promise<RunView | null> {
+    if (this.settling) await this.settling;
     const run = this.journal.run();
     return run && run.tenant_id === tenantId ? this.view() : null;
   }
@@ -303,9 +304,14 @@ export class RunObject extends DurableObject<Env> {
     // budget is enforced here, so a tenant call per model call would buy nothing.
     const chargesDue = Date.now() - this.lastSync >= CHARGE_SYNC_MS && this.journal.unsettledCharges().charges.length > 0;
     if (run.version > run.synced_version || chargesDue || (effects.final && this.journal.unsettledCharges().charges.length > 0)) {
-      // Final states settle credits: wait for it. Other transitions sync in the background.
-      if (effects.final) await this.sync();
-      else this.ctx.waitUntil(this.sync());
+      // Final states settle credits before the run is shown as final: `get` waits for a settlement
+      // in flight, so no reader sees a final run whose reservation is still held.
+      // Other transitions sync in the background.
+      if (effects.final) {
+        this.settling = this.sync();
+        await this.settling;
+        this.settling = null;
+      } else this.ctx.waitUntil(this.sync());
     }
     await this.setAlarm();
   }
@@ -335,6 +341,8 @@ export class RunObject extends DurableObject<Env> {
   }
 
   private syncing: Promise<void> | null = null;
+  /** The final settlement with the tenant, while it is in flight. */
+  private settling: Promise<void> | null = null;
   private lastSync = Date.now();
   private resync = false;
 

@@ -40,7 +40,7 @@ describe("GET /metrics", () => {
     const ok = await createRun({ agent: "general", input: "- a\n- b", max_credits: 20 }, t.key);
     const flaky = await createRun({ agent: "general", input: "- shaky !fail-transient 2", max_credits: 20 }, t.key);
     const bad = await createRun({ agent: "general", input: "- no !fail-permanent", max_credits: 20 }, t.key);
-    const refused = await api("/v1/runs", { method: "POST", json: { agent: "general", input: "x", max_credits: 200 }, key: t.key });
+    const refused = await api("/v1/runs", { method: "POST", json: { agent: "general", input: "x", max_credits: 1000 }, key: t.key });
     expect(refused.status).toBe(402);
     const runs = await Promise.all([ok, flaky, bad].map((r) => waitForRun(r.id, { key: t.key, timeoutMs: 30_000 })));
     expect(runs.map((r) => r.status)).toEqual(["succeeded", "succeeded", "failed"]);
