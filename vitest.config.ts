@@ -4,111 +4,58 @@
 // (*.broken.test.ts) run it with Upstash, QStash and Supabase configured (working, then broken);
 // "node" runs the local protocol servers' own tests and the adapters against the real Redis and Postgres.
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type TestProjectConfiguration } from "vitest/config";
 import { FAKE_ANTHROPIC_API_KEY, FAKE_ANTHROPIC_MODEL } from "./test/support/anthropic-constants";
-import { brokenBindings, externalBindings } from "./test/support/external-bindings";
+import { baseBindings, brokenBindings, externalBindings } from "./test/support/external-bindings";
+import type { SupportUrls } from "./test/support/global-setup";
+
+const TIMEOUTS = { testTimeout: 30_000, hookTimeout: 30_000 };
+
+/** A project that runs the Worker inside workerd with the bindings `bindings` builds. */
+function workerd(
+  name: string,
+  include: string[],
+  bindings: (urls: SupportUrls) => Record<string, string>,
+  exclude: string[] = [],
+): TestProjectConfiguration {
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        main: "./src/index.ts",
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: { bindings: bindings(inject("supportUrls")) },
+      })),
+    ],
+    test: { name, include, exclude: [...exclude, "**/node_modules/**"], ...TIMEOUTS },
+  };
+}
 
 export default defineConfig({
   test: {
     globalSetup: ["./test/support/global-setup.ts"],
     projects: [
-      {
-        test: {
-          name: "node",
-          include: ["test/**/*.node.test.ts"],
-          environment: "node",
-          testTimeout: 30_000,
-          hookTimeout: 30_000,
-        },
-      },
-      {
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            main: "./src/index.ts",
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                ENVIRONMENT: "development",
-                ADMIN_TOKEN: "test-admin-token",
-                DEV_API_KEY: "ec_dev_key",
-                MODEL_PROVIDER: "scripted",
-                LEASE_MS: "3000",
-                RETRY_BASE_MS: "200",
-                RETRY_MAX_MS: "2000",
-                WEBHOOK_RETRY_DELAYS_S: "1,1,1",
-                SUPPORT_URLS: JSON.stringify(inject("supportUrls")),
-              },
-            },
-          })),
-        ],
-        test: {
-          name: "workers",
-          include: ["test/**/*.test.ts"],
-          exclude: [
-            "test/**/*.node.test.ts",
-            "test/**/*.claude.test.ts",
-            "test/**/*.external.test.ts",
-            "test/**/*.broken.test.ts",
-            "**/node_modules/**",
-          ],
-          testTimeout: 30_000,
-          hookTimeout: 30_000,
-        },
-      },
+      { test: { name: "node", include: ["test/**/*.node.test.ts"], environment: "node", ...TIMEOUTS } },
+      workerd(
+        "workers",
+        ["test/**/*.test.ts"],
+        (urls) => ({ ...baseBindings(urls), RETRY_MAX_MS: "2000", WEBHOOK_RETRY_DELAYS_S: "1,1,1" }),
+        ["test/**/*.node.test.ts", "test/**/*.claude.test.ts", "test/**/*.external.test.ts", "test/**/*.broken.test.ts"],
+      ),
       // The same Worker driving the real Anthropic SDK against the local fake Messages API.
-      {
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            main: "./src/index.ts",
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                ENVIRONMENT: "development",
-                ADMIN_TOKEN: "test-admin-token",
-                DEV_API_KEY: "ec_dev_key",
-                MODEL_PROVIDER: "anthropic",
-                ANTHROPIC_API_KEY: FAKE_ANTHROPIC_API_KEY,
-                ANTHROPIC_BASE_URL: inject("supportUrls").anthropic!,
-                ANTHROPIC_MODEL: FAKE_ANTHROPIC_MODEL,
-                LEASE_MS: "3000",
-                RETRY_BASE_MS: "200",
-                RETRY_MAX_MS: "2000",
-                SUPPORT_URLS: JSON.stringify(inject("supportUrls")),
-              },
-            },
-          })),
-        ],
-        test: {
-          name: "workers-claude",
-          include: ["test/**/*.claude.test.ts"],
-          testTimeout: 30_000,
-          hookTimeout: 30_000,
-        },
-      },
+      workerd("workers-claude", ["test/**/*.claude.test.ts"], (urls) => ({
+        ...baseBindings(urls),
+        RETRY_MAX_MS: "2000",
+        MODEL_PROVIDER: "anthropic",
+        ANTHROPIC_API_KEY: FAKE_ANTHROPIC_API_KEY,
+        ANTHROPIC_BASE_URL: urls.anthropic!,
+        ANTHROPIC_MODEL: FAKE_ANTHROPIC_MODEL,
+      })),
       // The Worker with Upstash Redis, QStash and Supabase configured, through the real SDKs,
       // against the local servers over the real Redis and Postgres. Never skipped.
-      {
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            main: "./src/index.ts",
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: externalBindings(inject("supportUrls")) },
-          })),
-        ],
-        test: { name: "workers-external", include: ["test/**/*.external.test.ts"], testTimeout: 30_000, hookTimeout: 30_000 },
-      },
+      workerd("workers-external", ["test/**/*.external.test.ts"], externalBindings),
       // The same adapters configured against a wrong Upstash token, a wrong QStash token and a
       // Supabase schema missing a column: what /readyz and run creation say.
-      {
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            main: "./src/index.ts",
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: brokenBindings(inject("supportUrls")) },
-          })),
-        ],
-        test: { name: "workers-external-broken", include: ["test/**/*.broken.test.ts"], testTimeout: 30_000, hookTimeout: 30_000 },
-      },
+      workerd("workers-external-broken", ["test/**/*.broken.test.ts"], brokenBindings),
     ],
   },
 });

@@ -11,7 +11,7 @@
 //   POST /_control/secret {scope, secret}  GET /_control/received?scope=S  POST /_control/reset {scope?}
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./listen";
 
 /** One request the echo server received. */
 export interface ReceivedRequest {
@@ -125,17 +125,9 @@ export async function startEchoServer(): Promise<EchoServer> {
       send(res, 500, { error: "echo server failed" });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    url: listening.url,
+    close: listening.close,
   };
 }

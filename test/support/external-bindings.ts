@@ -12,8 +12,8 @@ import {
 /** Where QStash deliveries go in tests: a scope of the echo server (the Worker has no address). */
 export const QSTASH_ECHO_SCOPE = "qstash-external";
 
-/** Bindings shared by both projects: development mode, scripted model, short leases. */
-function base(urls: Record<string, string>): Record<string, string> {
+/** Bindings every workerd project starts from: development mode, scripted model, short leases. */
+export function baseBindings(urls: Record<string, string>): Record<string, string> {
   return {
     ENVIRONMENT: "development",
     ADMIN_TOKEN: "test-admin-token",
@@ -32,7 +32,7 @@ function base(urls: Record<string, string>): Record<string, string> {
  */
 export function externalBindings(urls: Record<string, string>): Record<string, string> {
   return {
-    ...base(urls),
+    ...baseBindings(urls),
     UPSTASH_REDIS_REST_URL: urls.upstash!,
     UPSTASH_REDIS_REST_TOKEN: UPSTASH_TEST_TOKEN,
     QSTASH_URL: urls.qstash!,

@@ -14,7 +14,6 @@
 //        requests, or everything when no scope is given.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { FAKE_ANTHROPIC_API_KEY } from "./anthropic-constants";
 import {
   checkBody,
@@ -27,6 +26,7 @@ import {
   type RecordedRequest,
   scopeMatches,
 } from "./fake-anthropic-protocol";
+import { listenOnLoopback } from "./listen";
 
 export type {
   FakeBlock,
@@ -232,19 +232,11 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       sendJson(res, 500, errorBody("api_error", "fake server error", newId("req_")));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server, opts.port);
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    url: listening.url,
+    close: listening.close,
     script: (reply) => enqueue(null, asList(reply)),
     scriptFor: (matcher, reply) => enqueue(matcher, asList(reply)),
     requests: () => [...recorded],

@@ -2,8 +2,8 @@
 // so `@supabase/supabase-js` runs end to end in tests: api key checks, schema profiles, RPC and
 // table routes, PostgREST's error bodies and statuses. Each request runs in one transaction.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import pg from "pg";
+import { listenOnLoopback } from "./listen";
 import { PostgrestHttpError, toPostgrestError } from "./postgrest-errors";
 import { callFunction, type GatewayResult, IDENTIFIER } from "./postgrest-rpc";
 import { handleTable } from "./postgrest-tables";
@@ -167,16 +167,11 @@ export async function startPostgrestGateway(opts: PostgrestGatewayOptions): Prom
     );
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server, opts.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       await pool.end();
     },
   };

@@ -3,7 +3,7 @@
 // (`GET /v2/dlq`). `timeScale` shrinks every relative delay (not `Upstash-Not-Before`).
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./listen";
 import { bodyHash, parseDuration, retryBackoffMs, signDelivery } from "./qstash-signing";
 
 /** Options of startQStashEmulator. */
@@ -260,13 +260,9 @@ export async function startQStashEmulator(opts: QStashEmulatorOptions): Promise<
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server, opts.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     deliveries: () => [...attempts],
     dlq: () => [...dead],
     async close() {
@@ -274,8 +270,7 @@ export async function startQStashEmulator(opts: QStashEmulatorOptions): Promise<
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       inflight.abort();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

@@ -2,8 +2,8 @@
 // `/multi-exec`, path-style `GET /<cmd>/<args...>`, bearer token auth, `Upstash-Encoding: base64`
 // and `{ "error": "..." }` bodies. A key prefix isolates concurrent test runs on one Redis.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
+import { listenOnLoopback } from "./listen";
 
 /** Options of startUpstashGateway. */
 export interface UpstashGatewayOptions {
@@ -234,16 +234,11 @@ export async function startUpstashGateway(opts: UpstashGatewayOptions): Promise<
     );
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server, opts.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       if (prefix) await runPrefixed("flushdb", []);
       await redis.quit();
     },
