@@ -7,15 +7,15 @@ import { schemaErrors } from "../agent/tools/validate";
 import { config, laneQueue } from "../deps";
 import { randomSecret } from "../domain/ids";
 import type { AgentProfile, Priority, RunEvent } from "../domain/types";
-import type { RunSync } from "../tenant/protocol";
 import { ApprovalStore } from "./approvals";
-import { archiveFinalRun } from "./archive";
+import { RunControl } from "./control";
 import { type Effects, RunEngine } from "./engine";
 import { Journal } from "./journal";
 import { scheduleLaneMessage } from "./later";
 import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, RunMessage } from "./protocol";
 import { isFinal, isRetryable } from "./state";
 import { Streams } from "./stream";
+import { TenantSync } from "./tenant-sync";
 import { type ApprovalView, type RunView, runView } from "./view";
 
 export interface InitParams {
@@ -43,7 +43,9 @@ export class RunObject extends DurableObject<Env> {
   private readonly journal: Journal;
   private readonly approvals: ApprovalStore;
   private readonly engine: RunEngine;
+  private readonly control: RunControl;
   private readonly streams: Streams;
+  private readonly tenantSync: TenantSync;
   private alarmAt: number | null | undefined;
   /**
    * What this object instance has cost the platform: work calls received (client reads excluded),
@@ -57,8 +59,20 @@ export class RunObject extends DurableObject<Env> {
     this.journal = new Journal(ctx.storage.sql);
     const cfg = config(env);
     this.approvals = new ApprovalStore(ctx.storage.sql);
-    this.engine = new RunEngine(this.journal, { leaseMs: cfg.leaseMs, retry: cfg.retry }, this.approvals);
+    const engineConfig = { leaseMs: cfg.leaseMs, retry: cfg.retry };
+    this.engine = new RunEngine(this.journal, engineConfig, this.approvals);
+    this.control = new RunControl(this.engine, this.journal, engineConfig, this.approvals);
     this.streams = new Streams(ctx);
+    this.tenantSync = new TenantSync({
+      env,
+      journal: this.journal,
+      approvals: this.approvals,
+      view: () => this.view(),
+      counted: () => {
+        this.cost.tenant_calls++;
+      },
+      retryBy: (at) => this.alarmBy(at),
+    });
   }
 
   /** Creates the run (idempotent: a second call returns the existing run) and dispatches it. */
@@ -144,12 +158,12 @@ export class RunObject extends DurableObject<Env> {
 
   renew(token: string): boolean {
     this.cost.calls++;
-    return this.tx(() => this.engine.renew(token, Date.now()));
+    return this.tx(() => this.control.renew(token, Date.now()));
   }
 
   async abandon(token: string, reason: string): Promise<void> {
     this.cost.calls++;
-    const effects = this.tx(() => this.engine.abandon(token, reason, Date.now()));
+    const effects = this.tx(() => this.control.abandon(token, reason, Date.now()));
     await this.after(effects);
   }
 
@@ -159,7 +173,7 @@ export class RunObject extends DurableObject<Env> {
     const run = this.journal.run();
     if (!run || run.tenant_id !== tenantId) return { error: { code: "not_found", message: "run not found" } };
     if (isFinal(run.status)) return { error: { code: "conflict", message: `run is already ${run.status}` } };
-    const effects = this.tx(() => this.engine.cancel(Date.now()));
+    const effects = this.tx(() => this.control.cancel(Date.now()));
     await this.after(effects);
     return { run: this.view() };
   }
@@ -187,7 +201,7 @@ export class RunObject extends DurableObject<Env> {
     }
     const status = d.decision === "approve" ? "approved" : "rejected";
     const input = d.decision === "approve" ? d.input : undefined;
-    const effects = this.tx(() => this.engine.decide(approvalId, status, d.comment, input, Date.now()));
+    const effects = this.tx(() => this.control.decide(approvalId, status, d.comment, input, Date.now()));
     await this.after(effects);
     return { approval: this.approvals.get(run.id, approvalId)! };
   }
@@ -199,7 +213,7 @@ export class RunObject extends DurableObject<Env> {
     if (!run || run.tenant_id !== tenantId) return { error: { code: "not_found", message: "run not found" } };
     if (!isRetryable(run.status))
       return { error: { code: "conflict", message: `only failed or dead runs can be retried; this run is ${run.status}` } };
-    const effects = this.tx(() => this.engine.retry(Date.now()));
+    const effects = this.tx(() => this.control.retry(Date.now()));
     await this.after(effects);
     return { run: this.view() };
   }
@@ -208,7 +222,7 @@ export class RunObject extends DurableObject<Env> {
   async markDead(reason: string, gen: number): Promise<void> {
     this.cost.calls++;
     if (!this.journal.run()) return;
-    const effects = this.tx(() => this.engine.markDead(reason, gen, Date.now()));
+    const effects = this.tx(() => this.control.markDead(reason, gen, Date.now()));
     await this.after(effects);
   }
 
@@ -269,7 +283,7 @@ export class RunObject extends DurableObject<Env> {
     this.cost.calls++;
     this.alarmAt = null;
     if (!this.journal.run()) return;
-    const effects = this.tx(() => this.engine.onAlarm(Date.now()));
+    const effects = this.tx(() => this.control.onAlarm(Date.now()));
     await this.after(effects);
     const run = this.journal.run()!;
     if (run.version > run.synced_version) await this.sync();
@@ -302,7 +316,7 @@ export class RunObject extends DurableObject<Env> {
     // The tenant hears of every status change. Charges alone wait for the next status change,
     // the final settlement, or CHARGE_SYNC_MS: the reservation already holds the credits and the
     // budget is enforced here, so a tenant call per model call would buy nothing.
-    const chargesDue = Date.now() - this.lastSync >= CHARGE_SYNC_MS && this.journal.unsettledCharges().charges.length > 0;
+    const chargesDue = Date.now() - this.tenantSync.lastSync >= CHARGE_SYNC_MS && this.journal.unsettledCharges().charges.length > 0;
     if (run.version > run.synced_version || chargesDue || (effects.final && this.journal.unsettledCharges().charges.length > 0)) {
       // Final states settle credits before the run is shown as final: `get` waits for a settlement
       // in flight, so no reader sees a final run whose reservation is still held.
@@ -340,69 +354,26 @@ export class RunObject extends DurableObject<Env> {
     }
   }
 
-  private syncing: Promise<void> | null = null;
   /** The final settlement with the tenant, while it is in flight. */
   private settling: Promise<void> | null = null;
-  private lastSync = Date.now();
-  private resync = false;
 
-  /** Pushes status, charges and (when final) the release to the tenant; coalesces calls. */
-  private async sync(): Promise<void> {
-    if (this.syncing) {
-      this.resync = true;
-      return this.syncing;
-    }
-    this.syncing = (async () => {
-      do {
-        this.resync = false;
-        const run = this.journal.run()!;
-        const { charges, through } = this.journal.unsettledCharges();
-        const msg: RunSync = {
-          id: run.id,
-          version: run.version,
-          status: run.status,
-          spent: run.spent,
-          attempt: run.attempts,
-          charges,
-          finished_at: run.finished_at,
-          not_before: run.not_before,
-          usage: run.usage,
-          ...(isFinal(run.status) ? { retries: run.retries } : {}),
-          error: run.error,
-          agent: run.agent.name,
-          output: isFinal(run.status) ? run.output : null,
-          approvals: this.approvals.all(run.id),
-        };
-        try {
-          const stub = this.env.TENANTS.get(this.env.TENANTS.idFromName(run.tenant_id));
-          this.cost.tenant_calls++;
-          this.lastSync = Date.now();
-          await stub.syncRun(run.tenant_id, msg);
-          if (isFinal(msg.status)) await archiveFinalRun(this.env, run.tenant_id, this.view());
-          // Recorded in memory and written with the next transition, not on its own: a sync lost
-          // to an eviction is simply sent again, and the tenant applies it idempotently.
-          const synced = this.journal.run()!;
-          this.journal.updateRun({
-            synced_version: Math.max(synced.synced_version, msg.version),
-            charges_synced: Math.max(synced.charges_synced, through),
-          });
-        } catch (e) {
-          console.error("tenant sync failed; the alarm will retry", { run: run.id, error: String(e) });
-          await this.ctx.storage.setAlarm(Date.now() + 5000);
-          this.alarmAt = Date.now() + 5000;
-          return;
-        }
-      } while (this.resync);
-    })().finally(() => {
-      this.syncing = null;
-    });
-    return this.syncing;
+  private sync(): Promise<void> {
+    return this.tenantSync.sync();
+  }
+
+  /** Makes sure the alarm fires by `at` (never moves it later). */
+  private async alarmBy(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.cost.alarm_writes++;
+    await this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
   }
 
   /** Keeps one alarm at the earliest deadline; only ever moves it earlier (fewer writes). */
   private async setAlarm(): Promise<void> {
     const run = this.journal.run()!;
-    const wanted = this.engine.nextAlarm() ?? run.wake_at ?? null;
+    const wanted = this.control.nextAlarm() ?? run.wake_at ?? null;
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     if (wanted === null) {
       if (this.alarmAt !== null && isFinal(run.status) && run.version <= run.synced_version) {
