@@ -3,6 +3,8 @@
 
 import type { RunArchive } from "./adapters/archive/port";
 import { supabaseArchive } from "./adapters/archive/supabase";
+import type { QueueCounters } from "./adapters/counters/port";
+import { upstashCounters } from "./adapters/counters/upstash";
 import { durableHeartbeats } from "./adapters/heartbeats/durable";
 import type { Heartbeats } from "./adapters/heartbeats/port";
 import { upstashHeartbeats } from "./adapters/heartbeats/upstash";
@@ -127,6 +129,7 @@ export function modelClient(env: Env): ModelClient {
 interface Wiring {
   settings: ExternalSettings;
   heartbeats?: Heartbeats;
+  counters?: QueueCounters | null;
   scheduler?: Scheduler | null;
   supabase?: SupabaseServiceClient | null;
   ledger?: CreditLedger | null;
@@ -166,6 +169,19 @@ export function heartbeats(env: Env): Heartbeats {
   const upstash = w.settings.upstash;
   w.heartbeats = upstash ? upstashHeartbeats(upstash) : durableHeartbeats(env.OPS);
   return w.heartbeats;
+}
+
+/**
+ * The QueueCounters adapter (Upstash Redis) when configured, else null: the tenant object's run
+ * index then computes the queue counts itself.
+ */
+export function queueCounters(env: Env): QueueCounters | null {
+  const w = wiring(env);
+  if (w.counters !== undefined) return w.counters;
+  assertConfigured(w, "upstash");
+  const upstash = w.settings.upstash;
+  w.counters = upstash ? upstashCounters({ url: upstash.url, token: upstash.token }) : null;
+  return w.counters;
 }
 
 /**

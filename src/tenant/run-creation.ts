@@ -6,6 +6,7 @@ import { externalLedger } from "../deps";
 import type { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile, Priority } from "../domain/types";
 import type { CancelResult, InitParams } from "../run/run-object";
+import type { CounterDeltas } from "./counter-deltas";
 import { releaseExternally, reserveExternally } from "./external-credits";
 import type { LedgerStore } from "./ledger-store";
 import type { CreatedRun, CreateRunParams, CreateRunResult, TenantError } from "./protocol";
@@ -27,6 +28,8 @@ export interface TenantParts {
   ledger: LedgerStore;
   runLimiter: SlidingWindow;
   metrics: TenantMetrics;
+  /** Queue counter deltas of index changes (its transactions count them). */
+  counters: CounterDeltas;
   /** Runs with a retry in flight (one at a time per run). */
   retrying: Set<string>;
   agent(name: string): AgentProfile | null;
@@ -60,7 +63,7 @@ export class RunCreation {
     }
     const decided = external
       ? await this.createRunExternally(external, tenantId, p, now)
-      : this.t.ctx.storage.transactionSync((): CreateRunResult | { init: InitParams; response: CreatedRun } => {
+      : this.t.counters.transaction(tenantId, (): CreateRunResult | { init: InitParams; response: CreatedRun } => {
           const run = this.screenRun(p, now, true);
           if (!("agent" in run)) return run;
           if (!this.t.ledger.reserve(p.runId, run.maxCredits, `reserve:${p.runId}:1`, now)) {
@@ -81,9 +84,9 @@ export class RunCreation {
     } catch (e) {
       console.error("run initialisation failed; reservation released", { run: p.runId, error: String(e) });
       if (external) await releaseExternally(external, tenantId, p.runId, `release:${p.runId}:init`);
-      this.t.ctx.storage.transactionSync(() => {
+      this.t.counters.transaction(tenantId, () => {
         if (!external) this.t.ledger.release(p.runId, `release:${p.runId}:init`);
-        this.t.store.unindexRun(p.runId);
+        this.t.counters.removed(p.runId, () => this.t.store.unindexRun(p.runId));
         if (p.idempotencyKey) this.t.store.forget(p.idempotencyKey);
       });
       return err("unavailable", "the run could not be started; nothing was charged, please retry");
@@ -107,7 +110,7 @@ export class RunCreation {
     if (!("agent" in run)) return run;
     const held = await reserveExternally(this.t.env, ledger, tenantId, p.runId, run.maxCredits, `reserve:${p.runId}:1`);
     if ("error" in held) return held;
-    const decided = this.t.ctx.storage.transactionSync(() => {
+    const decided = this.t.counters.transaction(tenantId, () => {
       const again = this.screenRun(p, now, false);
       return "agent" in again ? this.recordRun(tenantId, p, run, now) : again;
     });
@@ -155,6 +158,7 @@ export class RunCreation {
       links: { self: base, logs: `${base}/logs`, stream: `${base}/stream` },
     };
     if (p.idempotencyKey) this.t.store.remember(p.idempotencyKey, p.bodyHash, response, now);
+    this.t.counters.created(status, priority);
     const init: InitParams = {
       id: p.runId,
       tenantId,

@@ -126,11 +126,20 @@ export class TenantStore {
     );
   }
 
-  /** A run's index row: what retry and redrive need. */
-  runRow(id: string): { status: RunStatus; reserved: number; spent: number; attempt: number } | null {
-    const r = this.sql.exec("SELECT status, reserved, spent, attempt FROM runs WHERE id = ?", id).toArray()[0];
+  /** A run's index row: what retry and redrive need, and the queue bucket it counts in. */
+  runRow(
+    id: string,
+  ): { status: RunStatus; priority: Priority; retrying: boolean; reserved: number; spent: number; attempt: number } | null {
+    const r = this.sql.exec("SELECT status, priority, retrying, reserved, spent, attempt FROM runs WHERE id = ?", id).toArray()[0];
     return r
-      ? { status: r.status as RunStatus, reserved: r.reserved as number, spent: r.spent as number, attempt: r.attempt as number }
+      ? {
+          status: r.status as RunStatus,
+          priority: r.priority as Priority,
+          retrying: r.retrying === 1,
+          reserved: r.reserved as number,
+          spent: r.spent as number,
+          attempt: r.attempt as number,
+        }
       : null;
   }
 

@@ -4,12 +4,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Balance, Charge, LedgerEntry, ReserveResult } from "../adapters/ledger/port";
 import { BUILTIN_AGENTS } from "../agent/agents";
-import { config, externalLedger } from "../deps";
+import { config, externalLedger, queueCounters } from "../deps";
 import { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile } from "../domain/types";
 import { metricsStub } from "../ops/metrics-object";
 import type { CancelResult } from "../run/run-object";
 import { isFinal } from "../run/state";
+import { CounterDeltas } from "./counter-deltas";
 import { DomainEvents } from "./domain-events";
 import type { DomainEvent } from "./events-store";
 import { settleExternally } from "./external-credits";
@@ -31,10 +32,12 @@ export class TenantObject extends DurableObject<Env> {
   private readonly memory: MemoryStore;
   private readonly domain: DomainEvents;
   private readonly creation: RunCreation;
+  private readonly counters: CounterDeltas;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new TenantStore(ctx.storage.sql);
+    this.counters = new CounterDeltas(ctx, this.store, () => queueCounters(env));
     this.ledger = new LedgerStore(ctx.storage.sql);
     this.runLimiter = new SlidingWindow(config(env).rateLimits.runsPerMinute);
     this.metrics = new TenantMetrics(
@@ -55,6 +58,7 @@ export class TenantObject extends DurableObject<Env> {
         return self.runLimiter;
       },
       metrics: this.metrics,
+      counters: this.counters,
       retrying: new Set<string>(),
       agent: (name) => this.agent(name),
     });
@@ -147,10 +151,10 @@ export class TenantObject extends DurableObject<Env> {
   async syncRun(tenantId: string, s: RunSync): Promise<void> {
     const external = externalLedger(this.env);
     const externallyCharged = external ? await settleExternally(external, tenantId, s) : 0;
-    this.ctx.storage.transactionSync(() => {
+    this.counters.transaction(tenantId, () => {
       const now = Date.now();
       const charged = external ? externallyCharged : s.charges.length > 0 ? this.ledger.charge(s.id, s.charges, now) : 0;
-      const applied = this.store.updateRun(s, now);
+      const applied = this.counters.moved(s.id, () => this.store.updateRun(s, now));
       this.metrics.runSynced(tenantId, s, applied, charged, now);
       if (isFinal(s.status) && !external) this.ledger.release(s.id, `release:${s.id}:${s.attempt}`, now);
       this.domain.onRunSync(s, now);
@@ -285,5 +289,6 @@ export class TenantObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.flushDeliveries();
+    await this.counters.flush();
   }
 }

@@ -1,7 +1,8 @@
-// Operations: queue counts and credits for the caller's tenant.
+// Operations: queue counts (from the external counters when configured, else the tenant object)
+// and credits for the caller's tenant.
 
 import { Hono } from "hono";
-import { creditLedger, heartbeats } from "../../deps";
+import { creditLedger, heartbeats, queueCounters } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";
@@ -10,7 +11,16 @@ import { queryInt } from "../http";
 export const ops = new Hono<AppEnv>();
 ops.use("*", requireTenant);
 
-ops.get("/queues", async (c) => c.json(await tenantStub(c.env, c.get("tenant")).queueStats()));
+ops.get("/queues", async (c) => {
+  const counters = queueCounters(c.env);
+  if (!counters) return c.json(await tenantStub(c.env, c.get("tenant")).queueStats());
+  try {
+    return c.json(await counters.read(c.get("tenant")));
+  } catch (e) {
+    console.error("queue counters (Upstash) read failed", { error: String(e) });
+    throw new ApiError("unavailable", "queue counts (Upstash Redis) are unavailable; please retry");
+  }
+});
 
 ops.get("/workers", async (c) => c.json({ workers: await heartbeats(c.env).list() }));
 
