@@ -100,4 +100,13 @@ export interface AgentProfile {
   http_tools: HttpTool[];
 }
 
+/** Queue counts of one tenant as GET /v1/queues shows them. */
+export interface QueueStats {
+  lanes: Record<Priority, { queued: number; running: number }>;
+  awaiting_approval: number;
+  scheduled: number;
+  retrying: number;
+  dead: number;
+}
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

@@ -71,10 +71,4 @@ export interface RunIndexEntry {
   metadata: Record<string, unknown>;
 }
 
-export interface QueueStats {
-  lanes: Record<Priority, { queued: number; running: number }>;
-  awaiting_approval: number;
-  scheduled: number;
-  retrying: number;
-  dead: number;
-}
+export type { QueueStats } from "../domain/types";

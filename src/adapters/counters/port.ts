@@ -1,19 +1,8 @@
 // The QueueCounters port: live queue counts for GET /v1/queues kept outside the tenant object.
 // Adapter: upstash. Without one, the tenant object's run index computes the counts itself.
-import type { Priority } from "../../domain/types";
+import type { QueueStats } from "../../domain/types";
 
-/**
- * Queue counts as GET /v1/queues shows them: the same shape as `QueueStats` of
- * src/tenant/protocol.ts (restated here so adapters need nothing of the tenant object; a test
- * checks the two types are equal).
- */
-export interface QueueStats {
-  lanes: Record<Priority, { queued: number; running: number }>;
-  awaiting_approval: number;
-  scheduled: number;
-  retrying: number;
-  dead: number;
-}
+export type { QueueStats };
 
 /** Per-tenant counters of runs by bucket (see buckets.ts), moved by deltas. */
 export interface QueueCounters {
