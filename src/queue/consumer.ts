@@ -6,12 +6,11 @@ import { toolsFor } from "../agent/tools";
 import { httpTool } from "../agent/tools/http-tool";
 import { config, heartbeats, laneQueue, modelClient } from "../deps";
 import { randomSecret } from "../domain/ids";
+import { queueDelaySeconds, queueKind } from "../domain/lanes";
 import type { Priority } from "../domain/types";
-import { MAX_QUEUE_DELAY_MS } from "../run/engine";
-import { scheduleLaneMessage } from "../run/later";
+import { sendLaneMessage } from "../run/later";
 import type { ClaimResult, CommitResult, RunMessage, WorkState } from "../run/protocol";
 import { handleDeliveries } from "./deliveries";
-import { queueKind } from "./lanes";
 import { parseRunMessage } from "./messages";
 import { toolServices } from "./tool-services";
 
@@ -119,10 +118,12 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
 }
 
 async function sendLater(env: Env, delayMs: number, body: RunMessage, priority: Priority): Promise<void> {
-  // Past the queue's limit the Scheduler (QStash), when configured, delivers it at the due time.
-  if (delayMs > config(env).queueDelayLimitMs && (await scheduleLaneMessage(env, body, priority, delayMs))) return;
-  const delaySeconds = Math.min(Math.ceil(delayMs / 1000), MAX_QUEUE_DELAY_MS / 1000);
-  await laneQueue(env, priority).send(body, { delaySeconds, contentType: "json" });
+  // Past the queue's limit without a Scheduler: the longest queue delay; the claim then answers
+  // "later" again for the rest.
+  if ((await sendLaneMessage(env, body, priority, delayMs)) === "too_far") {
+    const limit = config(env).queueDelayLimitMs;
+    await laneQueue(env, priority).send(body, { delaySeconds: queueDelaySeconds(limit), contentType: "json" });
+  }
 }
 
 async function handleDead(batch: MessageBatch<unknown>, env: Env): Promise<void> {

@@ -5,15 +5,13 @@
 
 import { type FailureCode, isTransient } from "../domain/errors";
 import { randomSecret } from "../domain/ids";
-import { addUsage, type NewEvent, type RunEvent, type RunStatus } from "../domain/types";
+import { addUsage, type FinalStatus, type NewEvent, type RunEvent, type RunStatus } from "../domain/types";
 import type { ApprovalStore } from "./approvals";
 import type { Journal, RunRow } from "./journal";
 import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, StepResume, UnitReport, WorkState, WorkUnit } from "./protocol";
 import { decideRetry, type RetryConfig } from "./retry-policy";
 import { canTransition, finalEventType, isFinal } from "./state";
 
-/** Queue delays up to this use the queue's own delay; longer ones use the run's alarm. */
-export const MAX_QUEUE_DELAY_MS = 12 * 3600 * 1000;
 /** A message may arrive this much before its not-before time and still be taken. */
 const EARLY_TOLERANCE_MS = 250;
 
@@ -52,13 +50,7 @@ export class RunEngine {
   }
 
   /** Ends the run in a final status with exactly one final event. */
-  finish(
-    status: "succeeded" | "failed" | "canceled" | "expired" | "dead",
-    now: number,
-    message: string,
-    extra: Partial<RunRow> = {},
-    data?: unknown,
-  ): NewEvent {
+  finish(status: FinalStatus, now: number, message: string, extra: Partial<RunRow> = {}, data?: unknown): NewEvent {
     this.setStatus(status, {
       ...extra,
       finished_at: now,
