@@ -72,7 +72,11 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
     return;
   }
   const stub = env.RUNS.get(env.RUNS.idFromName(body.run));
-  const claim = (await stub.claim({ gen: body.gen, worker })) as ClaimResult;
+  // The run object calls this back when it takes the lease (cancel): the unit stops at once and
+  // this message's slot is free. A callback rides on the claim, so it costs no request until used.
+  const stop = new AbortController();
+  const onCancel = (reason: string) => stop.abort(reason);
+  const claim = (await stub.claim({ gen: body.gen, worker, onCancel })) as ClaimResult;
   if (claim.status === "drop") {
     msg.ack();
     return;
@@ -105,7 +109,9 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
         deadline,
         renewEveryMs: Math.max(1000, cfg.leaseMs / 3),
       },
+      stop,
     );
+    if (res.status === "stopped") console.info("unit stopped: the run took it back", { run: body.run, reason: res.reason });
     if (res.status === "dead") await env.DLQ.send(body, { contentType: "json" });
     msg.ack();
   } catch (err) {

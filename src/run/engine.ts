@@ -22,11 +22,20 @@ export interface EngineConfig {
 
 /** What the Durable Object does after a transition commits. */
 export interface Effects {
+  /** Events appended, to broadcast to live streams. */
   events: RunEvent[];
   /** Send a lane message with this gen after `delayMs`. */
   dispatch?: { gen: number; delayMs: number };
   /** The run entered a final state. */
   final?: boolean;
+  /** A lease was taken from its worker (cancel, dead, lapsed): tell that worker to stop its unit. */
+  revoke?: { token: string; reason: string };
+}
+
+/** A transition's answer to its caller, with the effects to carry out once it has committed. */
+export interface Transition<R> {
+  result: R;
+  effects: Effects;
 }
 
 export class RunEngine {
@@ -68,7 +77,7 @@ export class RunEngine {
     };
   }
 
-  claim(req: ClaimRequest, now: number): { result: ClaimResult; effects: Effects } {
+  claim(req: ClaimRequest, now: number): Transition<ClaimResult> {
     const run = this.run;
     const none = { events: [] };
     if (isFinal(run.status)) return { result: { status: "drop", reason: `run is ${run.status}` }, effects: none };
@@ -87,7 +96,8 @@ export class RunEngine {
 
     const events: NewEvent[] = [];
     const token = randomSecret(12);
-    if (run.status !== "running") this.setStatus("running");
+    // The run moves on: an error an earlier attempt left (one that was retried) no longer describes it.
+    if (run.status !== "running") this.setStatus("running", { error: null });
     const lease = { lease_token: token, lease_until: now + this.cfg.leaseMs, lease_worker: req.worker, gen: req.gen, not_before: null };
     if (run.started_at === null) {
       events.push({ type: "run.started", level: "info", message: `run started on ${req.worker}`, data: { worker: req.worker } });
@@ -188,7 +198,7 @@ export class RunEngine {
     }
   }
 
-  commit(req: CommitRequest, now: number): { result: CommitResult; effects: Effects } {
+  commit(req: CommitRequest, now: number): Transition<CommitResult> {
     const run = this.run;
     if (run.lease_token === null || run.lease_token !== req.token) {
       const reason = isFinal(run.status) ? `run is ${run.status}` : "stale lease: another attempt owns the run";
@@ -231,7 +241,9 @@ export class RunEngine {
           data: { step: req.index, summary: req.summary },
         });
         if (req.index >= steps.length) {
-          events.push(this.finish("succeeded", now, "run succeeded", { output: { summary: req.summary, output: req.output } }));
+          events.push(
+            this.finish("succeeded", now, "run succeeded", { output: { summary: req.summary, output: req.output }, error: null }),
+          );
           return { result: { status: "done" }, effects: { events: this.j.append(events, now), final: true } };
         }
         return this.next(req.handoff, now, events);
@@ -264,7 +276,7 @@ export class RunEngine {
   }
 
   /** After a committed unit: continue under the same lease, or hand off to a new message. */
-  private next(handoff: boolean, now: number, events: NewEvent[]): { result: CommitResult; effects: Effects } {
+  private next(handoff: boolean, now: number, events: NewEvent[]): Transition<CommitResult> {
     if (handoff) {
       const gen = this.run.gen + 1;
       this.setStatus("queued", { lease_token: null, lease_until: null, lease_worker: null, gen });
@@ -282,7 +294,7 @@ export class RunEngine {
     failure: { code: FailureCode; message: string; retryAfterMs?: number },
     now: number,
     events: NewEvent[],
-  ): { result: CommitResult; effects: Effects } {
+  ): Transition<CommitResult> {
     const run = this.run;
     const step = index > 0 ? this.j.step(index) : null;
     const attempt = step ? step.attempts : run.plan_attempts;

@@ -6,7 +6,7 @@ import { ApiError } from "../../domain/errors";
 import { newId, RUN_ID_PATTERN } from "../../domain/ids";
 import { RUN_STATUSES } from "../../domain/types";
 import { checkOutboundUrl } from "../../domain/url-policy";
-import type { CancelResult } from "../../run/run-object";
+import type { CancelResult } from "../../run/protocol";
 import type { CreateRunResult, TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
 import { authenticate, requireTenant, tenantStub } from "../auth";
