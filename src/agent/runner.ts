@@ -104,7 +104,13 @@ async function executeUnit(token: string, work: WorkState, deps: RunnerDeps, sig
  * renewal the run refuses (the lease is no longer this worker's) aborts `stop`: the run object's
  * cancel callback may have been lost with an eviction, the renewal never is.
  */
-async function withRenewal<T>(handle: RunHandle, token: string, everyMs: number, stop: AbortController, work: () => Promise<T>): Promise<T> {
+async function withRenewal<T>(
+  handle: RunHandle,
+  token: string,
+  everyMs: number,
+  stop: AbortController,
+  work: () => Promise<T>,
+): Promise<T> {
   const timer = setInterval(() => {
     handle
       .renew(token)

@@ -16,8 +16,11 @@ import { canTransition, finalEventType, isFinal } from "./state";
 const EARLY_TOLERANCE_MS = 250;
 
 export interface EngineConfig {
+  /** How long a claim lasts without a commit or renewal (ms). */
   leaseMs: number;
   retry: RetryConfig;
+  /** The jitter source of retry delays, in [0, 1) (default Math.random). */
+  random?: () => number;
 }
 
 /** What the Durable Object does after a transition commits. */
@@ -298,7 +301,7 @@ export class RunEngine {
     const run = this.run;
     const step = index > 0 ? this.j.step(index) : null;
     const attempt = step ? step.attempts : run.plan_attempts;
-    const decision = decideRetry(failure.code, attempt, failure.retryAfterMs, this.cfg.retry);
+    const decision = decideRetry(failure.code, attempt, failure.retryAfterMs, this.cfg.retry, this.cfg.random);
     const where = index === 0 ? "the plan" : `step ${index}`;
     const error = { code: failure.code, message: failure.message, retryable: isTransient(failure.code) };
     if (decision.action === "retry") {
