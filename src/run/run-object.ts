@@ -66,8 +66,7 @@ export class RunObject extends DurableObject<Env> {
   /** The run as the API shows it; null for another tenant (rendered as 404). */
   async get(tenantId: string): Promise<RunView | null> {
     await this.effects.settled();
-    const run = this.journal.run();
-    return run && run.tenant_id === tenantId ? this.view() : null;
+    return this.journal.run()?.tenant_id === tenantId ? this.view() : null;
   }
 
   /** A page of the run's log after `after` (at most `limit` events); null for another tenant. */
@@ -160,14 +159,13 @@ export class RunObject extends DurableObject<Env> {
     );
   }
 
+  // The WebSocket handlers belong to the streams (stream.ts).
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     this.streams.onMessage(ws, message);
   }
-
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     this.streams.onClose(ws, code, reason);
   }
-
   override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
     this.streams.onError(error);
   }

@@ -98,4 +98,3 @@ describe("run lifecycle", () => {
     expect(indexed).toEqual([{ status: "succeeded", error: null }]);
   });
 });
-

@@ -108,14 +108,19 @@ describe("live streams", () => {
         return res;
       },
     });
-    for (const type of ["run.created", "run.started", "run.succeeded"]) es.addEventListener(type, (e) => seen.push(`${type}:${e.lastEventId}`));
+    for (const type of ["run.created", "run.started", "run.succeeded"])
+      es.addEventListener(type, (e) => seen.push(`${type}:${e.lastEventId}`));
     await new Promise<void>((resolve) => {
       es.addEventListener("error", () => {
         if (es.readyState === es.CLOSED) resolve();
       });
     });
     const events = await allEvents(run.id);
-    expect(seen).toEqual([`run.created:1`, `run.started:${events.find((e) => e.type === "run.started").seq}`, `run.succeeded:${events.at(-1).seq}`]);
+    expect(seen).toEqual([
+      `run.created:1`,
+      `run.started:${events.find((e) => e.type === "run.started").seq}`,
+      `run.succeeded:${events.at(-1).seq}`,
+    ]);
     expect(statuses).toEqual([200, 204]);
   });
 
@@ -137,7 +142,8 @@ describe("live streams", () => {
   it("the close reply never carries a reserved code (1005, 1006, 1015), and a dropped connection gets none", () => {
     expect([1000, 1001, 4001, 1005, 1006, 1015].map(replyCloseCode)).toEqual([1000, 1001, 4001, 1000, 1000, 1000]);
     const sent: [number, string][] = [];
-    const socket = (readyState: number) => ({ readyState, close: (code: number, reason: string) => sent.push([code, reason]) }) as unknown as WebSocket;
+    const socket = (readyState: number) =>
+      ({ readyState, close: (code: number, reason: string) => sent.push([code, reason]) }) as unknown as WebSocket;
     const streams = new Streams({} as DurableObjectState);
     streams.onClose(socket(WebSocket.READY_STATE_CLOSING), 1005, "");
     streams.onClose(socket(WebSocket.READY_STATE_OPEN), 1006, "");
@@ -149,4 +155,3 @@ describe("live streams", () => {
     ]);
   });
 });
-
