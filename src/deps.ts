@@ -22,7 +22,9 @@ import { qstashScheduler } from "./adapters/scheduler/qstash";
 import type { ReplayCache } from "./adapters/scheduler/qstash-receiver";
 import { type ExternalSettings, externalSettings } from "./adapters/settings";
 import { ApiError } from "./domain/errors";
+import { LANE_BINDINGS, QUEUE_DELAY_MAX_MS } from "./domain/lanes";
 import type { Pricing } from "./domain/pricing";
+import type { Priority } from "./domain/types";
 import type { RetryConfig } from "./run/retry-policy";
 
 export interface Config {
@@ -48,9 +50,6 @@ export interface Config {
 }
 
 type RawEnv = Record<string, unknown>;
-
-/** Cloudflare Queues' longest message delay: 12 h. */
-export const QUEUE_DELAY_MAX_MS = 12 * 3600 * 1000;
 
 /** An optional string setting: unset and empty both mean "not configured". */
 export function setting(env: Env, name: string): string | null {
@@ -275,14 +274,7 @@ function unavailableOnFailure(ledger: CreditLedger, schemaCheck: () => Promise<A
   };
 }
 
-/** The queue binding of a priority lane. */
-export function laneQueue(env: Env, priority: "high" | "normal" | "low"): Queue {
-  switch (priority) {
-    case "high":
-      return env.RUNS_HIGH;
-    case "normal":
-      return env.RUNS_NORMAL;
-    case "low":
-      return env.RUNS_LOW;
-  }
+/** The queue of a priority lane (its binding from LANE_BINDINGS). */
+export function laneQueue(env: Env, priority: Priority): Queue {
+  return env[LANE_BINDINGS[priority]];
 }

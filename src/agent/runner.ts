@@ -1,8 +1,8 @@
 // Runs a claimed run unit by unit (the plan, then each step), committing each unit to the run's
 // Durable Object before the next starts, until the run finishes, waits, fails or the time budget
-// of this invocation is spent.
+// of this invocation is spent. A unit the run no longer wants (canceled, lease lost) is aborted.
 
-import type { ModelClient } from "../adapters/model/port";
+import type { CallContext, ModelClient, ModelRequest } from "../adapters/model/port";
 import { RunFailure } from "../domain/errors";
 import type { Pricing } from "../domain/pricing";
 import type { CommitRequest, CommitResult, WorkState } from "../run/protocol";
@@ -30,19 +30,47 @@ export interface RunnerDeps {
   renewEveryMs: number;
 }
 
-/** Executes units until the run leaves this worker; returns the last commit's result. */
-export async function runClaimed(handle: RunHandle, token: string, first: WorkState, deps: RunnerDeps): Promise<CommitResult> {
+/** The last commit's result, or `stopped` when the run took the unit back and nothing was committed. */
+export type RunnerResult = CommitResult | { status: "stopped"; reason: string };
+
+/**
+ * Executes units until the run leaves this worker; returns the last commit's result. Aborting
+ * `stop` (the run object's cancel callback does, and so does a renewal the run refuses) aborts the
+ * unit's model and tool calls; the unit is then not committed.
+ */
+export async function runClaimed(
+  handle: RunHandle,
+  token: string,
+  first: WorkState,
+  deps: RunnerDeps,
+  stop: AbortController = new AbortController(),
+): Promise<RunnerResult> {
   let work = first;
   for (;;) {
-    const req = await withRenewal(handle, token, deps.renewEveryMs, () => executeUnit(token, work, deps));
+    let req: CommitRequest;
+    try {
+      req = await withRenewal(handle, token, deps.renewEveryMs, stop, () => executeUnit(token, work, deps, stop.signal));
+    } catch (err) {
+      if (stop.signal.aborted) return { status: "stopped", reason: String(stop.signal.reason) };
+      throw err;
+    }
+    if (stop.signal.aborted) return { status: "stopped", reason: String(stop.signal.reason) };
     const res = await handle.commit(req);
     if (res.status !== "continue") return res;
     work = res.work;
   }
 }
 
-async function executeUnit(token: string, work: WorkState, deps: RunnerDeps): Promise<CommitRequest> {
-  const rec = new UnitRecorder(work, deps.model, deps.pricing);
+/** The model client with every call carrying `signal`. */
+function withSignal(model: ModelClient, signal: AbortSignal): ModelClient {
+  return {
+    provider: model.provider,
+    createMessage: (request: ModelRequest, ctx: CallContext) => model.createMessage(request, { ...ctx, signal }),
+  };
+}
+
+async function executeUnit(token: string, work: WorkState, deps: RunnerDeps, signal: AbortSignal): Promise<CommitRequest> {
+  const rec = new UnitRecorder(work, withSignal(deps.model, signal), deps.pricing);
   const model = work.agent.model || deps.defaultModel;
   const unit = work.unit;
   try {
@@ -51,7 +79,7 @@ async function executeUnit(token: string, work: WorkState, deps: RunnerDeps): Pr
       return { kind: "plan", token, plan, report: rec.report(), handoff: Date.now() >= deps.deadline };
     }
     const { tools, ctx } = deps.tools(work);
-    const outcome = await new Supervisor(work, rec, tools, ctx, model).run();
+    const outcome = await new Supervisor(work, rec, tools, { ...ctx, signal }, model).run();
     if (outcome.status === "waiting") {
       return { kind: "wait", token, index: unit.index, approval: outcome.approval, transcript: outcome.transcript, report: rec.report() };
     }
@@ -65,16 +93,31 @@ async function executeUnit(token: string, work: WorkState, deps: RunnerDeps): Pr
       handoff: Date.now() >= deps.deadline,
     };
   } catch (err) {
-    if (!(err instanceof RunFailure)) throw err;
+    if (signal.aborted || !(err instanceof RunFailure)) throw err;
     const failure = { code: err.code, message: err.message, ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }) };
     return { kind: "fail", token, index: unit.index, failure, report: rec.report() };
   }
 }
 
-/** Runs `work` while renewing the lease every `everyMs`, so a long step is not taken as lost. */
-async function withRenewal<T>(handle: RunHandle, token: string, everyMs: number, work: () => Promise<T>): Promise<T> {
+/**
+ * Runs `work` while renewing the lease every `everyMs`, so a long step is not taken as lost. A
+ * renewal the run refuses (the lease is no longer this worker's) aborts `stop`: the run object's
+ * cancel callback may have been lost with an eviction, the renewal never is.
+ */
+async function withRenewal<T>(
+  handle: RunHandle,
+  token: string,
+  everyMs: number,
+  stop: AbortController,
+  work: () => Promise<T>,
+): Promise<T> {
   const timer = setInterval(() => {
-    handle.renew(token).catch((e: unknown) => console.warn("lease renewal failed", { error: String(e) }));
+    handle
+      .renew(token)
+      .then((held) => {
+        if (!held) stop.abort("the run took the lease back");
+      })
+      .catch((e: unknown) => console.warn("lease renewal failed", { error: String(e) }));
   }, everyMs);
   try {
     return await work();

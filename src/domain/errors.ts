@@ -110,10 +110,3 @@ export function isTransient(code: FailureCode): boolean {
       return assertNever(code);
   }
 }
-
-/** Turns anything thrown into a RunFailure; unknown errors are treated as a crash (transient). */
-export function toRunFailure(err: unknown): RunFailure {
-  if (err instanceof RunFailure) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new RunFailure("worker_crash", message);
-}

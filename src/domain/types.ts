@@ -3,7 +3,23 @@
 export type Priority = "high" | "normal" | "low";
 export const PRIORITIES: readonly Priority[] = ["high", "normal", "low"];
 
-export type RunStatus = "scheduled" | "queued" | "running" | "awaiting_approval" | "succeeded" | "failed" | "canceled" | "expired" | "dead";
+/** Every run status, in lifecycle order. The transition table is in src/run/state.ts. */
+export const RUN_STATUSES = [
+  "scheduled",
+  "queued",
+  "running",
+  "awaiting_approval",
+  "succeeded",
+  "failed",
+  "canceled",
+  "expired",
+  "dead",
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The statuses that end a run; each is entered with exactly one final event (`run.<status>`). */
+export const FINAL_STATUSES = ["succeeded", "failed", "canceled", "expired", "dead"] as const satisfies readonly RunStatus[];
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
 
 export type EventType =
   | "run.created"
@@ -108,5 +124,3 @@ export interface QueueStats {
   retrying: number;
   dead: number;
 }
-
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

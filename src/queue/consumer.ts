@@ -6,12 +6,11 @@ import { toolsFor } from "../agent/tools";
 import { httpTool } from "../agent/tools/http-tool";
 import { config, heartbeats, laneQueue, modelClient } from "../deps";
 import { randomSecret } from "../domain/ids";
+import { queueDelaySeconds, queueKind } from "../domain/lanes";
 import type { Priority } from "../domain/types";
-import { MAX_QUEUE_DELAY_MS } from "../run/engine";
-import { scheduleLaneMessage } from "../run/later";
+import { sendLaneMessage } from "../run/later";
 import type { ClaimResult, CommitResult, RunMessage, WorkState } from "../run/protocol";
 import { handleDeliveries } from "./deliveries";
-import { queueKind } from "./lanes";
 import { parseRunMessage } from "./messages";
 import { toolServices } from "./tool-services";
 
@@ -73,7 +72,11 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
     return;
   }
   const stub = env.RUNS.get(env.RUNS.idFromName(body.run));
-  const claim = (await stub.claim({ gen: body.gen, worker })) as ClaimResult;
+  // The run object calls this back when it takes the lease (cancel): the unit stops at once and
+  // this message's slot is free. A callback rides on the claim, so it costs no request until used.
+  const stop = new AbortController();
+  const onCancel = (reason: string) => stop.abort(reason);
+  const claim = (await stub.claim({ gen: body.gen, worker, onCancel })) as ClaimResult;
   if (claim.status === "drop") {
     msg.ack();
     return;
@@ -106,7 +109,9 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
         deadline,
         renewEveryMs: Math.max(1000, cfg.leaseMs / 3),
       },
+      stop,
     );
+    if (res.status === "stopped") console.info("unit stopped: the run took it back", { run: body.run, reason: res.reason });
     if (res.status === "dead") await env.DLQ.send(body, { contentType: "json" });
     msg.ack();
   } catch (err) {
@@ -119,10 +124,12 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
 }
 
 async function sendLater(env: Env, delayMs: number, body: RunMessage, priority: Priority): Promise<void> {
-  // Past the queue's limit the Scheduler (QStash), when configured, delivers it at the due time.
-  if (delayMs > config(env).queueDelayLimitMs && (await scheduleLaneMessage(env, body, priority, delayMs))) return;
-  const delaySeconds = Math.min(Math.ceil(delayMs / 1000), MAX_QUEUE_DELAY_MS / 1000);
-  await laneQueue(env, priority).send(body, { delaySeconds, contentType: "json" });
+  // Past the queue's limit without a Scheduler: the longest queue delay; the claim then answers
+  // "later" again for the rest.
+  if ((await sendLaneMessage(env, body, priority, delayMs)) === "too_far") {
+    const limit = config(env).queueDelayLimitMs;
+    await laneQueue(env, priority).send(body, { delaySeconds: queueDelaySeconds(limit), contentType: "json" });
+  }
 }
 
 async function handleDead(batch: MessageBatch<unknown>, env: Env): Promise<void> {

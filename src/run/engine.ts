@@ -5,30 +5,40 @@
 
 import { type FailureCode, isTransient } from "../domain/errors";
 import { randomSecret } from "../domain/ids";
-import { addUsage, type NewEvent, type RunEvent, type RunStatus } from "../domain/types";
+import { addUsage, type FinalStatus, type NewEvent, type RunEvent, type RunStatus } from "../domain/types";
 import type { ApprovalStore } from "./approvals";
 import type { Journal, RunRow } from "./journal";
 import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, StepResume, UnitReport, WorkState, WorkUnit } from "./protocol";
 import { decideRetry, type RetryConfig } from "./retry-policy";
 import { canTransition, finalEventType, isFinal } from "./state";
 
-/** Queue delays up to this use the queue's own delay; longer ones use the run's alarm. */
-export const MAX_QUEUE_DELAY_MS = 12 * 3600 * 1000;
 /** A message may arrive this much before its not-before time and still be taken. */
 const EARLY_TOLERANCE_MS = 250;
 
 export interface EngineConfig {
+  /** How long a claim lasts without a commit or renewal (ms). */
   leaseMs: number;
   retry: RetryConfig;
+  /** The jitter source of retry delays, in [0, 1) (default Math.random). */
+  random?: () => number;
 }
 
 /** What the Durable Object does after a transition commits. */
 export interface Effects {
+  /** Events appended, to broadcast to live streams. */
   events: RunEvent[];
   /** Send a lane message with this gen after `delayMs`. */
   dispatch?: { gen: number; delayMs: number };
   /** The run entered a final state. */
   final?: boolean;
+  /** A lease was taken from its worker (cancel, dead, lapsed): tell that worker to stop its unit. */
+  revoke?: { token: string; reason: string };
+}
+
+/** A transition's answer to its caller, with the effects to carry out once it has committed. */
+export interface Transition<R> {
+  result: R;
+  effects: Effects;
 }
 
 export class RunEngine {
@@ -52,13 +62,7 @@ export class RunEngine {
   }
 
   /** Ends the run in a final status with exactly one final event. */
-  finish(
-    status: "succeeded" | "failed" | "canceled" | "expired" | "dead",
-    now: number,
-    message: string,
-    extra: Partial<RunRow> = {},
-    data?: unknown,
-  ): NewEvent {
+  finish(status: FinalStatus, now: number, message: string, extra: Partial<RunRow> = {}, data?: unknown): NewEvent {
     this.setStatus(status, {
       ...extra,
       finished_at: now,
@@ -76,7 +80,7 @@ export class RunEngine {
     };
   }
 
-  claim(req: ClaimRequest, now: number): { result: ClaimResult; effects: Effects } {
+  claim(req: ClaimRequest, now: number): Transition<ClaimResult> {
     const run = this.run;
     const none = { events: [] };
     if (isFinal(run.status)) return { result: { status: "drop", reason: `run is ${run.status}` }, effects: none };
@@ -95,7 +99,8 @@ export class RunEngine {
 
     const events: NewEvent[] = [];
     const token = randomSecret(12);
-    if (run.status !== "running") this.setStatus("running");
+    // The run moves on: an error an earlier attempt left (one that was retried) no longer describes it.
+    if (run.status !== "running") this.setStatus("running", { error: null });
     const lease = { lease_token: token, lease_until: now + this.cfg.leaseMs, lease_worker: req.worker, gen: req.gen, not_before: null };
     if (run.started_at === null) {
       events.push({ type: "run.started", level: "info", message: `run started on ${req.worker}`, data: { worker: req.worker } });
@@ -196,7 +201,7 @@ export class RunEngine {
     }
   }
 
-  commit(req: CommitRequest, now: number): { result: CommitResult; effects: Effects } {
+  commit(req: CommitRequest, now: number): Transition<CommitResult> {
     const run = this.run;
     if (run.lease_token === null || run.lease_token !== req.token) {
       const reason = isFinal(run.status) ? `run is ${run.status}` : "stale lease: another attempt owns the run";
@@ -239,7 +244,9 @@ export class RunEngine {
           data: { step: req.index, summary: req.summary },
         });
         if (req.index >= steps.length) {
-          events.push(this.finish("succeeded", now, "run succeeded", { output: { summary: req.summary, output: req.output } }));
+          events.push(
+            this.finish("succeeded", now, "run succeeded", { output: { summary: req.summary, output: req.output }, error: null }),
+          );
           return { result: { status: "done" }, effects: { events: this.j.append(events, now), final: true } };
         }
         return this.next(req.handoff, now, events);
@@ -272,7 +279,7 @@ export class RunEngine {
   }
 
   /** After a committed unit: continue under the same lease, or hand off to a new message. */
-  private next(handoff: boolean, now: number, events: NewEvent[]): { result: CommitResult; effects: Effects } {
+  private next(handoff: boolean, now: number, events: NewEvent[]): Transition<CommitResult> {
     if (handoff) {
       const gen = this.run.gen + 1;
       this.setStatus("queued", { lease_token: null, lease_until: null, lease_worker: null, gen });
@@ -290,11 +297,11 @@ export class RunEngine {
     failure: { code: FailureCode; message: string; retryAfterMs?: number },
     now: number,
     events: NewEvent[],
-  ): { result: CommitResult; effects: Effects } {
+  ): Transition<CommitResult> {
     const run = this.run;
     const step = index > 0 ? this.j.step(index) : null;
     const attempt = step ? step.attempts : run.plan_attempts;
-    const decision = decideRetry(failure.code, attempt, failure.retryAfterMs, this.cfg.retry);
+    const decision = decideRetry(failure.code, attempt, failure.retryAfterMs, this.cfg.retry, this.cfg.random);
     const where = index === 0 ? "the plan" : `step ${index}`;
     const error = { code: failure.code, message: failure.message, retryable: isTransient(failure.code) };
     if (decision.action === "retry") {

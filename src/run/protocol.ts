@@ -2,7 +2,8 @@
 // the state a worker needs to execute the next unit of a run (the plan, or one plan step).
 
 import type { FailureCode } from "../domain/errors";
-import type { AgentProfile, NewEvent, PlanStep, Priority, Usage } from "../domain/types";
+import type { AgentProfile, NewEvent, PlanStep, Priority, RunEvent, Usage } from "../domain/types";
+import type { ApprovalView, RunView } from "./view";
 
 /** A lane message: ids only. `gen` fences messages issued before the run was re-dispatched. */
 export interface RunMessage {
@@ -11,9 +12,18 @@ export interface RunMessage {
   gen: number;
 }
 
+/**
+ * Called by the run object when it takes the lease back from the worker executing a unit (the run
+ * was canceled or marked dead, or the lease lapsed): the worker aborts its model and tool calls.
+ * Passed as a Workers RPC callback with the claim, so it costs no request unless it is called.
+ */
+export type CancelListener = (reason: string) => void | Promise<void>;
+
 export interface ClaimRequest {
   gen: number;
   worker: string;
+  /** The worker's stop signal, kept while it holds the lease. */
+  onCancel?: CancelListener;
 }
 
 /** The unit a worker executes next: index 0 is the planner, 1.. are plan steps. */
@@ -95,3 +105,33 @@ export type CommitResult =
   | { status: "retry"; delayMs: number }
   | { status: "dead" }
   | { status: "rejected"; reason: string };
+
+/** What the tenant object gives a new run's object (`RunObject.init`). Times are epoch ms. */
+export interface InitParams {
+  id: string;
+  tenantId: string;
+  agent: AgentProfile;
+  priority: Priority;
+  input: unknown;
+  maxCredits: number;
+  metadata: Record<string, unknown> | null;
+  webhookUrl: string | null;
+  runAt: number | null;
+  createdAt: number;
+}
+
+/** A refused request to a run, as the API renders it. */
+export type RunRefusal<C extends string> = { error: { code: C; message: string } };
+
+/** `POST /v1/runs/:id/cancel` and `/retry`: the run afterwards, or why not. */
+export type CancelResult = { run: RunView } | RunRefusal<"not_found" | "conflict">;
+
+/** `POST /v1/approvals/:id`: the decided approval, or why not. */
+export type DecideResult = { approval: ApprovalView } | RunRefusal<"not_found" | "conflict" | "invalid_request">;
+
+/** A page of a run's log (`GET /v1/runs/:id/logs`); `done` once the final event has been read. */
+export interface LogPage {
+  events: RunEvent[];
+  next_after: number;
+  done: boolean;
+}

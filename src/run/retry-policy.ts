@@ -11,8 +11,6 @@ export interface RetryConfig {
   maxMs: number;
 }
 
-export const DEFAULT_RETRY: RetryConfig = { maxAttempts: 5, baseMs: 1000, maxMs: 300_000 };
-
 export type RetryDecision = { action: "retry"; delayMs: number } | { action: "fail" } | { action: "dead" };
 
 /**

@@ -1,13 +1,28 @@
-// Live delivery of a run's events: hibernatable WebSockets and Server-Sent Events. A client first
-// gets every event after its cursor, then live ones, and is closed after the final event.
+// Live delivery of a run's events: who may open a stream (tenant header or single-use ticket),
+// hibernatable WebSockets and Server-Sent Events. A client first gets every event after its
+// cursor, then live ones, and is closed after the final event.
 
 import type { RunEvent } from "../domain/types";
 
 const PAGE = 500;
 const encoder = new TextEncoder();
+/** Close codes that only describe a closure and may never be sent in a close frame (RFC 6455 7.4.1). */
+const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
 
 /** Reads events after a cursor, one bounded page at a time. */
 export type EventReader = (after: number, limit: number) => RunEvent[];
+
+/** What a stream request needs to know of its run. */
+export interface StreamRun {
+  tenantId: string;
+  /** The run is in a final state. */
+  finished: boolean;
+  /** The seq of the last event written (0 before any). */
+  lastSeq: number;
+  read: EventReader;
+  /** Consumes a stream ticket: true once, if it exists and has not expired. */
+  takeTicket(ticket: string): boolean;
+}
 
 function* replay(read: EventReader, after: number): Generator<RunEvent> {
   let cursor = after;
@@ -23,14 +38,42 @@ export function sseFrame(e: RunEvent): Uint8Array {
   return encoder.encode(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
 }
 
+const refusal = (status: 401 | 404, code: string, message: string) => Response.json({ error: { code, message } }, { status });
+
+/** The close code to answer a peer's close with: its own, unless it is one that may not be sent. */
+export function replyCloseCode(code: number): number {
+  return RESERVED_CLOSE_CODES.has(code) ? 1000 : code;
+}
+
 export class Streams {
   /** SSE writers with the cursor they asked for (events at or below it are never sent). */
   private readonly sse = new Map<WritableStreamDefaultWriter<Uint8Array>, number>();
 
   constructor(private readonly ctx: DurableObjectState) {}
 
+  /**
+   * Answers a stream request the Worker forwarded: `/stream` (WebSocket) or `/logs` (SSE). It is
+   * allowed by the `x-edgecrew-tenant` header the Worker sets after authenticating, or by a
+   * `?ticket=`; another tenant's run, like a missing one, is 404. The cursor is `?after=` or
+   * `Last-Event-ID`. An SSE request whose cursor is at or past the final event of a finished run
+   * gets 204 No Content, which tells an EventSource to stop reconnecting.
+   */
+  open(request: Request, run: StreamRun | null): Response {
+    const url = new URL(request.url);
+    const tenant = request.headers.get("x-edgecrew-tenant");
+    const ticket = url.searchParams.get("ticket");
+    if (!run || (tenant !== null && tenant !== run.tenantId)) return refusal(404, "not_found", "run not found");
+    if (tenant === null && (ticket === null || !run.takeTicket(ticket))) {
+      return refusal(401, "unauthorized", "stream ticket is invalid, expired or already used");
+    }
+    const after = Math.max(0, Number(url.searchParams.get("after") ?? request.headers.get("last-event-id") ?? 0) || 0);
+    if (url.pathname.endsWith("/stream")) return this.openWebSocket(run.read, after, run.finished);
+    if (run.finished && after >= run.lastSeq) return new Response(null, { status: 204 });
+    return this.openSse(run.read, after, run.finished);
+  }
+
   /** Accepts a WebSocket (hibernatable), replays events after `after`, closes it if the run is over. */
-  openWebSocket(read: EventReader, after: number, finished: boolean): Response {
+  private openWebSocket(read: EventReader, after: number, finished: boolean): Response {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
@@ -42,7 +85,7 @@ export class Streams {
   }
 
   /** Opens an SSE response: replay after `after`, then live events; ends after the final event. */
-  openSse(read: EventReader, after: number, finished: boolean): Response {
+  private openSse(read: EventReader, after: number, finished: boolean): Response {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
     const fail = (e: unknown) => {
@@ -84,5 +127,28 @@ export class Streams {
         this.sse.delete(writer);
       }
     }
+  }
+
+  /** A client message: the stream is one-way; "ping" is answered with "pong" so it can test liveness. */
+  onMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    if (message === "ping") ws.send("pong");
+  }
+
+  /**
+   * The peer closed (or the connection dropped). A hibernatable socket must answer a close frame
+   * itself; 1005/1006/1015 only describe a closure and are answered with 1000. A socket that is
+   * already closed (our own close after the final event, or a dropped connection) needs nothing.
+   */
+  onClose(ws: WebSocket, code: number, reason: string): void {
+    if (ws.readyState === WebSocket.CLOSED || code === 1006) return;
+    try {
+      ws.close(replyCloseCode(code), code === 1005 ? "" : reason);
+    } catch (e) {
+      console.warn("websocket close reply failed", { code, error: String(e) });
+    }
+  }
+
+  onError(error: unknown): void {
+    console.warn("websocket error", { error: String(error) });
   }
 }

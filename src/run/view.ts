@@ -1,6 +1,6 @@
 // Renders the run as the API shows it (SPEC section 5, GET /v1/runs/:id).
 
-import type { Journal, RunRow, StepRow } from "./journal";
+import type { RunRow, StepRow } from "./journal";
 import { isFinal } from "./state";
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -58,10 +58,3 @@ export function runView(run: RunRow, steps: StepRow[], approvals: ApprovalView[]
 }
 
 export type RunView = ReturnType<typeof runView>;
-
-/** The summary a tenant's run index keeps for listing (GET /v1/runs). */
-export function runSummary(j: Journal) {
-  const run = j.run();
-  if (!run) return null;
-  return { id: run.id, status: run.status, spent: run.spent, finished_at: run.finished_at, not_before: run.not_before };
-}

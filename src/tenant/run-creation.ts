@@ -5,7 +5,7 @@ import type { CreditLedger } from "../adapters/ledger/port";
 import { externalLedger } from "../deps";
 import type { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile, Priority } from "../domain/types";
-import type { CancelResult, InitParams } from "../run/run-object";
+import type { CancelResult, InitParams } from "../run/protocol";
 import type { CounterDeltas } from "./counter-deltas";
 import { releaseExternally, reserveExternally } from "./external-credits";
 import type { LedgerStore } from "./ledger-store";

@@ -1,7 +1,9 @@
 // A tenant's SQLite tables besides the ledger: profile, API keys, the run index (for listing and
 // queue counts), idempotency keys and custom agents.
 
+import { addToBucket, bucketOf, COUNTED_STATUSES, statsFromBuckets } from "../adapters/counters/buckets";
 import type { AgentProfile, Priority, RunStatus } from "../domain/types";
+import { isFinal } from "../run/state";
 import type { CreatedRun, QueueStats, RunIndexEntry, RunSync } from "./protocol";
 
 const SCHEMA = `
@@ -188,7 +190,7 @@ export class TenantStore {
     const rows = this.sql.exec(`SELECT * FROM runs WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, ...args, f.limit + 1).toArray();
     const iso = (v: SqlStorageValue | undefined) => (typeof v === "number" ? new Date(v).toISOString() : null);
     const runs = rows.slice(0, f.limit).map((r) => {
-      const final = ["succeeded", "failed", "canceled", "expired", "dead"].includes(r.status as string);
+      const final = isFinal(r.status as RunStatus);
       return {
         id: r.id as string,
         agent: r.agent as string,
@@ -204,31 +206,18 @@ export class TenantStore {
     return { runs, next_cursor: rows.length > f.limit ? runs[runs.length - 1]!.id : null };
   }
 
+  /** Queue counts of the index, grouped by the same buckets as the external counters. */
   queueStats(): QueueStats {
-    const stats: QueueStats = {
-      lanes: { high: { queued: 0, running: 0 }, normal: { queued: 0, running: 0 }, low: { queued: 0, running: 0 } },
-      awaiting_approval: 0,
-      scheduled: 0,
-      retrying: 0,
-      dead: 0,
-    };
     const rows = this.sql
       .exec(
-        "SELECT priority, status, retrying, count(*) AS n FROM runs WHERE status IN ('queued','running','awaiting_approval','scheduled','dead') GROUP BY priority, status, retrying",
+        `SELECT priority, status, retrying, count(*) AS n FROM runs WHERE status IN (${COUNTED_STATUSES.map(() => "?").join(",")})
+         GROUP BY priority, status, retrying`,
+        ...COUNTED_STATUSES,
       )
       .toArray();
-    for (const r of rows) {
-      const n = r.n as number;
-      const lane = stats.lanes[r.priority as Priority];
-      if (r.status === "queued") {
-        if (r.retrying === 1) stats.retrying += n;
-        else lane.queued += n;
-      } else if (r.status === "running") lane.running += n;
-      else if (r.status === "awaiting_approval") stats.awaiting_approval += n;
-      else if (r.status === "scheduled") stats.scheduled += n;
-      else if (r.status === "dead") stats.dead += n;
-    }
-    return stats;
+    const buckets: Record<string, number> = {};
+    for (const r of rows) addToBucket(buckets, bucketOf(r.status as RunStatus, r.priority as Priority, r.retrying === 1), r.n as number);
+    return statsFromBuckets(buckets);
   }
 
   customAgent(name: string): AgentProfile | null {

@@ -8,7 +8,7 @@ import { config, externalLedger, queueCounters } from "../deps";
 import { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile } from "../domain/types";
 import { metricsStub } from "../ops/metrics-object";
-import type { CancelResult } from "../run/run-object";
+import type { CancelResult } from "../run/protocol";
 import { isFinal } from "../run/state";
 import { CounterDeltas } from "./counter-deltas";
 import { DomainEvents } from "./domain-events";

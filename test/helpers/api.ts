@@ -1,6 +1,7 @@
 // Test helpers for workerd tests: call the Worker's API and wait for runs to settle.
 
 import { exports } from "cloudflare:workers";
+import { FINAL_STATUSES } from "../../src/domain/types";
 
 export const DEV_KEY = "ec_dev_key";
 export const ADMIN = "test-admin-token";
@@ -29,11 +30,9 @@ export async function createRun(body: Record<string, unknown>, key?: string): Pr
   return res.json();
 }
 
-const FINAL = ["succeeded", "failed", "canceled", "expired", "dead"];
-
 /** Polls a run until `done(run)` holds (default: a final status) or the timeout passes. */
 export async function waitForRun(id: string, opts: { key?: string; timeoutMs?: number; until?: (run: any) => boolean } = {}): Promise<any> {
-  const until = opts.until ?? ((r: any) => FINAL.includes(r.status));
+  const until = opts.until ?? ((r: any) => (FINAL_STATUSES as readonly string[]).includes(r.status));
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let run: any;
   while (Date.now() < deadline) {

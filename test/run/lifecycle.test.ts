@@ -64,4 +64,37 @@ describe("run lifecycle", () => {
     expect(finishedBefore).toBeLessThan(25);
     await Promise.all(low.map((r) => waitForRun(r.id, { timeoutMs: 60_000, key: t.key })));
   }, 120_000);
+
+  it("cancel stops the running step: runs created after a canceled !slow 20000 run do not wait for it", async () => {
+    const t = await newTenant(1000);
+    const slow = await createRun({ agent: "general", input: "- wait !slow 20000", max_credits: 20 }, t.key);
+    const running = await waitForRun(slow.id, { key: t.key, until: (r) => r.steps.length > 0 && r.steps[0].status === "running" });
+    // The step's model call started sleeping when the step started; it would sleep until then.
+    const sleepsUntil = Date.parse(running.steps[0].started_at) + 20_000;
+    const canceled = await api(`/v1/runs/${slow.id}/cancel`, { method: "POST", key: t.key });
+    expect((await canceled.json<any>()).status).toBe("canceled");
+    // Same lane: its queue delivers one batch at a time, so these wait for the canceled run's slot.
+    const after = await Promise.all([1, 2, 3].map((i) => createRun({ agent: "general", input: `after ${i}`, max_credits: 20 }, t.key)));
+    const done = await Promise.all(after.map((r) => waitForRun(r.id, { key: t.key, timeoutMs: 25_000 })));
+    expect(done.map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    for (const r of done) expect(Date.parse(r.finished_at)).toBeLessThan(sleepsUntil);
+    const events = await allEvents(slow.id, t.key);
+    expect(events.at(-1).type).toBe("run.canceled");
+    expect(events.filter((e) => e.type === "model.call" && e.data.step === 1)).toEqual([]);
+  }, 60_000);
+
+  it("a succeeded run keeps no stale error from a retried attempt, in the run or in the tenant index", async () => {
+    const t = await newTenant(1000);
+    const run = await createRun({ agent: "general", input: "- answer !fail-transient 1" }, t.key);
+    const done = await waitForRun(run.id, { key: t.key });
+    expect(done.status).toBe("succeeded");
+    expect(done.error).toBeNull();
+    const events = await allEvents(run.id, t.key);
+    expect(events.filter((e) => e.type === "retry.scheduled")).toHaveLength(1);
+    const tenant = env.TENANTS.get(env.TENANTS.idFromName(t.id));
+    const indexed = await runInDurableObject(tenant, (_obj, state) =>
+      state.storage.sql.exec("SELECT status, error FROM runs WHERE id = ?", run.id).toArray(),
+    );
+    expect(indexed).toEqual([{ status: "succeeded", error: null }]);
+  });
 });

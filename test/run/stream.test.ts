@@ -1,5 +1,8 @@
+import { exports } from "cloudflare:workers";
+import { EventSource } from "eventsource";
 import { describe, expect, it } from "vitest";
-import { allEvents, api, createRun, json, waitForRun } from "../helpers/api";
+import { replyCloseCode, Streams } from "../../src/run/stream";
+import { allEvents, api, BASE, createRun, DEV_KEY, json, waitForRun } from "../helpers/api";
 import { openStream, readSse } from "../helpers/ws";
 
 const SLOW = "- gather !slow 300\n- draft !slow 300\n- finish !slow 300";
@@ -71,5 +74,84 @@ describe("live streams", () => {
     const res = await openStream(run.id, { key: null });
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe("unauthorized");
+  });
+
+  it("SSE clients stop reconnecting after a finished run: a cursor at or past the final event gets 204 No Content", async () => {
+    const run = await createRun({ agent: "general", input: "one step" });
+    await waitForRun(run.id);
+    const events = await allEvents(run.id);
+    const last = events.at(-1).seq;
+    const sse = (headers: Record<string, string>, query = "") =>
+      api(`/v1/runs/${run.id}/logs${query}`, { headers: { accept: "text/event-stream", ...headers } });
+    const atFinal = await sse({ "last-event-id": String(last) });
+    expect(atFinal.status).toBe(204);
+    expect(await atFinal.text()).toBe("");
+    expect((await sse({}, `?after=${last + 5}`)).status).toBe(204);
+    // A cursor before the final event still replays the rest, final event included.
+    const before = await sse({ "last-event-id": String(last - 1) });
+    expect(before.status).toBe(200);
+    expect((await readSse(before)).map((f) => f.id)).toEqual([last]);
+  });
+
+  it("a real EventSource reading a finished run stops after one reconnect, which gets 204", async () => {
+    const run = await createRun({ agent: "general", input: "one step" });
+    await waitForRun(run.id);
+    const statuses: number[] = [];
+    const seen: string[] = [];
+    const es = new EventSource(`${BASE}/v1/runs/${run.id}/logs`, {
+      // The Worker under test, called in-process: the same request a browser would send.
+      fetch: async (url, init) => {
+        const res = await exports.default.fetch(
+          new Request(url, { headers: { ...init.headers, authorization: `Bearer ${DEV_KEY}` }, signal: init.signal }),
+        );
+        statuses.push(res.status);
+        return res;
+      },
+    });
+    for (const type of ["run.created", "run.started", "run.succeeded"])
+      es.addEventListener(type, (e) => seen.push(`${type}:${e.lastEventId}`));
+    await new Promise<void>((resolve) => {
+      es.addEventListener("error", () => {
+        if (es.readyState === es.CLOSED) resolve();
+      });
+    });
+    const events = await allEvents(run.id);
+    expect(seen).toEqual([
+      `run.created:1`,
+      `run.started:${events.find((e) => e.type === "run.started").seq}`,
+      `run.succeeded:${events.at(-1).seq}`,
+    ]);
+    expect(statuses).toEqual([200, 204]);
+  });
+
+  it("a client that closes its WebSocket gets the close answered with its own code", async () => {
+    const run = await createRun({ agent: "general", input: "- wait !slow 1500" });
+    const res = await exports.default.fetch(
+      new Request(`${BASE}/v1/runs/${run.id}/stream`, { headers: { upgrade: "websocket", authorization: `Bearer ${DEV_KEY}` } }),
+    );
+    const ws = res.webSocket!;
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason }));
+    });
+    ws.accept();
+    ws.close(4001, "client leaving");
+    expect(await closed).toEqual({ code: 4001, reason: "client leaving" });
+    await waitForRun(run.id);
+  });
+
+  it("the close reply never carries a reserved code (1005, 1006, 1015), and a dropped connection gets none", () => {
+    expect([1000, 1001, 4001, 1005, 1006, 1015].map(replyCloseCode)).toEqual([1000, 1001, 4001, 1000, 1000, 1000]);
+    const sent: [number, string][] = [];
+    const socket = (readyState: number) =>
+      ({ readyState, close: (code: number, reason: string) => sent.push([code, reason]) }) as unknown as WebSocket;
+    const streams = new Streams({} as DurableObjectState);
+    streams.onClose(socket(WebSocket.READY_STATE_CLOSING), 1005, "");
+    streams.onClose(socket(WebSocket.READY_STATE_OPEN), 1006, "");
+    streams.onClose(socket(WebSocket.READY_STATE_CLOSED), 1000, "done");
+    streams.onClose(socket(WebSocket.READY_STATE_CLOSING), 1001, "going away");
+    expect(sent).toEqual([
+      [1000, ""],
+      [1001, "going away"],
+    ]);
   });
 });

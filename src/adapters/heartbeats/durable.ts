@@ -3,7 +3,7 @@
 // instance "scheduler", the embedded Scheduler's pending deliveries and their alarm.
 
 import { DurableObject } from "cloudflare:workers";
-import { sendToQueue } from "../../queue/deliverable";
+import { sendToQueue } from "../scheduler/deliver";
 import { type DeliveryRecord, DeliveryStore, type StoredDelivery, sendDue } from "../scheduler/durable";
 import { ReplayStore } from "../scheduler/durable-replay";
 import type { Heartbeats, WorkerBeat } from "./port";

@@ -1,7 +1,6 @@
 // The CreditLedger port over the tenant Durable Object (the embedded default): each operation is
 // one RPC to the tenant's object, which applies it in one SQLite transaction (src/tenant/ledger-store.ts).
 
-import type { TenantObject } from "../../tenant/tenant-object";
 import type { CreditLedger } from "./port";
 
 /**
@@ -10,7 +9,7 @@ import type { CreditLedger } from "./port";
  * Invalid arguments (amount not a positive integer, empty key, page limit outside 1..1000, bad
  * cursor) reject with an Error and change nothing.
  */
-export function durableLedger(ns: DurableObjectNamespace<TenantObject>): CreditLedger {
+export function durableLedger(ns: Env["TENANTS"]): CreditLedger {
   const tenant = (id: string) => ns.get(ns.idFromName(id));
   return {
     reserve: async (tenantId, runId, amount, key) => tenant(tenantId).reserveCredits(runId, amount, key),

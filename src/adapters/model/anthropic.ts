@@ -2,7 +2,7 @@
 // with every failure classified into a RunFailure code by HTTP status and error type.
 import Anthropic, { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk";
 import { type FailureCode, isTransient, RunFailure } from "../../domain/errors";
-import type { ContentBlock, ModelClient, ModelMessage, ModelRequest, ModelResponse } from "./port";
+import type { CallContext, ContentBlock, ModelClient, ModelMessage, ModelRequest, ModelResponse } from "./port";
 
 /** Settings of the Anthropic adapter (SPEC section 8: `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_MODEL`). */
 export interface AnthropicModelOptions {
@@ -31,12 +31,15 @@ export function anthropicModel(opts: AnthropicModelOptions): ModelClient {
   });
   return {
     provider: "anthropic",
-    async createMessage(request: ModelRequest): Promise<ModelResponse> {
+    async createMessage(request: ModelRequest, ctx?: CallContext): Promise<ModelResponse> {
       const model = request.model || opts.model;
+      const signal = ctx?.signal;
       let raw: unknown;
       try {
-        raw = await client.messages.create(toParams(request, model));
+        raw = await client.messages.create(toParams(request, model), signal ? { signal } : undefined);
       } catch (err) {
+        // Stopped by the run: not a model failure to classify or retry.
+        if (signal?.aborted) throw signal.reason;
         throw classify(err, { model, apiKey: opts.apiKey });
       }
       return fromMessage(raw);

@@ -45,6 +45,8 @@ export interface CallContext {
   call: number;
   /** Model calls for this step that failed in earlier attempts. */
   failedCalls: number;
+  /** Aborted when the run no longer wants this call (canceled, lease taken); the call then rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 /**

@@ -141,7 +141,7 @@ export function scriptedModel(): ModelClient {
       const planning = req.tool_choice?.type === "tool" && req.tool_choice.name === "submit_plan";
       const line = planning ? "" : currentStepLine(req);
       const d = parseDirectives(line);
-      if (d.slowMs > 0) await new Promise((r) => setTimeout(r, d.slowMs));
+      if (d.slowMs > 0) await sleep(d.slowMs, ctx.signal);
       if (ctx.failedCalls < d.failTransient) {
         throw new RunFailure("model_overloaded", "scripted model overloaded (HTTP 529)", 1000);
       }
@@ -175,6 +175,22 @@ export function scriptedModel(): ModelClient {
       ]);
     },
   };
+}
+
+/** Waits `ms`; rejects with the signal's reason as soon as it is aborted. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 function safeJson(text: string): unknown {

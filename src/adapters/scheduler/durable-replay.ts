@@ -1,6 +1,5 @@
 // The replay cache of QStash deliveries, embedded: ids accepted in the last 10 minutes, kept in
 // the SQLite of one OpsObject instance ("qstash-replays"), whatever the tenant.
-import type { OpsObject } from "../heartbeats/durable";
 import type { ReplayCache } from "./qstash-receiver";
 
 /** How long an accepted delivery is remembered: twice QStash's 5-minute signature lifetime. */
@@ -23,6 +22,6 @@ export class ReplayStore {
 }
 
 /** The ReplayCache over the OpsObject named "qstash-replays" (one RPC per delivery). */
-export function durableReplayCache(ns: DurableObjectNamespace<OpsObject>): ReplayCache {
+export function durableReplayCache(ns: Env["OPS"]): ReplayCache {
   return { seen: async (id) => ns.get(ns.idFromName("qstash-replays")).seenDelivery(id) };
 }

@@ -1,6 +1,5 @@
 // The embedded Scheduler: pending deliveries in the SQLite of one OpsObject instance ("scheduler"),
 // one row per dedup key; the object's alarm, kept at the earliest due time, sends them to their queue.
-import type { OpsObject } from "../heartbeats/durable";
 import { DELIVERABLE_QUEUES, isDeliverableQueue, type ScheduledDelivery, type Scheduler } from "./port";
 
 /** How long a sent delivery's key is remembered, so scheduling it again sends nothing: 7 days. */
@@ -169,7 +168,7 @@ export async function sendDue(store: DeliveryStore, send: SendDelivery, now = Da
 }
 
 /** The Scheduler port over the OpsObject instance `name` (default "scheduler"; tests use their own). */
-export function durableScheduler(ns: DurableObjectNamespace<OpsObject>, name = "scheduler"): Scheduler {
+export function durableScheduler(ns: Env["OPS"], name = "scheduler"): Scheduler {
   return {
     async schedule(delivery: ScheduledDelivery) {
       // Checked on this side too, so a delivery that could never be sent fails the caller before any call.

@@ -1,13 +1,8 @@
 // The Scheduler port: deliver a queue message later than the queue's own delay allows.
 // Adapters: durable (an OpsObject instance and its alarm), qstash.
 
-/** Queue binding names a ScheduledDelivery may name. */
-export const DELIVERABLE_QUEUES = ["RUNS_HIGH", "RUNS_NORMAL", "RUNS_LOW", "EVENTS"] as const;
-
-/** True when `name` is one of DELIVERABLE_QUEUES. */
-export function isDeliverableQueue(name: string): name is (typeof DELIVERABLE_QUEUES)[number] {
-  return (DELIVERABLE_QUEUES as readonly string[]).includes(name);
-}
+/** Queue binding names a ScheduledDelivery may name (defined with the lanes in src/domain/lanes.ts). */
+export { DELIVERABLE_QUEUES, isDeliverableQueue } from "../../domain/lanes";
 
 /** One message to hand to a queue at a given time. */
 export interface ScheduledDelivery {

@@ -24,6 +24,8 @@ export interface ExchangeOptions {
   maxBytes?: number;
   /** What is being called, for messages, e.g. `http_request to api.example.com`. */
   what: string;
+  /** Aborts the exchange when the run no longer wants it (canceled); rethrown as its reason. */
+  signal?: AbortSignal;
 }
 
 /** Keeps whole UTF-8 characters only: drops a trailing partial multi-byte sequence. */
@@ -92,13 +94,15 @@ function transportFailure(err: unknown, what: string, timeoutMs: number): RunFai
  */
 export async function exchange(url: URL, init: RequestInit, opts: ExchangeOptions): Promise<Exchange> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
-  const signal = AbortSignal.timeout(timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), opts.signal]) : AbortSignal.timeout(timeoutMs);
   let res: Response;
   let body: { text: string; truncated: boolean };
   try {
     res = await fetch(url, { ...init, redirect: "manual", signal });
     body = await readCapped(res, opts.maxBytes ?? MAX_RESPONSE_BYTES);
   } catch (err) {
+    // Stopped by the run (not a transport failure): the caller sees why.
+    if (opts.signal?.aborted) throw opts.signal.reason;
     throw transportFailure(err, opts.what, timeoutMs);
   }
   if (res.status >= 500) {

@@ -93,6 +93,7 @@ export function httpRequestTool(opts: HttpRequestOptions = {}): ToolDefinition {
           timeoutMs,
           maxBytes,
           what: `http_request to ${target.url.host}`,
+          signal: ctx.signal,
         },
       );
       const shown: Record<string, string> = {};

@@ -48,7 +48,12 @@ export function httpTool(def: HttpTool, opts: HttpToolOptions = {}): ToolDefinit
           },
           body,
         },
-        { timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, maxBytes, what: `tool ${def.name} (${target.url.host})` },
+        {
+          timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS,
+          maxBytes,
+          what: `tool ${def.name} (${target.url.host})`,
+          signal: ctx.signal,
+        },
       );
       if (res.truncated) {
         return { ok: false, error: `tool ${def.name} answered more than ${maxBytes} bytes; its answer was discarded` };

@@ -19,6 +19,8 @@ export interface ToolContext {
   agent: AgentProfile;
   step: number;
   services: ToolServices;
+  /** Aborted when the run stops wanting this unit (canceled, lease taken): tools stop their I/O. */
+  signal?: AbortSignal;
 }
 
 /** A tool's answer: `ok: false` goes back to the model as a tool_result with is_error. */

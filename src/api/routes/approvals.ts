@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { ApiError } from "../../domain/errors";
 import { approvalRun } from "../../run/approvals";
-import type { DecideResult } from "../../run/run-object";
+import type { DecideResult } from "../../run/protocol";
 import type { ApprovalView } from "../../run/view";
 import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { ApiError } from "../../domain/errors";
 import { RUN_ID_PATTERN } from "../../domain/ids";
-import type { CancelResult } from "../../run/run-object";
+import type { CancelResult } from "../../run/protocol";
 import type { TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";

@@ -3,12 +3,12 @@
 // to the named queue. Anything else is 401 and nothing is enqueued. 404 when QStash is not set up.
 
 import { Hono } from "hono";
+import { sendToQueue } from "../../adapters/scheduler/deliver";
 import { DELIVERABLE_QUEUES, isDeliverableQueue } from "../../adapters/scheduler/port";
 import { qstashDeliverUrl } from "../../adapters/scheduler/qstash";
 import { verifyQStashRequest } from "../../adapters/scheduler/qstash-receiver";
 import { externalAdapters, qstashReplays } from "../../deps";
 import { ApiError } from "../../domain/errors";
-import { sendToQueue } from "../../queue/deliverable";
 import type { AppEnv } from "../app-env";
 
 export const qstash = new Hono<AppEnv>();

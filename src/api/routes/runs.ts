@@ -4,16 +4,14 @@ import { Hono } from "hono";
 import { config } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import { newId, RUN_ID_PATTERN } from "../../domain/ids";
-import type { RunStatus } from "../../domain/types";
+import { RUN_STATUSES } from "../../domain/types";
 import { checkOutboundUrl } from "../../domain/url-policy";
-import type { CancelResult } from "../../run/run-object";
+import type { CancelResult } from "../../run/protocol";
 import type { CreateRunResult, TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
 import { authenticate, requireTenant, tenantStub } from "../auth";
 import { hashBody, queryInt, readJsonObject } from "../http";
 import { parseCreateRun } from "../schemas";
-
-const STATUSES: RunStatus[] = ["scheduled", "queued", "running", "awaiting_approval", "succeeded", "failed", "canceled", "expired", "dead"];
 
 export function runStub(env: Env, id: string) {
   if (!RUN_ID_PATTERN.test(id)) throw new ApiError("not_found", "run not found");
@@ -73,8 +71,8 @@ runs.post("/", async (c) => {
 
 runs.get("/", async (c) => {
   const status = c.req.query("status") ?? null;
-  if (status !== null && !STATUSES.includes(status as RunStatus))
-    throw new ApiError("invalid_request", `status must be one of ${STATUSES.join(", ")}`, { field: "status" });
+  if (status !== null && !(RUN_STATUSES as readonly string[]).includes(status))
+    throw new ApiError("invalid_request", `status must be one of ${RUN_STATUSES.join(", ")}`, { field: "status" });
   const limit = queryInt(c, "limit", 1, 100, 20);
   const cursor = c.req.query("cursor") ?? null;
   if (cursor !== null && !RUN_ID_PATTERN.test(cursor)) throw new ApiError("invalid_request", "cursor is not valid", { field: "cursor" });

@@ -1,0 +1,170 @@
+// Carries out what a committed transition asks for: broadcast to live streams, the lane message,
+// the sync with the tenant (charges, status, final settlement), the run's one alarm, and the stop
+// signal to a worker whose lease was taken. Also keeps the run object's platform cost counters.
+
+import type { Effects } from "./engine";
+import type { Journal } from "./journal";
+import { sendLaneMessage } from "./later";
+import type { CancelListener, RunMessage } from "./protocol";
+import { isFinal } from "./state";
+import type { Streams } from "./stream";
+import type { TenantSync } from "./tenant-sync";
+
+/** Longest a run's charges wait before they are pushed to the tenant ledger without a status change (ms). */
+const CHARGE_SYNC_MS = 30_000;
+/** How soon the alarm retries a lane message that could not be sent (ms). */
+const DISPATCH_RETRY_MS = 5000;
+
+/**
+ * What one run object instance has cost the platform: work calls received (client reads
+ * excluded), queue messages sent, calls to the tenant object and alarm writes. In memory only, so
+ * that measuring adds no writes; read by the benchmark through `RunObject.costs()`.
+ */
+export class CostCounters {
+  readonly counts = { calls: 0, queue_sends: 0, tenant_calls: 0, alarm_writes: 0 };
+
+  count(kind: keyof CostCounters["counts"]): void {
+    this.counts[kind]++;
+  }
+}
+
+export interface EffectsDeps {
+  ctx: DurableObjectState;
+  env: Env;
+  journal: Journal;
+  streams: Streams;
+  tenantSync: TenantSync;
+  costs: CostCounters;
+  /** The next time the run's alarm must fire for its own deadlines, or null. */
+  nextAlarm(): number | null;
+  /** Runs `fn` in one SQLite transaction and flushes the journal (RunObject.tx). */
+  tx<T>(fn: () => T): T;
+}
+
+export class EffectsExecutor {
+  /** When the alarm is set (null: none; undefined: not read from storage yet). */
+  private alarmAt: number | null | undefined;
+  /** The final settlement with the tenant, while it is in flight. */
+  private settling: Promise<void> | null = null;
+  /** The stop signal of the worker holding the lease, kept while it holds it. */
+  private listener: { token: string; stop: CancelListener & Partial<Disposable> } | null = null;
+
+  constructor(private readonly d: EffectsDeps) {}
+
+  /** Resolves once no final settlement is in flight, so no reader sees a final run whose credits are still held. */
+  async settled(): Promise<void> {
+    if (this.settling) await this.settling;
+  }
+
+  /**
+   * Keeps the stop signal of the worker that claimed with `token` (a Workers RPC stub, duplicated
+   * so it outlives the claim call); it is called when the lease is taken and dropped when it ends.
+   */
+  watch(token: string, stop: CancelListener): void {
+    this.release();
+    const kept = (stop as CancelListener & { dup?: () => CancelListener & Disposable }).dup?.() ?? stop;
+    this.listener = { token, stop: kept };
+  }
+
+  /** Carries out a transition's effects: stop signal, broadcast, dispatch, tenant sync, alarm. */
+  async run(effects: Effects): Promise<void> {
+    const { journal, streams } = this.d;
+    const run = journal.run();
+    if (!run) return;
+    if (effects.revoke && this.listener?.token === effects.revoke.token) await this.stopWorker(effects.revoke.reason);
+    if (this.listener && run.lease_token !== this.listener.token) this.release();
+    streams.broadcast(effects.events, effects.final === true);
+    if (effects.dispatch) await this.dispatch(effects.dispatch.gen, effects.dispatch.delayMs);
+    // The tenant hears of every status change. Charges alone wait for the next status change,
+    // the final settlement, or CHARGE_SYNC_MS: the reservation already holds the credits and the
+    // budget is enforced here, so a tenant call per model call would buy nothing.
+    const unsettled = () => journal.unsettledCharges().charges.length > 0;
+    const chargesDue = Date.now() - this.d.tenantSync.lastSync >= CHARGE_SYNC_MS && unsettled();
+    if (run.version > run.synced_version || chargesDue || (effects.final && unsettled())) {
+      // Final states settle credits before the run is shown as final (`settled()`); other
+      // transitions sync in the background.
+      if (effects.final) {
+        this.settling = this.d.tenantSync.sync();
+        await this.settling;
+        this.settling = null;
+      } else this.d.ctx.waitUntil(this.d.tenantSync.sync());
+    }
+    await this.setAlarm();
+  }
+
+  /** Sends the tenant what it has not heard yet (the alarm's retry of a failed sync). */
+  async syncIfBehind(): Promise<void> {
+    const run = this.d.journal.run();
+    if (run && run.version > run.synced_version) await this.d.tenantSync.sync();
+  }
+
+  /** Makes sure the alarm fires by `at` (never moves it later). */
+  async alarmBy(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.d.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.d.costs.count("alarm_writes");
+    await this.d.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
+  }
+
+  /** The alarm fired: it is no longer set. */
+  alarmFired(): void {
+    this.alarmAt = null;
+  }
+
+  /** Tells the worker to stop its unit; a worker already gone is logged, not an error for the run. */
+  private async stopWorker(reason: string): Promise<void> {
+    const l = this.listener;
+    if (!l) return;
+    try {
+      await l.stop(reason);
+    } catch (e) {
+      console.warn("the worker could not be told to stop; its lease renewal will tell it", { reason, error: String(e) });
+    }
+    this.release();
+  }
+
+  private release(): void {
+    this.listener?.stop[Symbol.dispose]?.();
+    this.listener = null;
+  }
+
+  /** Sends the run's lane message; a failed send is retried by the alarm, never lost. */
+  private async dispatch(gen: number, delayMs: number): Promise<void> {
+    const { env, journal, costs } = this.d;
+    const run = journal.run()!;
+    const body: RunMessage = { run: run.id, tenant: run.tenant_id, gen };
+    let wakeAt: number | null = null;
+    try {
+      const sent = await sendLaneMessage(env, body, run.priority, delayMs);
+      if (sent === "queued") costs.count("queue_sends");
+      // Past the queue's limit without a Scheduler: the run's own alarm sends it when it is due.
+      if (sent === "too_far") wakeAt = Date.now() + delayMs;
+    } catch (e) {
+      console.error("dispatch failed; the alarm will retry", { run: run.id, error: String(e) });
+      wakeAt = Date.now() + DISPATCH_RETRY_MS;
+    }
+    if (wakeAt !== null) this.d.tx(() => journal.updateRun({ wake_at: wakeAt }));
+  }
+
+  /** Keeps one alarm at the earliest deadline; only ever moves it earlier (fewer writes). */
+  private async setAlarm(): Promise<void> {
+    const { ctx, journal, costs } = this.d;
+    const run = journal.run()!;
+    const wanted = this.d.nextAlarm() ?? run.wake_at ?? null;
+    if (this.alarmAt === undefined) this.alarmAt = await ctx.storage.getAlarm();
+    if (wanted === null) {
+      if (this.alarmAt !== null && isFinal(run.status) && run.version <= run.synced_version) {
+        costs.count("alarm_writes");
+        await ctx.storage.deleteAlarm();
+        this.alarmAt = null;
+      }
+      return;
+    }
+    if (this.alarmAt === null || wanted < this.alarmAt) {
+      costs.count("alarm_writes");
+      await ctx.storage.setAlarm(wanted);
+      this.alarmAt = wanted;
+    }
+  }
+}

@@ -1,0 +1,301 @@
+// Unit tests of the run's execution transitions (RunEngine) over a real SqlStorage with explicit
+// clocks: the transition table, claims and fencing, commits, and retry scheduling.
+
+import { describe, expect, it } from "vitest";
+import { RUN_STATUSES, type RunStatus } from "../../src/domain/types";
+import type { ClaimResult, CommitRequest } from "../../src/run/protocol";
+import { canTransition, isFinal } from "../../src/run/state";
+import { CONFIG, EMPTY_REPORT, type Harness, initParams, T0, typesAfter, withRun } from "./harness";
+
+/** The lifecycle: every move a run may make, and no other. */
+const ALLOWED: Record<RunStatus, RunStatus[]> = {
+  scheduled: ["queued", "running", "canceled", "expired", "dead"],
+  queued: ["running", "canceled", "expired", "dead"],
+  running: ["succeeded", "failed", "canceled", "dead", "awaiting_approval", "queued"],
+  awaiting_approval: ["queued", "running", "canceled", "failed"],
+  succeeded: [],
+  failed: ["queued"],
+  dead: ["queued"],
+  canceled: [],
+  expired: [],
+};
+
+function claim(h: Harness, now: number, gen = h.journal.run()!.gen): ClaimResult {
+  return h.tx(() => h.engine.claim({ gen, worker: "w-test" }, now)).result;
+}
+
+function claimed(h: Harness, now: number): string {
+  const c = claim(h, now);
+  if (c.status !== "claimed") throw new Error(`expected a claim, got ${JSON.stringify(c)}`);
+  return c.token;
+}
+
+const plan = (token: string): CommitRequest => ({
+  kind: "plan",
+  token,
+  plan: [
+    { title: "one", instructions: "one" },
+    { title: "two", instructions: "two" },
+  ],
+  report: EMPTY_REPORT,
+  handoff: false,
+});
+const step = (token: string, index: number): CommitRequest => ({
+  kind: "step",
+  token,
+  index,
+  summary: `done ${index}`,
+  output: { index },
+  report: EMPTY_REPORT,
+  handoff: false,
+});
+const fail = (token: string, index: number, code: "model_overloaded" | "model_bad_request", retryAfterMs?: number): CommitRequest => ({
+  kind: "fail",
+  token,
+  index,
+  failure: { code, message: `${code} in a test`, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+  report: EMPTY_REPORT,
+});
+
+describe("run transition table", () => {
+  it("allows exactly the lifecycle's moves between the nine statuses", () => {
+    for (const from of RUN_STATUSES) {
+      for (const to of RUN_STATUSES) expect(canTransition(from, to), `${from} → ${to}`).toBe(ALLOWED[from].includes(to));
+    }
+    expect(RUN_STATUSES.filter(isFinal)).toEqual(["succeeded", "failed", "canceled", "expired", "dead"]);
+  });
+
+  it("the engine refuses a move the table does not allow and writes nothing", async () => {
+    await withRun((h) => {
+      for (const from of RUN_STATUSES) {
+        for (const to of RUN_STATUSES) {
+          if (from === to) continue;
+          h.tx(() => {
+            h.journal.updateRun({ status: from });
+            return { result: null, effects: { events: [] } };
+          });
+          const version = h.journal.run()!.version;
+          const move = () => h.engine.setStatus(to);
+          if (ALLOWED[from].includes(to)) {
+            move();
+            expect(h.journal.run()!.status).toBe(to);
+            expect(h.journal.run()!.version).toBe(version + 1);
+          } else {
+            expect(move, `${from} → ${to}`).toThrow(`transition ${from} → ${to} is not allowed`);
+            expect(h.journal.run()!.status).toBe(from);
+          }
+          h.journal.discard();
+        }
+      }
+    });
+  });
+});
+
+describe("claims and fencing", () => {
+  it("a claim starts the run with a lease and the planner as its first unit", async () => {
+    await withRun((h) => {
+      const c = claim(h, T0 + 10);
+      expect(c).toMatchObject({ status: "claimed", work: { unit: { index: 0, attempt: 1 } } });
+      const run = h.journal.run()!;
+      expect(run).toMatchObject({ status: "running", started_at: T0 + 10, lease_until: T0 + 10 + CONFIG.leaseMs, lease_worker: "w-test" });
+      expect(typesAfter(h)).toEqual(["run.created", "run.queued", "run.started"]);
+    });
+  });
+
+  it("a second worker cannot claim while the lease is live, and can once it lapsed", async () => {
+    await withRun((h) => {
+      claimed(h, T0);
+      expect(claim(h, T0 + CONFIG.leaseMs - 1)).toEqual({ status: "drop", reason: "run is leased by another worker" });
+      expect(claim(h, T0 + CONFIG.leaseMs).status).toBe("claimed");
+    });
+  });
+
+  it("a message of an older gen is dropped", async () => {
+    await withRun((h) => {
+      h.tx(() => {
+        h.journal.updateRun({ gen: 3 });
+        return { result: null, effects: { events: [] } };
+      });
+      expect(claim(h, T0, 2)).toEqual({ status: "drop", reason: "stale message" });
+      expect(h.journal.run()!.status).toBe("queued");
+    });
+  });
+
+  it("a commit with a stale token is rejected and writes nothing", async () => {
+    await withRun((h) => {
+      const first = claimed(h, T0);
+      const second = claimed(h, T0 + CONFIG.leaseMs);
+      const before = h.journal.rowsWritten;
+      const out = h.tx(() => h.engine.commit(plan(first), T0 + CONFIG.leaseMs + 1));
+      expect(out.result).toEqual({ status: "rejected", reason: "stale lease: another attempt owns the run" });
+      expect(out.effects.events).toEqual([]);
+      expect(h.journal.rowsWritten).toBe(before);
+      expect(h.journal.run()!.plan).toBeNull();
+      expect(h.tx(() => h.engine.commit(plan(second), T0 + CONFIG.leaseMs + 2)).result.status).toBe("continue");
+    });
+  });
+
+  it("the same commit twice is rejected the second time and writes nothing", async () => {
+    await withRun((h) => {
+      const token = claimed(h, T0);
+      h.tx(() => h.engine.commit(plan(token), T0 + 1));
+      const done = h.tx(() => h.engine.commit(step(token, 1), T0 + 2));
+      expect(done.result.status).toBe("continue");
+      const before = h.journal.rowsWritten;
+      const again = h.tx(() => h.engine.commit(step(token, 1), T0 + 3));
+      expect(again.result).toEqual({ status: "rejected", reason: "unit 1 is not the one in progress" });
+      expect(h.journal.rowsWritten).toBe(before);
+      expect(typesAfter(h).filter((t) => t === "step.completed")).toHaveLength(1);
+    });
+  });
+
+  it("a commit for a unit not in progress is rejected", async () => {
+    await withRun((h) => {
+      const token = claimed(h, T0);
+      h.tx(() => h.engine.commit(plan(token), T0 + 1));
+      expect(h.tx(() => h.engine.commit(step(token, 2), T0 + 2)).result).toEqual({
+        status: "rejected",
+        reason: "unit 2 is not the one in progress",
+      });
+      expect(h.journal.step(2)!.status).toBe("pending");
+    });
+  });
+
+  it("a commit after a final state is rejected with the run's status", async () => {
+    await withRun((h) => {
+      const token = claimed(h, T0);
+      h.tx(() => h.control.cancel("t-unit", T0 + 1));
+      expect(h.tx(() => h.engine.commit(plan(token), T0 + 2)).result).toEqual({ status: "rejected", reason: "run is canceled" });
+    });
+  });
+});
+
+describe("commits", () => {
+  it("plan, then each step, then exactly one final event with the last step's output", async () => {
+    await withRun((h) => {
+      const token = claimed(h, T0);
+      expect(h.tx(() => h.engine.commit(plan(token), T0 + 1)).result).toMatchObject({ status: "continue", work: { unit: { index: 1 } } });
+      expect(h.tx(() => h.engine.commit(step(token, 1), T0 + 2)).result).toMatchObject({
+        status: "continue",
+        work: { unit: { index: 2 } },
+      });
+      const last = h.tx(() => h.engine.commit(step(token, 2), T0 + 3));
+      expect(last.result).toEqual({ status: "done" });
+      expect(last.effects.final).toBe(true);
+      const run = h.journal.run()!;
+      expect(run).toMatchObject({
+        status: "succeeded",
+        finished_at: T0 + 3,
+        lease_token: null,
+        output: { summary: "done 2", output: { index: 2 } },
+      });
+      expect(typesAfter(h).filter((t) => t.startsWith("run.") && isFinal(t.slice(4) as RunStatus))).toEqual(["run.succeeded"]);
+    });
+  });
+
+  it("a handoff re-queues the run with a new gen and dispatches it at once", async () => {
+    await withRun((h) => {
+      const token = claimed(h, T0);
+      const out = h.tx(() => h.engine.commit({ ...plan(token), handoff: true } as CommitRequest, T0 + 1));
+      expect(out.result).toEqual({ status: "handoff" });
+      expect(out.effects.dispatch).toEqual({ gen: 2, delayMs: 0 });
+      expect(h.journal.run()).toMatchObject({ status: "queued", gen: 2, lease_token: null });
+    });
+  });
+
+  it("a permanent failure fails the run at once with its error", async () => {
+    await withRun((h) => {
+      const token = claimed(h, T0);
+      h.tx(() => h.engine.commit(plan(token), T0 + 1));
+      const out = h.tx(() => h.engine.commit(fail(token, 1, "model_bad_request"), T0 + 2));
+      expect(out.result).toEqual({ status: "done" });
+      expect(h.journal.run()).toMatchObject({ status: "failed", error: { code: "model_bad_request", retryable: false } });
+      expect(typesAfter(h).slice(-2)).toEqual(["step.failed", "run.failed"]);
+    });
+  });
+});
+
+describe("retry scheduling", () => {
+  it("a transient failure waits in queued until not_before, with the backoff delay and the same gen", async () => {
+    await withRun((h) => {
+      const token = claimed(h, T0);
+      h.tx(() => h.engine.commit(plan(token), T0 + 1));
+      // Attempt 1 of step 1: ceiling baseMs × 2^0 = 1000, jitter 0.5 → 500 ms.
+      const out = h.tx(() => h.engine.commit(fail(token, 1, "model_overloaded"), T0 + 10));
+      expect(out.result).toEqual({ status: "retry", delayMs: 500 });
+      expect(out.effects.dispatch).toEqual({ gen: 1, delayMs: 500 });
+      expect(h.journal.run()).toMatchObject({ status: "queued", not_before: T0 + 510, lease_token: null, retries: 1 });
+      expect(h.journal.step(1)).toMatchObject({ status: "pending", failed_calls: 1 });
+      // Delivered early: the claim says when to come back; on time, attempt 2 starts.
+      expect(claim(h, T0 + 100)).toEqual({ status: "later", delayMs: 410, priority: "normal" });
+      const again = claim(h, T0 + 510);
+      expect(again).toMatchObject({ status: "claimed", work: { unit: { index: 1, attempt: 2, failedCalls: 1 } } });
+    });
+  });
+
+  it("the delay doubles with each attempt, is capped, and honours retry-after", async () => {
+    await withRun(
+      (h) => {
+        let token = claimed(h, T0);
+        h.tx(() => h.engine.commit(plan(token), T0));
+        const delays: number[] = [];
+        let now = T0;
+        for (let i = 0; i < 5; i++) {
+          const out = h.tx(() => h.engine.commit(fail(token, 1, "model_overloaded", i === 4 ? 30_000 : undefined), now));
+          if (out.result.status !== "retry") throw new Error(`expected a retry, got ${out.result.status}`);
+          delays.push(out.result.delayMs);
+          now = h.journal.run()!.not_before!;
+          token = claimed(h, now);
+        }
+        // Ceilings 1000, 2000, 4000, then capped at 4000 (jitter 0.5); the last asked for 30 s.
+        expect(delays).toEqual([500, 1000, 2000, 2000, 30_000]);
+      },
+      initParams(),
+      { ...CONFIG, retry: { maxAttempts: 10, baseMs: 1000, maxMs: 4000 } },
+    );
+  });
+
+  it("after maxAttempts the run is dead with the last error", async () => {
+    await withRun((h) => {
+      let token = claimed(h, T0);
+      h.tx(() => h.engine.commit(plan(token), T0));
+      let now = T0;
+      for (let attempt = 1; attempt < CONFIG.retry.maxAttempts; attempt++) {
+        expect(h.tx(() => h.engine.commit(fail(token, 1, "model_overloaded"), now)).result.status).toBe("retry");
+        now = h.journal.run()!.not_before!;
+        token = claimed(h, now);
+      }
+      const out = h.tx(() => h.engine.commit(fail(token, 1, "model_overloaded"), now));
+      expect(out.result).toEqual({ status: "dead" });
+      expect(out.effects.final).toBe(true);
+      expect(h.journal.run()).toMatchObject({ status: "dead", error: { code: "model_overloaded", retryable: true }, retries: 2 });
+      expect(typesAfter(h).filter((t) => t === "retry.scheduled")).toHaveLength(CONFIG.retry.maxAttempts - 1);
+      expect(typesAfter(h).at(-1)).toBe("run.dead");
+    });
+  });
+
+  it("a unit whose attempts are used up by crashes is dead at its next claim", async () => {
+    await withRun((h) => {
+      for (let i = 0; i < CONFIG.retry.maxAttempts; i++) {
+        const token = claimed(h, T0 + i);
+        h.tx(() => h.control.abandon(token, "crash", T0 + i));
+      }
+      expect(claim(h, T0 + 10)).toEqual({ status: "drop", reason: "attempts exhausted" });
+      expect(h.journal.run()).toMatchObject({ status: "dead", error: { code: "worker_crash" } });
+    });
+  });
+
+  it("the error of a retried attempt is cleared when the run moves on, and a success has none", async () => {
+    await withRun((h) => {
+      const token = claimed(h, T0);
+      h.tx(() => h.engine.commit(plan(token), T0));
+      h.tx(() => h.engine.commit(fail(token, 1, "model_overloaded"), T0));
+      expect(h.journal.run()!.error).toMatchObject({ code: "model_overloaded" });
+      const next = claimed(h, h.journal.run()!.not_before!);
+      expect(h.journal.run()).toMatchObject({ status: "running", error: null });
+      h.tx(() => h.engine.commit(step(next, 1), T0 + 2000));
+      h.tx(() => h.engine.commit(step(next, 2), T0 + 2001));
+      expect(h.journal.run()).toMatchObject({ status: "succeeded", error: null });
+    });
+  });
+});
