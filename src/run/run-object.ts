@@ -5,7 +5,6 @@ import { DurableObject } from "cloudflare:workers";
 import { toolSchema } from "../agent/tools";
 import { schemaErrors } from "../agent/tools/validate";
 import { config, laneQueue } from "../deps";
-import { randomSecret } from "../domain/ids";
 import type { AgentProfile, Priority, RunEvent } from "../domain/types";
 import { ApprovalStore } from "./approvals";
 import { RunControl } from "./control";
@@ -31,7 +30,6 @@ export interface InitParams {
   createdAt: number;
 }
 
-const TICKET_TTL_MS = 60_000;
 /** Longest a run's charges wait before they are pushed to the tenant ledger without a status change. */
 const CHARGE_SYNC_MS = 30_000;
 
@@ -231,31 +229,29 @@ export class RunObject extends DurableObject<Env> {
     return { ...this.cost, rows_written: this.journal.rowsWritten };
   }
 
-  /** A single-use ticket (valid 60 s) that lets a browser open the stream without a header. */
-  issueTicket(tenantId: string): { ticket: string; expires_at: string } | null {
+  /**
+   * Records a stream ticket's nonce (the Worker signs the ticket), usable once until `expiresAt`
+   * (epoch ms); false when the run is not the tenant's.
+   */
+  issueTicket(tenantId: string, nonce: string, expiresAt: number): boolean {
     const run = this.journal.run();
-    if (!run || run.tenant_id !== tenantId) return null;
-    const ticket = `tk_${randomSecret(24)}`;
-    const expiresAt = Date.now() + TICKET_TTL_MS;
-    this.journal.addTicket(ticket, expiresAt);
-    return { ticket, expires_at: new Date(expiresAt).toISOString() };
+    if (!run || run.tenant_id !== tenantId) return false;
+    this.journal.addTicket(nonce, expiresAt);
+    return true;
   }
 
-  /** Streams: the Worker forwards authenticated requests (tenant header) or ticket requests. */
+  /**
+   * Streams: the Worker forwards only authenticated requests, with the tenant header; one opened
+   * by a ticket (checked by the Worker) also carries its nonce, which opens a stream once.
+   */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const run = this.journal.run();
     const tenant = request.headers.get("x-edgecrew-tenant");
-    const ticket = url.searchParams.get("ticket");
-    const allowed =
-      run !== null && (tenant !== null ? tenant === run.tenant_id : ticket !== null && this.journal.takeTicket(ticket, Date.now()));
-    if (!run || !allowed) {
-      const err =
-        !run || tenant !== null
-          ? { code: "not_found", message: "run not found", status: 404 }
-          : { code: "unauthorized", message: "stream ticket is invalid, expired or already used", status: 401 };
-      return Response.json({ error: { code: err.code, message: err.message } }, { status: err.status });
-    }
+    const nonce = request.headers.get("x-edgecrew-ticket-nonce");
+    if (!run || tenant !== run.tenant_id) return Response.json({ error: { code: "not_found", message: "run not found" } }, { status: 404 });
+    if (nonce !== null && !this.journal.takeTicket(nonce, Date.now()))
+      return Response.json({ error: { code: "unauthorized", message: "stream ticket was already used or has expired" } }, { status: 401 });
     const after = Math.max(0, Number(url.searchParams.get("after") ?? request.headers.get("last-event-id") ?? 0) || 0);
     const read = (a: number, l: number) => this.journal.events(a, l);
     if (url.pathname.endsWith("/stream")) return this.streams.openWebSocket(read, after, isFinal(run.status));
