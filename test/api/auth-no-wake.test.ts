@@ -9,7 +9,8 @@ import { api, json } from "../helpers/api";
 import { openStream } from "../helpers/ws";
 
 const hex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-const base36 = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => "0123456789abcdefghijklmnopqrstuvwxyz"[b % 36]).join("");
+const base36 = (n: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => "0123456789abcdefghijklmnopqrstuvwxyz"[b % 36]).join("");
 
 async function ids(ns: DurableObjectNamespace): Promise<Set<string>> {
   return new Set((await listDurableObjectIds(ns)).map((id) => id.toString()));
@@ -31,7 +32,11 @@ describe("unauthenticated requests wake no Durable Object", () => {
     }
     for (const [i, runId] of runIds.entries()) {
       const ticket = `tk.${runId}.${tenants[i]}.${Date.now() + 60_000}.${hex(12)}.${hex(16)}`;
-      const res = await openStream(runId, { query: `?ticket=${ticket}`, key: null, headers: { "cf-connecting-ip": `203.0.113.${i + 101}` } });
+      const res = await openStream(runId, {
+        query: `?ticket=${ticket}`,
+        key: null,
+        headers: { "cf-connecting-ip": `203.0.113.${i + 101}` },
+      });
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe("unauthorized");
     }
