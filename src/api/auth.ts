@@ -38,6 +38,7 @@ export function forgetKeys(tenantId: string): void {
   for (const [hash, v] of verified) if (v.tenant === tenantId) verified.delete(hash);
 }
 
+/** The stub of a tenant's Durable Object (calling it wakes the object: only for authenticated callers). */
 export function tenantStub(env: Env, tenantId: string) {
   return env.TENANTS.get(env.TENANTS.idFromName(tenantId));
 }
