@@ -14,6 +14,8 @@ import { type LocalWorker, startWorker } from "../bench/start-worker";
 import { type WorkflowCosts, workflowSide } from "../bench/workflow-runs";
 
 const ADMIN_TOKEN = "bench-admin-token";
+/** Signs the API key the benchmark issues itself (AUTH_SIGNING_SECRET, at least 32 characters). */
+const AUTH_SIGNING_SECRET = "bench-signing-secret-0123456789abcdef";
 const root = resolve(import.meta.dirname, "..");
 
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -101,7 +103,13 @@ async function main(): Promise<void> {
         cleanups.push(variant.dispose);
         config = variant.path;
       }
-      const vars = { ENVIRONMENT: "development", ADMIN_TOKEN, DEV_API_KEY: "ec_dev_bench", MODEL_PROVIDER: "scripted" };
+      const vars = {
+        ENVIRONMENT: "development",
+        ADMIN_TOKEN,
+        AUTH_SIGNING_SECRET,
+        DEV_API_KEY: "ec_dev_bench",
+        MODEL_PROVIDER: "scripted",
+      };
       const worker = await start(config, vars);
       console.error(`bench: edgecrew at ${worker.origin}`);
       edge = await edgecrewSide(worker.origin, ADMIN_TOKEN, load);

@@ -1,6 +1,6 @@
-// Readiness of the configured external adapters (GET /readyz, and the Supabase guard at run
-// creation): each check's good result is cached for 30 s per configuration, failures never are,
-// and concurrent callers share one check in flight.
+// Readiness of the configured external adapters and of the auth signing secret (GET /readyz, and
+// the Supabase guard at run creation): each adapter check's good result is cached for 30 s per
+// configuration, failures never are, and concurrent callers share one check in flight.
 import { checkUpstash } from "./heartbeats/upstash-check";
 import { checkSupabaseSchema, type SupabaseServiceClient } from "./ledger/supabase";
 import type { AdapterCheck } from "./readiness-types";
@@ -15,10 +15,13 @@ export const READY_CACHE_MS = 30_000;
 /** The external services readiness knows about. */
 export type ExternalAdapter = "upstash" | "qstash" | "supabase" | "jwt";
 
-/** Each configured external adapter's check; `ok` when all pass (true when none is configured). */
+/** What readiness checks: the external adapters, and `auth` (the secret that signs API keys and stream tickets). */
+export type ReadinessCheck = ExternalAdapter | "auth";
+
+/** Each configured external adapter's check and the auth check; `ok` when all pass. */
 export interface Readiness {
   ok: boolean;
-  checks: Partial<Record<ExternalAdapter, AdapterCheck>>;
+  checks: Partial<Record<ReadinessCheck, AdapterCheck>>;
 }
 
 interface Slot {
@@ -81,9 +84,14 @@ async function checkJwks(url: string): Promise<AdapterCheck> {
 /**
  * Checks every configured external adapter in parallel: half-configured ones fail at once;
  * Upstash gets a PING, QStash a token check, Supabase the schema check, a JWKS URL one fetch.
+ * `auth` is the signing-secret check the caller made (a local setting, nothing to fetch).
  */
-export async function readiness(settings: ExternalSettings, supabase: () => SupabaseServiceClient | null): Promise<Readiness> {
-  const checks: Partial<Record<ExternalAdapter, AdapterCheck>> = { ...settings.errors };
+export async function readiness(
+  settings: ExternalSettings,
+  supabase: () => SupabaseServiceClient | null,
+  auth: AdapterCheck,
+): Promise<Readiness> {
+  const checks: Partial<Record<ReadinessCheck, AdapterCheck>> = { ...settings.errors, auth };
   const pending: Array<Promise<void>> = [];
   const add = (name: ExternalAdapter, run: () => Promise<AdapterCheck>) =>
     pending.push(

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { ApiError } from "../domain/errors";
 import { newId } from "../domain/ids";
 import type { AppEnv } from "./app-env";
+import { authenticate } from "./auth";
 import { requestRateLimit } from "./rate-limit";
 import { admin } from "./routes/admin";
 import { agents } from "./routes/agents";
@@ -23,7 +24,9 @@ app.use("*", async (c, next) => {
   await next();
 });
 
-// Tenant routes: the per-tenant request limit, before any route work.
+// Tenant routes: the caller is authenticated once (tenant and actor on the context), then the
+// per-tenant request limit applies, before any route work.
+app.use("/v1/*", authenticate);
 app.use("/v1/*", requestRateLimit);
 
 app.get("/healthz", (c) => c.json({ ok: true }));

@@ -6,8 +6,8 @@ import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } 
 import type { JwtSettings } from "../adapters/settings";
 import { TENANT_ID_PATTERN } from "../domain/ids";
 
-/** The tenant a verified token names, or why it was refused (safe to show: no token, no secret). */
-export type JwtVerdict = { ok: true; tenant: string } | { ok: false; reason: string };
+/** The tenant and subject (`sub`) of a verified token, or why it was refused (safe to show: no token, no secret). */
+export type JwtVerdict = { ok: true; tenant: string; subject: string } | { ok: false; reason: string };
 
 /** Whether a bearer credential has the shape of a JWT (three base64url parts) rather than an API key. */
 export function looksLikeJwt(token: string): boolean {
@@ -68,5 +68,5 @@ export async function verifySupabaseJwt(token: string, settings: JwtSettings): P
   }
   const tenant = tenantOf(payload);
   if (!tenant) return { ok: false, reason: "the token names no tenant (app_metadata.tenant_id or sub: lowercase letters, digits, dashes)" };
-  return { ok: true, tenant };
+  return { ok: true, tenant, subject: payload.sub as string };
 }

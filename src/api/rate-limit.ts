@@ -7,7 +7,6 @@ import { config } from "../deps";
 import { ApiError } from "../domain/errors";
 import { SlidingWindow } from "../domain/rate-limit";
 import type { AppEnv } from "./app-env";
-import { authenticate } from "./auth";
 
 /** Tenants whose windows one isolate keeps; past this, windows idle for two minutes are dropped. */
 export const MAX_TRACKED_TENANTS = 10_000;
@@ -41,14 +40,13 @@ function windowFor(tenant: string, limit: number, now: number): SlidingWindow {
  * The count is per isolate: Cloudflare runs many isolates, so a tenant spread over N of them may
  * reach up to N × the limit. That is the price of not asking a Durable Object on every request;
  * the exact, global guard on what costs money is the run-creation limit in the tenant's object.
- * Admin routes and requests without credentials (a 401, or a stream opened by ticket) are not
- * counted here.
+ * It runs after `authenticate` and counts the tenant `authenticate` put on the context; admin routes and a
+ * stream opened by ticket (no tenant there yet) are not counted. Failed authentications have their
+ * own per-client limit (auth-failures.ts).
  */
 export const requestRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const path = c.req.path;
-  if (path === "/v1/admin" || path.startsWith("/v1/admin/") || !c.req.header("authorization")) return next();
-  const tenant = await authenticate(c);
-  c.set("tenant", tenant);
+  const tenant = c.get("tenant");
+  if (!tenant) return next();
   const limit = config(c.env).rateLimits.requestsPerMinute;
   const now = Date.now();
   const take = windowFor(tenant, limit, now).take(now);

@@ -13,7 +13,15 @@ export class SlidingWindow {
     private readonly windowMs = 60_000,
   ) {}
 
+  /** Records one event at `now` (epoch ms) if the limit allows it. */
   take(now: number): Take {
+    const verdict = this.check(now);
+    if (verdict.ok && this.limit > 0) this.current++;
+    return verdict;
+  }
+
+  /** Whether one more event at `now` would be allowed, without recording it. */
+  check(now: number): Take {
     if (this.limit <= 0) return { ok: true };
     const start = now - (now % this.windowMs);
     if (start !== this.windowStart) {
@@ -26,7 +34,6 @@ export class SlidingWindow {
     if (estimate + 1 > this.limit) {
       return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((start + this.windowMs - now) / 1000)) };
     }
-    this.current++;
     return { ok: true };
   }
 }

@@ -134,17 +134,21 @@ export class RunObject extends DurableObject<Env> {
     return { ...this.costCounters.counts, rows_written: this.journal.rowsWritten };
   }
 
-  /** A single-use ticket (valid 60 s) that lets a browser open the stream without a header. */
-  issueTicket(tenantId: string): { ticket: string; expires_at: string } | null {
+  /**
+   * Records a stream ticket's nonce (the Worker signs the ticket), usable once until `expiresAt`
+   * (epoch ms); false when the run is not the tenant's.
+   */
+  issueTicket(tenantId: string, nonce: string, expiresAt: number): boolean {
     const run = this.journal.run();
-    if (!run || run.tenant_id !== tenantId) return null;
-    const ticket = `tk_${randomSecret(24)}`;
-    const expiresAt = Date.now() + TICKET_TTL_MS;
-    this.journal.addTicket(ticket, expiresAt);
-    return { ticket, expires_at: new Date(expiresAt).toISOString() };
+    if (!run || run.tenant_id !== tenantId) return false;
+    this.journal.addTicket(nonce, expiresAt);
+    return true;
   }
 
-  /** Streams: the Worker forwards authenticated requests (tenant header) or ticket requests. */
+  /**
+   * Streams: the Worker forwards only authenticated requests, with the tenant header; one opened
+   * by a ticket (checked by the Worker) also carries its nonce, which opens a stream once.
+   */
   override async fetch(request: Request): Promise<Response> {
     const run = this.journal.run();
     return this.streams.open(
@@ -154,7 +158,7 @@ export class RunObject extends DurableObject<Env> {
         finished: isFinal(run.status),
         lastSeq: run.next_seq - 1,
         read: (after, limit) => this.journal.events(after, limit),
-        takeTicket: (ticket) => this.journal.takeTicket(ticket, Date.now()),
+        takeTicket: (nonce) => this.journal.takeTicket(nonce, Date.now()),
       },
     );
   }

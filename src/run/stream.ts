@@ -1,4 +1,4 @@
-// Live delivery of a run's events: who may open a stream (tenant header or single-use ticket),
+// Live delivery of a run's events: who may open a stream (the tenant the Worker authenticated; a ticket's nonce once),
 // hibernatable WebSockets and Server-Sent Events. A client first gets every event after its
 // cursor, then live ones, and is closed after the final event.
 
@@ -20,8 +20,8 @@ export interface StreamRun {
   /** The seq of the last event written (0 before any). */
   lastSeq: number;
   read: EventReader;
-  /** Consumes a stream ticket: true once, if it exists and has not expired. */
-  takeTicket(ticket: string): boolean;
+  /** Consumes a stream ticket's nonce: true once, if it was issued and has not expired. */
+  takeTicket(nonce: string): boolean;
 }
 
 function* replay(read: EventReader, after: number): Generator<RunEvent> {
@@ -53,18 +53,19 @@ export class Streams {
 
   /**
    * Answers a stream request the Worker forwarded: `/stream` (WebSocket) or `/logs` (SSE). It is
-   * allowed by the `x-edgecrew-tenant` header the Worker sets after authenticating, or by a
-   * `?ticket=`; another tenant's run, like a missing one, is 404. The cursor is `?after=` or
+   * allowed by the `x-edgecrew-tenant` header the Worker sets after authenticating the caller (by
+   * key, JWT, or a signed ticket whose MAC, run and expiry it checked); a ticket's nonce
+   * (`x-edgecrew-ticket-nonce`) opens one stream only. Another tenant's run, like a missing one, is 404. The cursor is `?after=` or
    * `Last-Event-ID`. An SSE request whose cursor is at or past the final event of a finished run
    * gets 204 No Content, which tells an EventSource to stop reconnecting.
    */
   open(request: Request, run: StreamRun | null): Response {
     const url = new URL(request.url);
     const tenant = request.headers.get("x-edgecrew-tenant");
-    const ticket = url.searchParams.get("ticket");
-    if (!run || (tenant !== null && tenant !== run.tenantId)) return refusal(404, "not_found", "run not found");
-    if (tenant === null && (ticket === null || !run.takeTicket(ticket))) {
-      return refusal(401, "unauthorized", "stream ticket is invalid, expired or already used");
+    const nonce = request.headers.get("x-edgecrew-ticket-nonce");
+    if (!run || tenant !== run.tenantId) return refusal(404, "not_found", "run not found");
+    if (nonce !== null && !run.takeTicket(nonce)) {
+      return refusal(401, "unauthorized", "stream ticket was already used or has expired");
     }
     const after = Math.max(0, Number(url.searchParams.get("after") ?? request.headers.get("last-event-id") ?? 0) || 0);
     if (url.pathname.endsWith("/stream")) return this.openWebSocket(run.read, after, run.finished);

@@ -9,6 +9,7 @@ import { looksLikeJwt, verifySupabaseJwt } from "../../src/api/jwt";
 
 const ISSUER = "https://project.supabase.co/auth/v1";
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256";
+const SUB = "0b9f6a3e-5c1d-4d1e-9a43-2f7d0c8e4b11";
 const hs: JwtSettings = { issuer: ISSUER, audience: "authenticated", secret: SECRET, jwksUrl: null };
 
 function token(claims: Record<string, unknown>, opts: { aud?: string; iss?: string; exp?: number; sub?: string } = {}) {
@@ -17,15 +18,19 @@ function token(claims: Record<string, unknown>, opts: { aud?: string; iss?: stri
     .setProtectedHeader({ alg: "HS256" })
     .setIssuer(opts.iss ?? ISSUER)
     .setAudience(opts.aud ?? "authenticated")
-    .setSubject(opts.sub ?? "0b9f6a3e-5c1d-4d1e-9a43-2f7d0c8e4b11")
+    .setSubject(opts.sub ?? SUB)
     .setExpirationTime(opts.exp ?? now + 600)
     .sign(new TextEncoder().encode(SECRET));
 }
 
 describe("verifySupabaseJwt (HS256)", () => {
-  it("takes the tenant from app_metadata.tenant_id, else from sub", async () => {
-    expect(await verifySupabaseJwt(await token({ app_metadata: { tenant_id: "acme" } }), hs)).toEqual({ ok: true, tenant: "acme" });
-    expect(await verifySupabaseJwt(await token({}), hs)).toEqual({ ok: true, tenant: "0b9f6a3e-5c1d-4d1e-9a43-2f7d0c8e4b11" });
+  it("takes the tenant from app_metadata.tenant_id, else from sub, and always names the subject", async () => {
+    expect(await verifySupabaseJwt(await token({ app_metadata: { tenant_id: "acme" } }), hs)).toEqual({
+      ok: true,
+      tenant: "acme",
+      subject: SUB,
+    });
+    expect(await verifySupabaseJwt(await token({}), hs)).toEqual({ ok: true, tenant: SUB, subject: SUB });
   });
 
   it("names why a token is refused", async () => {
@@ -82,7 +87,7 @@ describe("verifySupabaseJwt (JWKS)", () => {
       .setSubject("user-1")
       .setExpirationTime("5m")
       .sign(privateKey);
-    expect(await verifySupabaseJwt(signed, settings)).toEqual({ ok: true, tenant: "acme" });
+    expect(await verifySupabaseJwt(signed, settings)).toEqual({ ok: true, tenant: "acme", subject: "user-1" });
     expect(await verifySupabaseJwt(await token({}), settings)).toMatchObject({ ok: false, reason: /algorithm|JWKS/ });
   });
 });

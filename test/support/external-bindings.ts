@@ -12,12 +12,16 @@ import {
 /** Where QStash deliveries go in tests: a scope of the echo server (the Worker has no address). */
 export const QSTASH_ECHO_SCOPE = "qstash-external";
 
+/** The secret API keys and stream tickets are signed with in tests (AUTH_SIGNING_SECRET). */
+export const AUTH_TEST_SIGNING_SECRET = "test-signing-secret-for-keys-and-tickets-0123456789";
+
 /** Bindings every workerd project starts from: development mode, scripted model, short leases. */
 export function baseBindings(urls: Record<string, string>): Record<string, string> {
   return {
     ENVIRONMENT: "development",
     ADMIN_TOKEN: "test-admin-token",
     DEV_API_KEY: "ec_dev_key",
+    AUTH_SIGNING_SECRET: AUTH_TEST_SIGNING_SECRET,
     MODEL_PROVIDER: "scripted",
     LEASE_MS: "3000",
     RETRY_BASE_MS: "200",

@@ -8,6 +8,7 @@ import { issueKey } from "../../tenant/keys";
 import type { TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
 import { forgetKeys, requireAdmin, tenantStub } from "../auth";
+import { signingKey } from "../auth-settings";
 import { readJsonObject } from "../http";
 import { tenantError } from "./runs";
 
@@ -40,7 +41,7 @@ admin.post("/tenants", async (c) => {
 
 admin.post("/tenants/:id/keys", async (c) => {
   const id = tenantId(c.req.param("id"));
-  const issued = await issueKey(id);
+  const issued = await issueKey(await signingKey(c.env), id);
   if (!(await tenantStub(c.env, id).addKey(issued.id, issued.hash))) throw new ApiError("not_found", "tenant not found");
   return c.json({ id: issued.id, key: issued.key }, 201);
 });

@@ -1,10 +1,12 @@
-// GET /readyz (no auth): 200 when every configured external adapter works, else 503 naming each
-// one that fails with its fix. Never shows a secret; a passing check is cached for 30 s.
+// GET /readyz (no auth): 200 when every configured external adapter works and the signing secret
+// of API keys is usable, else 503 naming each failure with its fix. Never shows a secret; a passing
+// adapter check is cached for 30 s.
 
 import type { Context } from "hono";
 import { readiness } from "../../adapters/readiness";
 import { externalAdapters, supabaseClient } from "../../deps";
 import type { AppEnv } from "../app-env";
+import { signingSecretCheck } from "../auth-settings";
 
 /** The adapter in use for each port, as /readyz reports it. */
 function inUse(env: Env) {
@@ -21,7 +23,7 @@ function inUse(env: Env) {
 /** The /readyz handler. */
 export async function readyz(c: Context<AppEnv>): Promise<Response> {
   const settings = externalAdapters(c.env);
-  const result = await readiness(settings, () => (settings.supabase ? supabaseClient(c.env) : null));
+  const result = await readiness(settings, () => (settings.supabase ? supabaseClient(c.env) : null), signingSecretCheck(c.env));
   const adapters = inUse(c.env);
   if (result.ok) return c.json({ ok: true, adapters });
   const failing = Object.entries(result.checks).flatMap(([name, check]) => (check.ok ? [] : [{ adapter: name, ...check }]));

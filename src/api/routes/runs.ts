@@ -1,15 +1,18 @@
 // /v1/runs: create, get, list, cancel, logs (JSON and SSE), WebSocket stream and stream tickets.
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { config } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import { newId, RUN_ID_PATTERN } from "../../domain/ids";
+import { newTicketClaims, signTicket, verifyTicket } from "../../domain/stream-ticket";
 import { RUN_STATUSES } from "../../domain/types";
 import { checkOutboundUrl } from "../../domain/url-policy";
 import type { CancelResult } from "../../run/protocol";
 import type { CreateRunResult, TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
-import { authenticate, requireTenant, tenantStub } from "../auth";
+import { requireTenant, tenantStub } from "../auth";
+import { limitFailures, recordFailure } from "../auth-failures";
+import { signingKey } from "../auth-settings";
 import { hashBody, queryInt, readJsonObject } from "../http";
 import { parseCreateRun } from "../schemas";
 
@@ -26,18 +29,40 @@ export function tenantError(e: TenantError): ApiError {
 
 export const runs = new Hono<AppEnv>();
 
-// The stream authenticates by header or, for browsers, by a single-use ticket checked by the run.
+/** Headers the Worker sets on a stream request it forwards to the run: the tenant, and a ticket's nonce. */
+const STREAM_TENANT_HEADER = "x-edgecrew-tenant";
+const STREAM_NONCE_HEADER = "x-edgecrew-ticket-nonce";
+
+// The stream authenticates by header (the /v1 middleware) or, for browsers, by a signed ticket from
+// POST /v1/runs/:id/stream-ticket: its MAC, run and expiry are checked here, before the run's object
+// is asked; the object then lets the ticket's nonce open one stream.
 runs.get("/:id/stream", async (c) => {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
     throw new ApiError("invalid_request", "this endpoint needs a WebSocket upgrade (Upgrade: websocket)");
-  const stub = runStub(c.env, c.req.param("id"));
+  const id = c.req.param("id");
+  const stub = runStub(c.env, id);
   const headers = new Headers(c.req.raw.headers);
-  headers.delete("x-edgecrew-tenant");
-  if (c.req.header("authorization")) headers.set("x-edgecrew-tenant", await authenticate(c));
-  else if (!c.req.query("ticket"))
-    throw new ApiError("unauthorized", "send Authorization: Bearer <key> or ?ticket= from POST /v1/runs/:id/stream-ticket");
-  return stub.fetch(new Request(c.req.url, { headers }));
+  for (const h of ["authorization", STREAM_TENANT_HEADER, STREAM_NONCE_HEADER]) headers.delete(h);
+  const ticketed = !c.get("tenant");
+  const caller = ticketed ? await ticketCaller(c, id) : { tenant: c.get("tenant"), nonce: null };
+  headers.set(STREAM_TENANT_HEADER, caller.tenant);
+  if (caller.nonce !== null) headers.set(STREAM_NONCE_HEADER, caller.nonce);
+  const res = await stub.fetch(new Request(c.req.url, { headers }));
+  // A ticket the run has already seen: a failed authentication like any other.
+  if (ticketed && res.status === 401) recordFailure(c);
+  return res;
 });
+
+/** The tenant and nonce of a valid `?ticket=` for run `id`; 401 (counted as a failure) otherwise. */
+function ticketCaller(c: Context<AppEnv>, id: string): Promise<{ tenant: string; nonce: string }> {
+  return limitFailures(c, async () => {
+    const ticket = c.req.query("ticket");
+    if (!ticket) throw new ApiError("unauthorized", "send Authorization: Bearer <key> or ?ticket= from POST /v1/runs/:id/stream-ticket");
+    const verdict = await verifyTicket(await signingKey(c.env), ticket, id, Date.now());
+    if (!verdict.ok) throw new ApiError("unauthorized", verdict.reason);
+    return { tenant: verdict.claims.tenant, nonce: verdict.claims.nonce };
+  });
+}
 
 runs.use("*", requireTenant);
 
@@ -104,7 +129,8 @@ runs.get("/:id/logs", async (c) => {
   if ((c.req.header("accept") ?? "").includes("text/event-stream")) {
     queryInt(c, "after", 0, Number.MAX_SAFE_INTEGER, 0);
     const headers = new Headers(c.req.raw.headers);
-    headers.set("x-edgecrew-tenant", c.get("tenant"));
+    headers.delete(STREAM_NONCE_HEADER);
+    headers.set(STREAM_TENANT_HEADER, c.get("tenant"));
     return stub.fetch(new Request(c.req.url, { headers }));
   }
   const after = queryInt(c, "after", 0, Number.MAX_SAFE_INTEGER, 0);
@@ -114,8 +140,11 @@ runs.get("/:id/logs", async (c) => {
   return c.json(page);
 });
 
+/** A single-use ticket (valid 60 s) that lets a browser open the run's stream without a header. */
 runs.post("/:id/stream-ticket", async (c) => {
-  const ticket = await runStub(c.env, c.req.param("id")).issueTicket(c.get("tenant"));
-  if (!ticket) throw new ApiError("not_found", "run not found");
-  return c.json(ticket, 201);
+  const stub = runStub(c.env, c.req.param("id"));
+  const key = await signingKey(c.env);
+  const claims = newTicketClaims(c.req.param("id"), c.get("tenant"), Date.now());
+  if (!(await stub.issueTicket(c.get("tenant"), claims.nonce, claims.expiresAt))) throw new ApiError("not_found", "run not found");
+  return c.json({ ticket: await signTicket(key, claims), expires_at: new Date(claims.expiresAt).toISOString() }, 201);
 });
