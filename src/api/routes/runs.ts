@@ -1,7 +1,7 @@
 // /v1/runs: create, get, list, cancel, logs (JSON and SSE), WebSocket stream and stream tickets.
 
 import { Hono } from "hono";
-import { config } from "../../deps";
+import { assertModelConfigured, config } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import { newId, RUN_ID_PATTERN } from "../../domain/ids";
 import type { RunStatus } from "../../domain/types";
@@ -44,6 +44,8 @@ runs.get("/:id/stream", async (c) => {
 runs.use("*", requireTenant);
 
 runs.post("/", async (c) => {
+  // Without a model no run could execute: refuse before reading, reserving or creating anything.
+  assertModelConfigured(c.env);
   const { body } = await readJsonObject(c);
   const parsed = parseCreateRun(body, Date.now());
   if (parsed.webhook_url !== null) {
