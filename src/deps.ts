@@ -38,7 +38,8 @@ export interface Config {
   /** How long a worker's claim on a run lasts without a commit or renewal (ms, default 60000). */
   leaseMs: number;
   rateLimits: { runsPerMinute: number; requestsPerMinute: number };
-  modelProvider: "anthropic" | "scripted";
+  /** The model runs use, or why none can (see `modelSelection`). */
+  model: ModelSelection;
   anthropicModel: string;
   /** Delays between webhook delivery attempts, seconds (default 1,5,30,120,600,1800,3600,7200). */
   webhookRetryDelaysS: number[];
@@ -71,9 +72,9 @@ const configs = new WeakMap<object, Config>();
 export function config(env: Env): Config {
   const hit = configs.get(env);
   if (hit) return hit;
-  const provider = setting(env, "MODEL_PROVIDER");
+  const environment = setting(env, "ENVIRONMENT") === "development" ? "development" : "production";
   const cfg: Config = {
-    environment: setting(env, "ENVIRONMENT") === "development" ? "development" : "production",
+    environment,
     adminToken: setting(env, "ADMIN_TOKEN"),
     devApiKey: setting(env, "DEV_API_KEY"),
     pricing: {
@@ -92,8 +93,7 @@ export function config(env: Env): Config {
       runsPerMinute: num(env, "RATE_LIMIT_RUNS_PER_MIN", 600),
       requestsPerMinute: num(env, "RATE_LIMIT_REQUESTS_PER_MIN", 6000),
     },
-    modelProvider:
-      provider === "scripted" || provider === "anthropic" ? provider : setting(env, "ANTHROPIC_API_KEY") ? "anthropic" : "scripted",
+    model: selectModel(environment, setting(env, "MODEL_PROVIDER"), setting(env, "ANTHROPIC_API_KEY") !== null),
     anthropicModel: setting(env, "ANTHROPIC_MODEL") ?? "claude-sonnet-5-5",
     webhookRetryDelaysS: (setting(env, "WEBHOOK_RETRY_DELAYS_S") ?? "1,5,30,120,600,1800,3600,7200")
       .split(",")
@@ -104,19 +104,64 @@ export function config(env: Env): Config {
   return cfg;
 }
 
+/** The model runs use, or what is missing (no secret in either text). */
+export type ModelSelection = { ok: true; provider: "anthropic" | "scripted" } | { ok: false; problem: string; fix: string };
+
+const KEY_OR_SCRIPTED =
+  "set ANTHROPIC_API_KEY (wrangler secret put ANTHROPIC_API_KEY) to run agents with Claude, or MODEL_PROVIDER=scripted to run the offline scripted model";
+
+/**
+ * Chooses the model: `MODEL_PROVIDER` when set (`anthropic` needs `ANTHROPIC_API_KEY`), else
+ * Anthropic when a key is set. Without either, development falls back to the offline scripted
+ * model; production has no model (a deployment never answers with the scripted model by accident).
+ */
+function selectModel(environment: Config["environment"], provider: string | null, hasKey: boolean): ModelSelection {
+  if (provider === "scripted") return { ok: true, provider: "scripted" };
+  if (provider === "anthropic") {
+    return hasKey
+      ? { ok: true, provider: "anthropic" }
+      : { ok: false, problem: "MODEL_PROVIDER is anthropic but ANTHROPIC_API_KEY is not set", fix: KEY_OR_SCRIPTED };
+  }
+  if (provider !== null) {
+    // The value is not echoed: /readyz is public, and a misplaced secret must not show there.
+    return { ok: false, problem: "MODEL_PROVIDER is set to an unknown value: it must be anthropic or scripted", fix: KEY_OR_SCRIPTED };
+  }
+  if (hasKey) return { ok: true, provider: "anthropic" };
+  if (environment === "development") return { ok: true, provider: "scripted" };
+  return { ok: false, problem: "no model is configured: ANTHROPIC_API_KEY is not set (production)", fix: KEY_OR_SCRIPTED };
+}
+
+/** The model runs use in this deployment, or what is missing; read by /readyz and run creation. */
+export function modelSelection(env: Env): ModelSelection {
+  return config(env).model;
+}
+
+const unavailableModel = (sel: { problem: string; fix: string }) =>
+  new ApiError("unavailable", `no model to run agents: ${sel.problem}; fix: ${sel.fix}`);
+
+/** Throws `unavailable` naming what is missing when no model is configured (nothing else done). */
+export function assertModelConfigured(env: Env): void {
+  const sel = modelSelection(env);
+  if (!sel.ok) throw unavailableModel(sel);
+}
+
 const models = new WeakMap<object, ModelClient>();
 
-/** The model adapter: Anthropic when configured, else the offline scripted model. */
+/**
+ * The model adapter of `modelSelection`: Anthropic or the offline scripted model. Throws
+ * `unavailable` when none is configured (a queued run's delivery is then retried, and the error
+ * names the fix in the log).
+ */
 export function modelClient(env: Env): ModelClient {
   const hit = models.get(env);
   if (hit) return hit;
   const cfg = config(env);
+  if (!cfg.model.ok) throw unavailableModel(cfg.model);
   let client: ModelClient;
-  if (cfg.modelProvider === "anthropic") {
-    const key = setting(env, "ANTHROPIC_API_KEY");
-    if (!key) throw new Error("MODEL_PROVIDER is anthropic but ANTHROPIC_API_KEY is not set");
+  if (cfg.model.provider === "anthropic") {
     const baseUrl = setting(env, "ANTHROPIC_BASE_URL");
-    client = anthropicModel({ apiKey: key, model: cfg.anthropicModel, ...(baseUrl ? { baseUrl } : {}) });
+    const apiKey = setting(env, "ANTHROPIC_API_KEY") ?? "";
+    client = anthropicModel({ apiKey, model: cfg.anthropicModel, ...(baseUrl ? { baseUrl } : {}) });
   } else {
     client = scriptedModel();
   }

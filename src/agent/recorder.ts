@@ -3,6 +3,7 @@
 
 import type { CallContext, ModelClient, ModelRequest, ModelResponse } from "../adapters/model/port";
 import { RunFailure } from "../domain/errors";
+import { MAX_JSON_DEPTH, valueTooDeep } from "../domain/json-depth";
 import { callPrice, fitCharge, type Pricing } from "../domain/pricing";
 import { addUsage, type NewEvent, type Usage, ZERO_USAGE } from "../domain/types";
 import type { UnitReport, WorkState } from "../run/protocol";
@@ -29,7 +30,10 @@ export class UnitRecorder {
     return this.calls;
   }
 
-  /** Makes one model call, records its usage and charge, and fails the run past its budget. */
+  /**
+   * Makes one model call, records its usage and charge, and fails the run past its budget or when
+   * a tool input nests deeper than `MAX_JSON_DEPTH`.
+   */
   async call(request: ModelRequest): Promise<ModelResponse> {
     const u = this.work.unit;
     const ctx: CallContext = { runId: this.work.runId, step: u.index, attempt: u.attempt, call: this.calls, failedCalls: u.failedCalls };
@@ -66,6 +70,16 @@ export class UnitRecorder {
         "budget_exceeded",
         `the run's budget of ${this.work.maxCredits} credits would be exceeded by a call costing ${price}`,
       );
+    }
+    // A tool input is stored, validated and sent on by recursive code: refuse one nested too deep
+    // (after charging: the call was made) rather than let it exhaust the stack on every retry.
+    for (const block of res.content) {
+      if (block.type === "tool_use" && valueTooDeep(block.input, MAX_JSON_DEPTH)) {
+        throw new RunFailure(
+          "model_protocol_error",
+          `the model's ${block.name} tool input nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`,
+        );
+      }
     }
     return res;
   }

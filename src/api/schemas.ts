@@ -24,6 +24,20 @@ const invalid = (field: string, message: string) => new ApiError("invalid_reques
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
+/**
+ * Most credits an admin grants at once: a new tenant's `credits` or a top-up's `amount` (10^12).
+ * Balances are JavaScript numbers and 64-bit database integers, exact up to 2^53 (about 9 x 10^15):
+ * even thousands of maximal grants add up exactly, and no real account comes near one of them.
+ */
+export const MAX_CREDIT_AMOUNT = 1_000_000_000_000;
+
+/** A whole number of credits from `min` (0 or 1) to `MAX_CREDIT_AMOUNT`, else 400 naming `field`. */
+export function parseCreditAmount(v: unknown, field: string, min: 0 | 1): number {
+  if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > MAX_CREDIT_AMOUNT)
+    throw invalid(field, `must be an integer from ${min} to ${MAX_CREDIT_AMOUNT}`);
+  return v as number;
+}
+
 /** Validates a `POST /v1/runs` body. */
 export function parseCreateRun(body: Record<string, unknown>, now: number): CreateRunBody {
   for (const k of Object.keys(body)) if (!CREATE_FIELDS.has(k)) throw invalid(k, "unknown field");
@@ -46,7 +60,7 @@ export function parseCreateRun(body: Record<string, unknown>, now: number): Crea
   if (run_at !== undefined && run_at !== null) {
     const t = typeof run_at === "string" ? Date.parse(run_at) : Number.NaN;
     if (!Number.isFinite(t)) throw invalid("run_at", "must be an ISO 8601 date-time");
-    if (t > now + 365 * 86_400_000) throw invalid("run_at", "must be within a year");
+    if (Math.abs(t - now) > 365 * 86_400_000) throw invalid("run_at", "must be within a year of now");
     runAt = t;
   }
   if (webhook_url !== undefined && webhook_url !== null) {

@@ -8,7 +8,7 @@ describe("GET /readyz (embedded adapters)", () => {
     expect(res.status).toBe(200);
     expect(await json(res)).toEqual({
       ok: true,
-      adapters: { heartbeats: "durable", scheduler: "durable", ledger: "durable", archive: "durable", auth: "api_keys" },
+      adapters: { model: "scripted", heartbeats: "durable", scheduler: "durable", ledger: "durable", archive: "durable", auth: "api_keys" },
     });
   });
 

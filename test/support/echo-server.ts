@@ -6,8 +6,8 @@
 //        of text; with status=N that status.
 //   POST /hook/<scope>/<tool>?big=N&status=N            → checks the signature with the scope's
 //        secret: 401 when it does not verify, else {ok: true, tool, received} (big=N pads the
-//        answer past N bytes; status=N answers that status instead; fail=N answers 500 to the
-//        first N calls on that path).
+//        answer past N bytes; deep=N answers JSON nested N arrays deep; status=N answers that
+//        status instead; fail=N answers 500 to the first N calls on that path).
 //   POST /_control/secret {scope, secret}  GET /_control/received?scope=S  POST /_control/reset {scope?}
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -113,6 +113,8 @@ export async function startEchoServer(): Promise<EchoServer> {
       const fail = q("fail");
       const seen = (received.get(scope) ?? []).filter((r) => r.path.split("?")[0] === url.pathname).length;
       if (fail !== null && seen <= fail) return send(res, 500, { error: `scripted failure ${seen} of ${fail}` });
+      const deep = q("deep");
+      if (deep) return send(res, 200, `{"ok":true,"deep":${"[".repeat(deep)}${"]".repeat(deep)}}`);
       const big = q("big");
       return send(res, 200, { ok: true, tool, received: JSON.parse(body) as unknown, ...(big ? { pad: "x".repeat(big) } : {}) });
     }

@@ -1,5 +1,5 @@
-// The scripted model: a deterministic, offline ModelClient that answers the agent protocol of
-// SPEC section 4 by obeying directives written in the run's input (table in SPEC section 4).
+// The scripted model: a deterministic, offline ModelClient that answers the agent protocol by
+// obeying directives written in the run's input (the table is in the README).
 
 import { RunFailure } from "../../domain/errors";
 import type { Usage } from "../../domain/types";
@@ -16,6 +16,9 @@ export interface Directives {
   slowMs: number;
   tokens: number | null;
 }
+
+/** Longest `!slow` wait (60 000 ms); a larger value is clamped to it, with a warning in the log. */
+export const MAX_SLOW_MS = 60_000;
 
 const DIRECTIVE = /!(tool|approve|fail-transient|fail-permanent|crash|slow|tokens)\b/;
 
@@ -71,9 +74,12 @@ export function parseDirectives(line: string): Directives {
       case "crash":
         d.crash = true;
         break;
-      case "slow":
-        d.slowMs = Number(word()) || 0;
+      case "slow": {
+        const ms = Number(word()) || 0;
+        d.slowMs = Math.min(Math.max(ms, 0), MAX_SLOW_MS);
+        if (ms > MAX_SLOW_MS) console.warn("scripted model: !slow clamped", { requested_ms: ms, max_ms: MAX_SLOW_MS });
         break;
+      }
       case "tokens":
         d.tokens = Number(word()) || 0;
         break;

@@ -2,6 +2,7 @@
 // signed with the tenant's secret (SPEC sections 4 and 7); the JSON answer is the tool result.
 
 import { newId } from "../../domain/ids";
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../../domain/json-depth";
 import { signedHeaders } from "../../domain/signature";
 import type { HttpTool } from "../../domain/types";
 import { checkOutboundUrl } from "../../domain/url-policy";
@@ -63,6 +64,10 @@ export function httpTool(def: HttpTool, opts: HttpToolOptions = {}): ToolDefinit
         return { ok: false, error: `tool ${def.name} answered HTTP ${res.status}${where}: ${res.text.slice(0, SNIPPET)}` };
       }
       if (res.text.trim() === "") return { ok: true, value: null };
+      // The answer becomes the tool result the run stores and sends to the model: bound its depth.
+      if (jsonTextTooDeep(res.text)) {
+        return { ok: false, error: `tool ${def.name} answered JSON nested deeper than ${MAX_JSON_DEPTH} levels; its answer was discarded` };
+      }
       try {
         return { ok: true, value: JSON.parse(res.text) as unknown };
       } catch (e) {

@@ -10,6 +10,7 @@ import type { AppEnv } from "../app-env";
 import { forgetKeys, requireAdmin, tenantStub } from "../auth";
 import { signingKey } from "../auth-settings";
 import { readJsonObject } from "../http";
+import { parseCreditAmount } from "../schemas";
 import { tenantError } from "./runs";
 
 export const admin = new Hono<AppEnv>();
@@ -27,12 +28,10 @@ admin.post("/tenants", async (c) => {
     throw new ApiError("invalid_request", "id: lowercase letters, digits and dashes, at most 64", { field: "id" });
   if (typeof body.name !== "string" || body.name.trim() === "" || body.name.length > 200)
     throw new ApiError("invalid_request", "name: required, at most 200 characters", { field: "name" });
-  const credits = body.credits ?? 0;
-  if (!Number.isInteger(credits) || (credits as number) < 0)
-    throw new ApiError("invalid_request", "credits: must be a non-negative integer", { field: "credits" });
+  const credits = parseCreditAmount(body.credits ?? 0, "credits", 0);
   // An unavailable ledger (e.g. Supabase without its migrations) refuses before anything is created.
   await creditLedger(c.env).balance(id);
-  const res = await tenantStub(c.env, id).ensure(id, body.name.trim(), credits as number);
+  const res = await tenantStub(c.env, id).ensure(id, body.name.trim(), credits);
   if ("error" in res) throw tenantError(res as TenantError);
   if (!res.created) throw new ApiError("conflict", `tenant ${id} already exists`);
   const balance = await creditLedger(c.env).balance(id);
@@ -63,14 +62,11 @@ admin.get("/runs/:id/cost", async (c) => {
 admin.post("/tenants/:id/credits", async (c) => {
   const id = tenantId(c.req.param("id"));
   const { body } = await readJsonObject(c);
-  if (!Number.isInteger(body.amount) || (body.amount as number) <= 0)
-    throw new ApiError("invalid_request", "amount: must be a positive integer", { field: "amount" });
+  const amount = parseCreditAmount(body.amount, "amount", 1);
   if (body.reason !== undefined && typeof body.reason !== "string")
     throw new ApiError("invalid_request", "reason: must be a string", { field: "reason" });
   const stub = tenantStub(c.env, id);
   if (!(await stub.exists())) throw new ApiError("not_found", "tenant not found");
   const key = c.req.header("idempotency-key") ?? newId("topup");
-  return c.json(
-    await creditLedger(c.env).topUp(id, body.amount as number, `topup:${key}`, (body.reason as string | undefined) ?? undefined),
-  );
+  return c.json(await creditLedger(c.env).topUp(id, amount, `topup:${key}`, (body.reason as string | undefined) ?? undefined));
 });

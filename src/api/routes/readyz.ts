@@ -1,17 +1,20 @@
-// GET /readyz (no auth): 200 when every configured external adapter works and the signing secret
-// of API keys is usable, else 503 naming each failure with its fix. Never shows a secret; a passing
+// GET /readyz (no auth): 200 when a model is configured, the signing secret of API keys is usable
+// and every configured external adapter works, else 503 naming each failure with its fix. Never
+// shows a secret; a passing
 // adapter check is cached for 30 s.
 
 import type { Context } from "hono";
-import { readiness } from "../../adapters/readiness";
-import { externalAdapters, supabaseClient } from "../../deps";
+import { type AdapterCheck, readiness } from "../../adapters/readiness";
+import { externalAdapters, modelSelection, supabaseClient } from "../../deps";
 import type { AppEnv } from "../app-env";
 import { signingSecretCheck } from "../auth-settings";
 
 /** The adapter in use for each port, as /readyz reports it. */
 function inUse(env: Env) {
   const s = externalAdapters(env);
+  const model = modelSelection(env);
   return {
+    model: model.ok ? model.provider : "none",
     heartbeats: s.upstash ? "upstash" : "durable",
     scheduler: s.qstash ? "qstash" : "durable",
     ledger: s.supabase ? "supabase" : "durable",
@@ -24,9 +27,11 @@ function inUse(env: Env) {
 export async function readyz(c: Context<AppEnv>): Promise<Response> {
   const settings = externalAdapters(c.env);
   const result = await readiness(settings, () => (settings.supabase ? supabaseClient(c.env) : null), signingSecretCheck(c.env));
+  const model = modelSelection(c.env);
+  const checks: Record<string, AdapterCheck> = { ...(model.ok ? {} : { model }), ...result.checks };
   const adapters = inUse(c.env);
-  if (result.ok) return c.json({ ok: true, adapters });
-  const failing = Object.entries(result.checks).flatMap(([name, check]) => (check.ok ? [] : [{ adapter: name, ...check }]));
+  if (result.ok && model.ok) return c.json({ ok: true, adapters });
+  const failing = Object.entries(checks).flatMap(([name, check]) => (check.ok ? [] : [{ adapter: name, ...check }]));
   const message = `not ready: ${failing.map((f) => `${f.adapter}: ${f.problem} (fix: ${f.fix})`).join("; ")}`;
   return c.json({ error: { code: "unavailable", message, details: { adapters, failing } } }, 503);
 }

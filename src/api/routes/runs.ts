@@ -1,7 +1,7 @@
 // /v1/runs: create, get, list, cancel, logs (JSON and SSE), WebSocket stream and stream tickets.
 
 import { type Context, Hono } from "hono";
-import { config } from "../../deps";
+import { assertModelConfigured, config } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import { newId, RUN_ID_PATTERN } from "../../domain/ids";
 import { newTicketClaims, signTicket, verifyTicket } from "../../domain/stream-ticket";
@@ -67,6 +67,8 @@ function ticketCaller(c: Context<AppEnv>, id: string): Promise<{ tenant: string;
 runs.use("*", requireTenant);
 
 runs.post("/", async (c) => {
+  // Without a model no run could execute: refuse before reading, reserving or creating anything.
+  assertModelConfigured(c.env);
   const { body } = await readJsonObject(c);
   const parsed = parseCreateRun(body, Date.now());
   if (parsed.webhook_url !== null) {
