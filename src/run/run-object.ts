@@ -7,10 +7,11 @@ import { schemaErrors } from "../agent/tools/validate";
 import { config, laneQueue } from "../deps";
 import { randomSecret } from "../domain/ids";
 import type { AgentProfile, Priority, RunEvent } from "../domain/types";
-import { ApprovalStore } from "./approvals";
+import { migrate } from "../storage/migrations";
+import { APPROVALS_SCHEMA, ApprovalStore } from "./approvals";
 import { RunControl } from "./control";
 import { type Effects, RunEngine } from "./engine";
-import { Journal } from "./journal";
+import { JOURNAL_SCHEMA, Journal } from "./journal";
 import { scheduleLaneMessage } from "./later";
 import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, RunMessage } from "./protocol";
 import { isFinal, isRetryable } from "./state";
@@ -56,6 +57,7 @@ export class RunObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    migrate(ctx.storage, [JOURNAL_SCHEMA, APPROVALS_SCHEMA]);
     this.journal = new Journal(ctx.storage.sql);
     const cfg = config(env);
     this.approvals = new ApprovalStore(ctx.storage.sql);
