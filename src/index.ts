@@ -3,8 +3,8 @@
 import { app } from "./api/app";
 import { handleQueue } from "./queue/consumer";
 
-export { OpsObject } from "./adapters/heartbeats/durable";
 export { MetricsObject } from "./ops/metrics-object";
+export { OpsObject } from "./ops/ops-object";
 export { RunObject } from "./run/run-object";
 export { TenantObject } from "./tenant/tenant-object";
 

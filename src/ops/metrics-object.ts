@@ -2,22 +2,27 @@
 // tenants flush and keep each tenant's latest gauges; GET /metrics reads and merges every shard.
 
 import { DurableObject } from "cloudflare:workers";
+import { migrate, type StoreSchema } from "../storage/migrations";
 import { labelKey, labelsFromKey, type MetricsBatch, type Sample } from "./metrics";
 
 /** Shards of the metrics store; tenants are spread over them by a hash of their id. */
 export const METRICS_SHARDS = 4;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS counters (name TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL,
+/** The metrics tables, by schema step (src/storage/migrations.ts); released steps are never edited. */
+export const METRICS_SCHEMA: StoreSchema = {
+  store: "metrics",
+  steps: [
+    `CREATE TABLE IF NOT EXISTS counters (name TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL,
   PRIMARY KEY (name, labels));
 CREATE TABLE IF NOT EXISTS gauges (source TEXT NOT NULL, name TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL,
-  updated_at INTEGER NOT NULL, PRIMARY KEY (source, name, labels));
-`;
+  updated_at INTEGER NOT NULL, PRIMARY KEY (source, name, labels));`,
+  ],
+};
 
 export class MetricsObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(SCHEMA);
+    migrate(ctx.storage, [METRICS_SCHEMA]);
   }
 
   /** Adds a source's counter deltas and, when given, replaces its gauges. One transaction. */

@@ -1,12 +1,19 @@
 // A run's approvals: requests for a person's decision on a tool call, stored in the run's SQLite.
 // Ids embed the run id (`apr_<run suffix>_<n>`) so an approval finds its run without a lookup.
 
+import type { StoreSchema } from "../storage/migrations";
 import type { ApprovalView } from "./view";
 
-const SCHEMA = `CREATE TABLE IF NOT EXISTS approvals (
+/** The run's approvals table, by schema step (src/storage/migrations.ts); released steps are never edited. */
+export const APPROVALS_SCHEMA: StoreSchema = {
+  store: "approvals",
+  steps: [
+    `CREATE TABLE IF NOT EXISTS approvals (
   n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, step INTEGER NOT NULL, tool TEXT NOT NULL, input TEXT,
   reason TEXT NOT NULL, status TEXT NOT NULL, expires_at INTEGER NOT NULL, decided_at INTEGER,
-  decision TEXT, comment TEXT, created_at INTEGER NOT NULL)`;
+  decision TEXT, comment TEXT, created_at INTEGER NOT NULL)`,
+  ],
+};
 
 /** The approval id for the n-th approval of a run. */
 export function approvalId(runId: string, n: number): string {
@@ -20,9 +27,8 @@ export function approvalRun(id: string): string | null {
 }
 
 export class ApprovalStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
-  }
+  /** Opens the approvals of a storage already migrated to APPROVALS_SCHEMA. */
+  constructor(private readonly sql: SqlStorage) {}
 
   create(runId: string, a: { step: number; tool: string; input: unknown; reason: string; expiresAt: number }, now: number): ApprovalView {
     const n = ((this.sql.exec("SELECT max(n) AS n FROM approvals").one().n as number | null) ?? 0) + 1;

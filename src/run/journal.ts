@@ -3,8 +3,10 @@
 
 import type { AgentProfile, NewEvent, PlanStep, Priority, RunEvent, RunStatus, Usage } from "../domain/types";
 import { ZERO_USAGE } from "../domain/types";
+import { addMissingColumns, type StoreSchema } from "../storage/migrations";
 
-const SCHEMA = `
+// Step 1's tables. Released: never edit this text; a change is a new step in JOURNAL_SCHEMA.
+const TABLES_1 = `
 CREATE TABLE IF NOT EXISTS run (
   id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, agent TEXT NOT NULL, status TEXT NOT NULL,
   priority TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, plan TEXT,
@@ -32,6 +34,46 @@ CREATE TABLE IF NOT EXISTS charges (
 );
 CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 `;
+
+/**
+ * What builds before schema versions left behind, brought to step 1's tables with every row kept:
+ * run rows without `charges_synced` and `retries`, and `charges` keyed by `key` (the first build
+ * also flagged synced charges with `settled`). Released with step 1: never edit.
+ */
+function fromUnversionedBuilds(sql: SqlStorage): void {
+  const added = addMissingColumns(sql, "run", {
+    charges_synced: "INTEGER NOT NULL DEFAULT 0",
+    retries: "INTEGER NOT NULL DEFAULT 0",
+  });
+  // Those builds counted a run's retries from its log when it finished: the same count.
+  if (added.includes("retries")) sql.exec("UPDATE run SET retries = (SELECT count(*) FROM events WHERE type = 'retry.scheduled')");
+  const columns = sql.exec("SELECT name, pk FROM pragma_table_info('charges')").toArray();
+  const flagged = columns.some((c) => c.name === "settled");
+  // charges_synced is the last rowid synced: every charge before the first unsettled one. A charge
+  // counted as synced too early would be lost; one synced again is ignored by the ledger (keyed).
+  if (flagged) {
+    sql.exec(`UPDATE run SET charges_synced = coalesce((SELECT min(rowid) - 1 FROM charges WHERE settled = 0),
+      (SELECT max(rowid) FROM charges), 0)`);
+  }
+  if (flagged || columns.some((c) => (c.pk as number) > 0)) {
+    // Rebuilt without the key index and the flag; rowids are kept, since charges_synced counts them.
+    sql.exec(`CREATE TABLE charges_rebuilt (key TEXT NOT NULL, amount INTEGER NOT NULL);
+      INSERT INTO charges_rebuilt (rowid, key, amount) SELECT rowid, key, amount FROM charges;
+      DROP TABLE charges;
+      ALTER TABLE charges_rebuilt RENAME TO charges`);
+  }
+}
+
+/** The journal's schema steps, applied by the run object at start (src/storage/migrations.ts). */
+export const JOURNAL_SCHEMA: StoreSchema = {
+  store: "journal",
+  steps: [
+    (sql) => {
+      sql.exec(TABLES_1);
+      fromUnversionedBuilds(sql);
+    },
+  ],
+};
 
 /** The run row as stored, JSON columns decoded. */
 export interface RunRow {
@@ -104,9 +146,8 @@ const enc = (v: unknown): string | null => (v === undefined || v === null ? null
 export class Journal {
   private cached: RunRow | null | undefined;
 
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
-  }
+  /** Opens the journal of a storage already migrated to JOURNAL_SCHEMA. */
+  constructor(private readonly sql: SqlStorage) {}
 
   /** Rows written since this journal was opened (for the cost counters). */
   get rowsWritten(): number {

@@ -5,11 +5,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../deps";
 import { randomSecret } from "../domain/ids";
-import { ApprovalStore } from "./approvals";
+import { migrate } from "../storage/migrations";
+import { APPROVALS_SCHEMA, ApprovalStore } from "./approvals";
 import { type ApprovalDecision, RunControl } from "./control";
 import { CostCounters, EffectsExecutor } from "./effects";
 import { RunEngine, type Transition } from "./engine";
-import { Journal } from "./journal";
+import { JOURNAL_SCHEMA, Journal } from "./journal";
 import type { CancelResult, ClaimRequest, ClaimResult, CommitRequest, CommitResult, DecideResult, InitParams, LogPage } from "./protocol";
 import { isFinal } from "./state";
 import { Streams } from "./stream";
@@ -30,6 +31,7 @@ export class RunObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    migrate(ctx.storage, [JOURNAL_SCHEMA, APPROVALS_SCHEMA]);
     this.journal = new Journal(ctx.storage.sql);
     this.approvals = new ApprovalStore(ctx.storage.sql);
     const cfg = config(env);

@@ -1,13 +1,21 @@
 // The tenant's index of approvals across its runs, for GET /v1/approvals (kept from run syncs).
 
 import type { ApprovalView } from "../run/view";
+import type { StoreSchema } from "../storage/migrations";
+
+/** The index table, by schema step (src/storage/migrations.ts); released steps are never edited. */
+export const APPROVALS_INDEX_SCHEMA: StoreSchema = {
+  store: "approvals-index",
+  steps: [
+    `CREATE TABLE IF NOT EXISTS approvals (id TEXT PRIMARY KEY, run_id TEXT NOT NULL, status TEXT NOT NULL,
+      data TEXT NOT NULL, expires_at TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, id);`,
+  ],
+};
 
 export class ApprovalsIndex {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS approvals (id TEXT PRIMARY KEY, run_id TEXT NOT NULL, status TEXT NOT NULL,
-      data TEXT NOT NULL, expires_at TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, id);`);
-  }
+  /** Opens the index of a storage already migrated to APPROVALS_INDEX_SCHEMA. */
+  constructor(private readonly sql: SqlStorage) {}
 
   /** Upserts approvals; returns those whose status changed (new ones included). */
   upsert(list: ApprovalView[]): ApprovalView[] {

@@ -2,6 +2,7 @@
 // systems and every `emit_event`, each written once, listed by a cursor.
 
 import { newId } from "../domain/ids";
+import type { StoreSchema } from "../storage/migrations";
 
 export interface DomainEvent {
   id: string;
@@ -12,11 +13,18 @@ export interface DomainEvent {
   created_at: string;
 }
 
+/** The domain event log, by schema step (src/storage/migrations.ts); released steps are never edited. */
+export const EVENTS_SCHEMA: StoreSchema = {
+  store: "events",
+  steps: [
+    `CREATE TABLE IF NOT EXISTS domain_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+      dedup TEXT UNIQUE, type TEXT NOT NULL, run_id TEXT, agent TEXT, data TEXT, created_at INTEGER NOT NULL)`,
+  ],
+};
+
 export class EventsStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS domain_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
-      dedup TEXT UNIQUE, type TEXT NOT NULL, run_id TEXT, agent TEXT, data TEXT, created_at INTEGER NOT NULL)`);
-  }
+  /** Opens the log of a storage already migrated to EVENTS_SCHEMA. */
+  constructor(private readonly sql: SqlStorage) {}
 
   /** Appends an event; an event with a `dedup` key already written is returned, not repeated. */
   append(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }, now: number): DomainEvent {

@@ -2,6 +2,7 @@
 // Object's SQLite. One writer per tenant makes every movement atomic; keys make them idempotent.
 
 import type { Balance, LedgerEntry, LedgerKind } from "../adapters/ledger/port";
+import type { StoreSchema } from "../storage/migrations";
 import {
   applyCharge,
   applyRelease,
@@ -17,7 +18,8 @@ import {
 
 // `reservations` keeps each run's totals (reserved, charged, released: what it still holds is
 // the difference); `ledger` is append-only, one row per movement, unique by idempotency key.
-export const LEDGER_SCHEMA = `
+// Step 1's tables. Released: never edit this text; a change is a new step in LEDGER_SCHEMA.
+const TABLES_1 = `
 CREATE TABLE IF NOT EXISTS balance (id INTEGER PRIMARY KEY CHECK (id = 1), available INTEGER NOT NULL,
   reserved INTEGER NOT NULL, spent_total INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS reservations (run_id TEXT PRIMARY KEY, amount INTEGER NOT NULL,
@@ -25,7 +27,11 @@ CREATE TABLE IF NOT EXISTS reservations (run_id TEXT PRIMARY KEY, amount INTEGER
 CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, kind TEXT NOT NULL,
   amount INTEGER NOT NULL, balance_after INTEGER NOT NULL, idem_key TEXT NOT NULL UNIQUE,
   reason TEXT, created_at INTEGER NOT NULL);
+INSERT OR IGNORE INTO balance (id, available, reserved, spent_total) VALUES (1, 0, 0, 0);
 `;
+
+/** The ledger's tables, by schema step (src/storage/migrations.ts); released steps are never edited. */
+export const LEDGER_SCHEMA: StoreSchema = { store: "ledger", steps: [TABLES_1] };
 
 /** Largest ledger page (entries). */
 export const MAX_LEDGER_PAGE = 1000;
@@ -33,10 +39,8 @@ const CURSOR = /^[0-9]{1,18}$/;
 
 /** Must run inside the owner's transaction (`transactionSync`) so a thrown error writes nothing. */
 export class LedgerStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(LEDGER_SCHEMA);
-    sql.exec("INSERT OR IGNORE INTO balance (id, available, reserved, spent_total) VALUES (1, 0, 0, 0)");
-  }
+  /** Opens the ledger of a storage already migrated to LEDGER_SCHEMA (which holds the balance row). */
+  constructor(private readonly sql: SqlStorage) {}
 
   balance(): Balance {
     const r = this.sql.exec("SELECT available, reserved, spent_total FROM balance WHERE id = 1").one();

@@ -2,16 +2,27 @@
 // for HTTP tools, in the tenant's SQLite.
 
 import { randomSecret } from "../domain/ids";
+import type { StoreSchema } from "../storage/migrations";
 
 /** Largest memory value (16 KB, serialised). */
 export const MAX_MEMORY_VALUE_BYTES = 16 * 1024;
 
-export class MemoryStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS memory (agent TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+/**
+ * Memory and settings tables, by schema step (src/storage/migrations.ts); released steps are never
+ * edited. `settings` is shared: the webhooks store rotates the signing secret in it.
+ */
+export const MEMORY_SCHEMA: StoreSchema = {
+  store: "memory",
+  steps: [
+    `CREATE TABLE IF NOT EXISTS memory (agent TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
       updated_at INTEGER NOT NULL, PRIMARY KEY (agent, key));
-      CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`);
-  }
+      CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  ],
+};
+
+export class MemoryStore {
+  /** Opens the tables of a storage already migrated to MEMORY_SCHEMA. */
+  constructor(private readonly sql: SqlStorage) {}
 
   get(agent: string, key: string): unknown {
     const r = this.sql.exec("SELECT value FROM memory WHERE agent = ? AND key = ?", agent, key).toArray()[0];

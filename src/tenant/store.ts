@@ -4,9 +4,11 @@
 import { addToBucket, bucketOf, COUNTED_STATUSES, statsFromBuckets } from "../adapters/counters/buckets";
 import type { AgentProfile, Priority, RunStatus } from "../domain/types";
 import { isFinal } from "../run/state";
+import { addMissingColumns, type StoreSchema } from "../storage/migrations";
 import type { CreatedRun, QueueStats, RunIndexEntry, RunSync } from "./protocol";
 
-const SCHEMA = `
+// Step 1's tables. Released: never edit this text; a change is a new step in TENANT_SCHEMA.
+const TABLES_1 = `
 CREATE TABLE IF NOT EXISTS tenant (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER);
 CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, priority TEXT NOT NULL,
@@ -19,13 +21,25 @@ CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, body_hash TEXT NOT
 CREATE TABLE IF NOT EXISTS agents (name TEXT PRIMARY KEY, profile TEXT NOT NULL, updated_at INTEGER NOT NULL);
 `;
 
+/** The tenant's tables, by schema step (src/storage/migrations.ts); released steps are never edited. */
+export const TENANT_SCHEMA: StoreSchema = {
+  store: "tenant",
+  steps: [
+    (sql) => {
+      sql.exec(TABLES_1);
+      // Builds before schema versions indexed runs without these; their runs had no retries
+      // (attempt 1), no recorded error and no webhook.
+      addMissingColumns(sql, "runs", { error: "TEXT", attempt: "INTEGER NOT NULL DEFAULT 1", webhook_url: "TEXT" });
+    },
+  ],
+};
+
 /** How long an idempotency key is remembered (24 h). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
 export class TenantStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
-  }
+  /** Opens the tables of a storage already migrated to TENANT_SCHEMA. */
+  constructor(private readonly sql: SqlStorage) {}
 
   tenant(): { id: string; name: string; created_at: number } | null {
     const r = this.sql.exec("SELECT * FROM tenant LIMIT 1").toArray()[0];

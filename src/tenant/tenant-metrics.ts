@@ -3,18 +3,25 @@
 
 import { agentLabel, type MetricsBatch, MetricsBuffer, type Sample } from "../ops/metrics";
 import { isFinal } from "../run/state";
+import type { StoreSchema } from "../storage/migrations";
 import type { QueueStats, RunSync } from "./protocol";
 
 /** Shortest time between two flushes of one tenant (ms). */
 export const FLUSH_INTERVAL_MS = 5000;
 
-// Per run, what was already counted of its cumulative usage and retries, so a run that finishes
-// again after a retry adds only what is new.
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS metrics_settled (run_id TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL,
+/**
+ * Per run, what was already counted of its cumulative usage and retries, so a run that finishes
+ * again after a retry adds only what is new. By schema step (src/storage/migrations.ts); released
+ * steps are never edited.
+ */
+export const TENANT_METRICS_SCHEMA: StoreSchema = {
+  store: "tenant-metrics",
+  steps: [
+    `CREATE TABLE IF NOT EXISTS metrics_settled (run_id TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL,
   output_tokens INTEGER NOT NULL, cache_creation_input_tokens INTEGER NOT NULL,
-  cache_read_input_tokens INTEGER NOT NULL, retries INTEGER NOT NULL);
-`;
+  cache_read_input_tokens INTEGER NOT NULL, retries INTEGER NOT NULL);`,
+  ],
+};
 
 const TOKEN_TYPES = [
   ["input_tokens", "input"],
@@ -54,13 +61,12 @@ export class TenantMetrics {
   private dirty = false;
   private sentGauges: string | null = null;
 
+  /** `sql` must be migrated to TENANT_METRICS_SCHEMA (and TENANT_SCHEMA, for `runs`). */
   constructor(
     private readonly sql: SqlStorage,
     private readonly sink: MetricsSink,
     private readonly gauges: () => QueueStats,
-  ) {
-    sql.exec(SCHEMA);
-  }
+  ) {}
 
   runCreated(tenantId: string, agent: string): void {
     this.buffer.add("edgecrew_runs_created_total", { agent: agentLabel(agent) });

@@ -10,17 +10,19 @@ import type { AgentProfile } from "../domain/types";
 import { metricsStub } from "../ops/metrics-object";
 import type { CancelResult } from "../run/protocol";
 import { isFinal } from "../run/state";
+import { migrate } from "../storage/migrations";
+import { APPROVALS_INDEX_SCHEMA } from "./approvals-index";
 import { CounterDeltas } from "./counter-deltas";
 import { DomainEvents } from "./domain-events";
-import type { DomainEvent } from "./events-store";
+import { type DomainEvent, EVENTS_SCHEMA } from "./events-store";
 import { settleExternally } from "./external-credits";
-import { LedgerStore } from "./ledger-store";
-import { MemoryStore } from "./memory-store";
+import { LEDGER_SCHEMA, LedgerStore } from "./ledger-store";
+import { MEMORY_SCHEMA, MemoryStore } from "./memory-store";
 import type { CreateRunParams, CreateRunResult, QueueStats, RunIndexEntry, RunSync, TenantError } from "./protocol";
 import { RunCreation, tenantError } from "./run-creation";
-import { TenantStore } from "./store";
-import { TenantMetrics } from "./tenant-metrics";
-import type { DeliveryTarget, Webhook } from "./webhooks-store";
+import { TENANT_SCHEMA, TenantStore } from "./store";
+import { TENANT_METRICS_SCHEMA, TenantMetrics } from "./tenant-metrics";
+import { type DeliveryTarget, WEBHOOKS_SCHEMA, type Webhook } from "./webhooks-store";
 
 const err = tenantError;
 
@@ -36,6 +38,17 @@ export class TenantObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // Every store's tables, before any is opened (webhooks uses memory's `settings`).
+    const stores = [
+      TENANT_SCHEMA,
+      LEDGER_SCHEMA,
+      MEMORY_SCHEMA,
+      EVENTS_SCHEMA,
+      WEBHOOKS_SCHEMA,
+      APPROVALS_INDEX_SCHEMA,
+      TENANT_METRICS_SCHEMA,
+    ];
+    migrate(ctx.storage, stores);
     this.store = new TenantStore(ctx.storage.sql);
     this.counters = new CounterDeltas(ctx, this.store, () => queueCounters(env));
     this.ledger = new LedgerStore(ctx.storage.sql);

@@ -2,6 +2,7 @@
 // (the tenant webhook and a run's own `webhook_url`).
 
 import { randomSecret } from "../domain/ids";
+import type { StoreSchema } from "../storage/migrations";
 
 export interface Webhook {
   url: string;
@@ -22,14 +23,24 @@ export interface Delivery {
   delivered_at: string | null;
 }
 
-export class WebhooksStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS webhook (id INTEGER PRIMARY KEY CHECK (id = 1), url TEXT NOT NULL, events TEXT NOT NULL);
+/**
+ * The subscription and delivery tables, by schema step (src/storage/migrations.ts); released steps
+ * are never edited. The signing secret lives in MEMORY_SCHEMA's `settings`.
+ */
+export const WEBHOOKS_SCHEMA: StoreSchema = {
+  store: "webhooks",
+  steps: [
+    `CREATE TABLE IF NOT EXISTS webhook (id INTEGER PRIMARY KEY CHECK (id = 1), url TEXT NOT NULL, events TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS deliveries (event_id TEXT NOT NULL, target TEXT NOT NULL, url TEXT NOT NULL,
         status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_status INTEGER, last_error TEXT,
         delivered_at INTEGER, enqueued INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (event_id, target));
-      CREATE INDEX IF NOT EXISTS deliveries_unsent ON deliveries (enqueued) WHERE enqueued = 0;`);
-  }
+      CREATE INDEX IF NOT EXISTS deliveries_unsent ON deliveries (enqueued) WHERE enqueued = 0;`,
+  ],
+};
+
+export class WebhooksStore {
+  /** Opens the tables of a storage already migrated to WEBHOOKS_SCHEMA and MEMORY_SCHEMA. */
+  constructor(private readonly sql: SqlStorage) {}
 
   webhook(): Webhook | null {
     const r = this.sql.exec("SELECT url, events FROM webhook WHERE id = 1").toArray()[0];

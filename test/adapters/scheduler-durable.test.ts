@@ -4,9 +4,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { OpsObject } from "../../src/adapters/heartbeats/durable";
-import { type DeliveryRecord, DeliveryStore, durableScheduler, MAX_BODY_BYTES } from "../../src/adapters/scheduler/durable";
+import { type DeliveryRecord, durableScheduler, MAX_BODY_BYTES } from "../../src/adapters/scheduler/durable";
 import { scheduler } from "../../src/deps";
+import type { OpsObject } from "../../src/ops/ops-object";
 import type { RunObject } from "../../src/run/run-object";
 import { schedulerContract } from "../contracts/scheduler.contract";
 import { api, json, newTenant, waitForRun } from "../helpers/api";
@@ -55,7 +55,6 @@ describe("embedded Scheduler", () => {
     const key = `retry-${crypto.randomUUID()}`;
     // Bypasses the size check on scheduling, so that the queue itself refuses the send.
     await runInDurableObject(ops(name), async (_obj, state) => {
-      new DeliveryStore(state.storage.sql);
       const oversized = JSON.stringify("x".repeat(MAX_BODY_BYTES + 1024));
       const now = Date.now();
       state.storage.sql.exec(

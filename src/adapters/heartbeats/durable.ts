@@ -1,26 +1,24 @@
-// Embedded Heartbeats: one Durable Object (named "workers") records every worker's beats. The
-// same class keeps the replay cache of QStash deliveries (instance "qstash-replays") and, as
-// instance "scheduler", the embedded Scheduler's pending deliveries and their alarm.
+// Embedded Heartbeats: every worker's beats in the SQLite of one OpsObject instance ("workers").
+// The SQL side runs inside the object (src/ops/ops-object.ts); the adapter calls it by RPC.
 
-import { DurableObject } from "cloudflare:workers";
-import { sendToQueue } from "../scheduler/deliver";
-import { type DeliveryRecord, DeliveryStore, type StoredDelivery, sendDue } from "../scheduler/durable";
-import { ReplayStore } from "../scheduler/durable-replay";
+import type { StoreSchema } from "../../storage/migrations";
 import type { Heartbeats, WorkerBeat } from "./port";
 
-export class OpsObject extends DurableObject<Env> {
-  private replays: ReplayStore | null = null;
-  private deliveries: DeliveryStore | null = null;
+/** The heartbeats table, by schema step (src/storage/migrations.ts); released steps are never edited. */
+export const HEARTBEATS_SCHEMA: StoreSchema = {
+  store: "heartbeats",
+  steps: [
+    `CREATE TABLE IF NOT EXISTS workers (id TEXT PRIMARY KEY, lane TEXT NOT NULL,
+      last_beat_at INTEGER NOT NULL, runs_in_flight INTEGER NOT NULL, expires_at INTEGER NOT NULL)`,
+  ],
+};
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS workers (id TEXT PRIMARY KEY, lane TEXT NOT NULL,
-      last_beat_at INTEGER NOT NULL, runs_in_flight INTEGER NOT NULL, expires_at INTEGER NOT NULL)`);
-  }
+/** The SQL side, over a storage migrated to HEARTBEATS_SCHEMA. Times are epoch ms. */
+export class HeartbeatStore {
+  constructor(private readonly sql: SqlStorage) {}
 
-  beat(id: string, lane: string, runsInFlight: number, ttlMs: number): void {
-    const now = Date.now();
-    this.ctx.storage.sql.exec(
+  beat(id: string, lane: string, runsInFlight: number, ttlMs: number, now: number): void {
+    this.sql.exec(
       "INSERT OR REPLACE INTO workers (id, lane, last_beat_at, runs_in_flight, expires_at) VALUES (?,?,?,?,?)",
       id,
       lane,
@@ -31,46 +29,13 @@ export class OpsObject extends DurableObject<Env> {
   }
 
   stop(id: string): void {
-    this.ctx.storage.sql.exec("DELETE FROM workers WHERE id = ?", id);
+    this.sql.exec("DELETE FROM workers WHERE id = ?", id);
   }
 
-  /** Replay cache: records a verified QStash delivery id; true when it was seen before. */
-  seenDelivery(id: string): boolean {
-    this.replays ??= new ReplayStore(this.ctx.storage.sql);
-    return this.replays.seen(id);
-  }
-
-  /** Scheduler: stores a delivery once per key (false when the key is known) and keeps the alarm at the earliest. */
-  async scheduleDelivery(d: StoredDelivery): Promise<boolean> {
-    this.deliveries ??= new DeliveryStore(this.ctx.storage.sql);
-    const added = this.deliveries.add(d);
-    const next = this.deliveries.nextWake();
-    if (added && next !== null) {
-      const current = await this.ctx.storage.getAlarm();
-      // setAlarm refuses times <= 0; a time already past fires at once.
-      if (current === null || next < current) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
-    }
-    return added;
-  }
-
-  /** Scheduler: what is known of the delivery `key` (pending, sent, failed attempts), or null. */
-  deliveryRecord(key: string): DeliveryRecord | null {
-    this.deliveries ??= new DeliveryStore(this.ctx.storage.sql);
-    return this.deliveries.record(key);
-  }
-
-  /** Only the "scheduler" instance sets alarms: send the due deliveries, then wake at the next one. */
-  override async alarm(): Promise<void> {
-    this.deliveries ??= new DeliveryStore(this.ctx.storage.sql);
-    const next = await sendDue(this.deliveries, (queue, body, at) => sendToQueue(this.env, queue, body, at));
-    // Recomputed after the sends, so a delivery scheduled meanwhile is included.
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
-  }
-
-  list(): WorkerBeat[] {
-    const now = Date.now();
-    this.ctx.storage.sql.exec("DELETE FROM workers WHERE expires_at <= ?", now);
-    return this.ctx.storage.sql
+  /** Live workers by id; expired ones are deleted first. */
+  list(now: number): WorkerBeat[] {
+    this.sql.exec("DELETE FROM workers WHERE expires_at <= ?", now);
+    return this.sql
       .exec("SELECT * FROM workers ORDER BY id")
       .toArray()
       .map((r) => ({
@@ -83,7 +48,7 @@ export class OpsObject extends DurableObject<Env> {
 }
 
 /** The Heartbeats port over the OpsObject instance `name` (default "workers"; tests use their own). */
-export function durableHeartbeats(ns: DurableObjectNamespace<OpsObject>, name = "workers"): Heartbeats {
+export function durableHeartbeats(ns: Env["OPS"], name = "workers"): Heartbeats {
   const stub = () => ns.get(ns.idFromName(name));
   return {
     beat: async (id, lane, n, ttl) => stub().beat(id, lane, n, ttl),

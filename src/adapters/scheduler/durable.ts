@@ -1,5 +1,6 @@
 // The embedded Scheduler: pending deliveries in the SQLite of one OpsObject instance ("scheduler"),
 // one row per dedup key; the object's alarm, kept at the earliest due time, sends them to their queue.
+import type { StoreSchema } from "../../storage/migrations";
 import { DELIVERABLE_QUEUES, isDeliverableQueue, type ScheduledDelivery, type Scheduler } from "./port";
 
 /** How long a sent delivery's key is remembered, so scheduling it again sends nothing: 7 days. */
@@ -54,20 +55,27 @@ export function checkDelivery(d: StoredDelivery): void {
   if (bytes > MAX_BODY_BYTES) throw new Error(`scheduled delivery ${d.key}: body of ${bytes} bytes exceeds ${MAX_BODY_BYTES}`);
 }
 
-/**
- * The SQL side, run inside the OpsObject (single-threaded: insert-or-ignore is the dedup). Each
- * accepted send is also appended to `scheduled_sends`, a log the delivery rows never overwrite.
- */
-export class DeliveryStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS scheduled_deliveries (key TEXT PRIMARY KEY, at INTEGER NOT NULL,
+/** The scheduler's tables, by schema step (src/storage/migrations.ts); released steps are never edited. */
+export const SCHEDULER_SCHEMA: StoreSchema = {
+  store: "scheduler",
+  steps: [
+    `CREATE TABLE IF NOT EXISTS scheduled_deliveries (key TEXT PRIMARY KEY, at INTEGER NOT NULL,
         queue TEXT NOT NULL, body TEXT NOT NULL, next_try INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
         sent_at INTEGER, last_error TEXT);
       CREATE INDEX IF NOT EXISTS scheduled_deliveries_due ON scheduled_deliveries (sent_at, next_try);
       CREATE TABLE IF NOT EXISTS scheduled_sends (key TEXT NOT NULL, sent_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS scheduled_sends_key ON scheduled_sends (key);
-      CREATE INDEX IF NOT EXISTS scheduled_sends_at ON scheduled_sends (sent_at)`);
-  }
+      CREATE INDEX IF NOT EXISTS scheduled_sends_at ON scheduled_sends (sent_at)`,
+  ],
+};
+
+/**
+ * The SQL side, run inside the OpsObject over a storage migrated to SCHEDULER_SCHEMA
+ * (single-threaded: insert-or-ignore is the dedup). Each accepted send is also appended to
+ * `scheduled_sends`, a log the delivery rows never overwrite.
+ */
+export class DeliveryStore {
+  constructor(private readonly sql: SqlStorage) {}
 
   /** Stores `d` unless its key is already pending or was sent within SENT_RETENTION_MS; true when stored. */
   add(d: StoredDelivery): boolean {

@@ -1,0 +1,126 @@
+// Schema migrations for the SQLite of every Durable Object: each store owns numbered steps, the
+// version each store has reached is kept in the object's `_schema` table, and the steps an object
+// lacks are applied, all in one transaction, when the object starts.
+
+/**
+ * One migration step: SQL run as it is (one or more statements), or a function for what plain SQL
+ * cannot say, such as adding a column only when an earlier build did not create it.
+ */
+export type MigrationStep = string | ((sql: SqlStorage) => void);
+
+/**
+ * A store's schema history. `store` names it in `_schema` and must be unique within an object;
+ * step n (1-based) brings the store to version n. A released step is never edited: a change of
+ * schema is a new step appended at the end.
+ */
+export interface StoreSchema {
+  readonly store: string;
+  readonly steps: readonly MigrationStep[];
+}
+
+/** What the runner needs of `ctx.storage`. */
+export type MigrationStorage = Pick<DurableObjectStorage, "sql" | "transactionSync">;
+
+/** What `migrate` did to one store. `from === to` when the store was already current. */
+export interface MigrationResult {
+  store: string;
+  from: number;
+  to: number;
+}
+
+/** Thrown when an object cannot be brought to this build's schema; the object must not serve. */
+export class SchemaError extends Error {
+  override name = "SchemaError";
+}
+
+// One row per store. WITHOUT ROWID: the primary key is the table itself, so writing a version
+// costs one row, not a row and an index entry.
+const VERSION_TABLE = "CREATE TABLE IF NOT EXISTS _schema (store TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID";
+
+/**
+ * Brings every store of an object to the last of its steps. Call it from the object's constructor,
+ * before any store is used: it is synchronous, so no request is served before it returns.
+ *
+ * All pending steps of all `stores` run in one transaction (`transactionSync`) with the version
+ * rows, in the order given: either the object reaches this build's schema, or it is left exactly
+ * as the previous build wrote it (so that build can still open it) and the error is thrown.
+ * A store whose recorded version is newer than its steps is refused before anything is written.
+ *
+ * Cost: an object already current reads `_schema` and writes nothing; otherwise one version row
+ * per store that moved (written once, however many of its steps were applied), plus what its
+ * steps write.
+ */
+export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[]): MigrationResult[] {
+  const names = new Set<string>();
+  for (const s of stores) {
+    if (names.has(s.store)) throw new SchemaError(`store "${s.store}" is listed twice in one object`);
+    names.add(s.store);
+  }
+  const sql = storage.sql;
+  sql.exec(VERSION_TABLE);
+  const known = new Map<string, number>();
+  for (const r of sql.exec("SELECT store, version FROM _schema")) known.set(r.store as string, r.version as number);
+
+  const plan = stores.map((s) => ({ schema: s, from: known.get(s.store) ?? 0, to: s.steps.length }));
+  for (const p of plan) {
+    if (p.from > p.to) {
+      throw new SchemaError(
+        `store "${p.schema.store}" is at schema version ${p.from} but this build knows only ${p.to}: ` +
+          "a newer build wrote this object, so it is not opened (deploy that build or a later one)",
+      );
+    }
+  }
+  const pending = plan.filter((p) => p.from < p.to);
+  if (pending.length === 0) return plan.map(({ schema, from, to }) => ({ store: schema.store, from, to }));
+
+  storage.transactionSync(() => {
+    for (const p of pending) {
+      for (let n = p.from + 1; n <= p.to; n++) {
+        const step = p.schema.steps[n - 1]!;
+        try {
+          if (typeof step === "string") sql.exec(step);
+          else step(sql);
+        } catch (e) {
+          const reason = e instanceof Error ? e.message : String(e);
+          throw new SchemaError(`store "${p.schema.store}": migration step ${n} failed, nothing was changed: ${reason}`, { cause: e });
+        }
+      }
+      sql.exec(
+        "INSERT INTO _schema (store, version) VALUES (?, ?) ON CONFLICT (store) DO UPDATE SET version = excluded.version",
+        p.schema.store,
+        p.to,
+      );
+    }
+  });
+  for (const p of pending) {
+    // A new object starts at 0 on every store; anything else is an upgrade worth a line in the log.
+    if (p.from > 0) console.log("schema upgraded", { store: p.schema.store, from: p.from, to: p.to });
+  }
+  return plan.map(({ schema, from, to }) => ({ store: schema.store, from, to }));
+}
+
+/** The column names of `table` (empty when the table does not exist). */
+export function columnNames(sql: SqlStorage, table: string): Set<string> {
+  return new Set(
+    sql
+      .exec("SELECT name FROM pragma_table_info(?)", table)
+      .toArray()
+      .map((r) => r.name as string),
+  );
+}
+
+/**
+ * Adds each column of `columns` (name → definition, e.g. `"INTEGER NOT NULL DEFAULT 0"`) that
+ * `table` lacks; SQLite has no `ADD COLUMN IF NOT EXISTS`. Returns the names added, in order.
+ */
+export function addMissingColumns(sql: SqlStorage, table: string, columns: Readonly<Record<string, string>>): string[] {
+  const have = columnNames(sql, table);
+  if (have.size === 0) throw new SchemaError(`cannot add columns to ${table}: the table does not exist`);
+  const added: string[] = [];
+  for (const [name, definition] of Object.entries(columns)) {
+    if (have.has(name)) continue;
+    sql.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${definition}`);
+    added.push(name);
+  }
+  return added;
+}

@@ -1,0 +1,170 @@
+// The migration runner on a real Durable Object's SQLite: steps applied in order and once, a
+// failing step changing nothing, a schema newer than the build refused, and what versions cost.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  addMissingColumns,
+  type MigrationStep,
+  type MigrationStorage,
+  migrate,
+  SchemaError,
+  type StoreSchema,
+} from "../../src/storage/migrations";
+
+/** Runs `fn` on the storage of a new object of its own (a metrics shard nobody else uses). */
+function inFreshObject<R>(fn: (storage: DurableObjectStorage) => R): Promise<R> {
+  const stub = env.METRICS.get(env.METRICS.idFromName(`migrations-${crypto.randomUUID()}`));
+  return runInDurableObject(stub, (_obj, state) => fn(state.storage));
+}
+
+const version = (sql: SqlStorage, store: string) =>
+  (sql.exec("SELECT version FROM _schema WHERE store = ?", store).toArray()[0]?.version as number | undefined) ?? 0;
+const tableExists = (sql: SqlStorage, name: string) => sql.exec("SELECT 1 FROM sqlite_master WHERE name = ?", name).toArray().length > 0;
+const log = (sql: SqlStorage) =>
+  sql
+    .exec("SELECT what FROM steps_log ORDER BY rowid")
+    .toArray()
+    .map((r) => r.what);
+
+/** A store whose steps append to a log, so the order and number of applications are visible. */
+const LOGGED_STEPS: MigrationStep[] = [
+  "CREATE TABLE steps_log (what TEXT NOT NULL); INSERT INTO steps_log VALUES ('step 1')",
+  "INSERT INTO steps_log VALUES ('step 2')",
+  (sql) => void sql.exec("INSERT INTO steps_log VALUES ('step 3')"),
+  "INSERT INTO steps_log VALUES ('step 4')",
+];
+const logged = (n: number): StoreSchema => ({ store: "logged", steps: LOGGED_STEPS.slice(0, n) });
+
+/** `storage` with every row written through it counted (cursors are drained to read their count). */
+function counting(storage: DurableObjectStorage): { storage: MigrationStorage; rows: () => number } {
+  const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+  const sql = Object.create(storage.sql) as SqlStorage;
+  sql.exec = ((query: string, ...params: SqlStorageValue[]) => {
+    const cursor = storage.sql.exec(query, ...params);
+    cursors.push(cursor);
+    return cursor;
+  }) as SqlStorage["exec"];
+  const rows = () => {
+    let n = 0;
+    for (const c of cursors) {
+      c.toArray();
+      n += c.rowsWritten;
+    }
+    return n;
+  };
+  return { storage: { sql, transactionSync: (fn) => storage.transactionSync(fn) }, rows };
+}
+
+describe("migration runner", () => {
+  it("applies a new object's steps in order, then nothing on the next open; a later build applies only its new step", async () => {
+    await inFreshObject((storage) => {
+      expect(migrate(storage, [logged(3)])).toEqual([{ store: "logged", from: 0, to: 3 }]);
+      expect(log(storage.sql)).toEqual(["step 1", "step 2", "step 3"]);
+      expect(version(storage.sql, "logged")).toBe(3);
+
+      expect(migrate(storage, [logged(3)])).toEqual([{ store: "logged", from: 3, to: 3 }]);
+      expect(log(storage.sql)).toEqual(["step 1", "step 2", "step 3"]);
+
+      expect(migrate(storage, [logged(4)])).toEqual([{ store: "logged", from: 3, to: 4 }]);
+      expect(log(storage.sql)).toEqual(["step 1", "step 2", "step 3", "step 4"]);
+      expect(version(storage.sql, "logged")).toBe(4);
+    });
+  });
+
+  it("keeps one version per store: stores of one object move independently", async () => {
+    await inFreshObject((storage) => {
+      const other: StoreSchema = { store: "other", steps: ["CREATE TABLE other_t (x INTEGER)"] };
+      migrate(storage, [logged(2), other]);
+      migrate(storage, [logged(3), other]);
+      expect(version(storage.sql, "logged")).toBe(3);
+      expect(version(storage.sql, "other")).toBe(1);
+    });
+  });
+
+  it("a failing step rolls back every pending step and leaves the version where it was", async () => {
+    await inFreshObject((storage) => {
+      migrate(storage, [logged(1)]);
+      const failing: StoreSchema = {
+        store: "logged",
+        steps: [
+          ...logged(1).steps,
+          "CREATE TABLE made_by_step_2 (x INTEGER); INSERT INTO steps_log VALUES ('step 2')",
+          () => {
+            throw new Error("disk on fire");
+          },
+        ],
+      };
+      expect(() => migrate(storage, [failing])).toThrow(/store "logged": migration step 3 failed, nothing was changed: disk on fire/);
+      expect(version(storage.sql, "logged")).toBe(1);
+      expect(log(storage.sql)).toEqual(["step 1"]);
+      expect(tableExists(storage.sql, "made_by_step_2")).toBe(false);
+
+      // A step whose SQL SQLite rejects is the same: the error names the store and step.
+      const badSql: StoreSchema = { store: "logged", steps: [...logged(1).steps, "ALTER TABLE no_such_table ADD COLUMN y TEXT"] };
+      expect(() => migrate(storage, [badSql])).toThrow(SchemaError);
+      expect(() => migrate(storage, [badSql])).toThrow(/step 2 failed.*no such table/);
+      expect(version(storage.sql, "logged")).toBe(1);
+    });
+  });
+
+  it("a failure in a later store also undoes the earlier stores migrated in the same call", async () => {
+    await inFreshObject((storage) => {
+      const broken: StoreSchema = { store: "broken", steps: ["SELECT * FROM missing_table"] };
+      expect(() => migrate(storage, [logged(2), broken])).toThrow(/store "broken": migration step 1 failed/);
+      expect(version(storage.sql, "logged")).toBe(0);
+      expect(tableExists(storage.sql, "steps_log")).toBe(false);
+    });
+  });
+
+  it("refuses, before writing anything, an object a newer build migrated further than this build knows", async () => {
+    await inFreshObject((storage) => {
+      migrate(storage, [logged(4)]);
+      const unrelated: StoreSchema = { store: "unrelated", steps: ["CREATE TABLE unrelated_t (x INTEGER)"] };
+      expect(() => migrate(storage, [unrelated, logged(2)])).toThrow(
+        /store "logged" is at schema version 4 but this build knows only 2: a newer build wrote this object/,
+      );
+      expect(version(storage.sql, "logged")).toBe(4);
+      expect(version(storage.sql, "unrelated")).toBe(0);
+      expect(tableExists(storage.sql, "unrelated_t")).toBe(false);
+    });
+  });
+
+  it("refuses a list naming one store twice", async () => {
+    await inFreshObject((storage) => {
+      expect(() => migrate(storage, [logged(1), logged(2)])).toThrow(/store "logged" is listed twice/);
+      expect(tableExists(storage.sql, "steps_log")).toBe(false);
+    });
+  });
+
+  it("costs one row per store on first open, whatever the number of steps, and no row when current", async () => {
+    await inFreshObject((storage) => {
+      const noWrites: StoreSchema = { store: "reads-only", steps: ["SELECT 1", "SELECT 2", "SELECT 3"] };
+      const first = counting(storage);
+      migrate(first.storage, [noWrites]);
+      expect(first.rows()).toBe(1);
+
+      const again = counting(storage);
+      migrate(again.storage, [noWrites]);
+      expect(again.rows()).toBe(0);
+
+      // Three more steps in a later build: still one version row.
+      const later = counting(storage);
+      migrate(later.storage, [{ store: "reads-only", steps: [...noWrites.steps, "SELECT 4", "SELECT 5", "SELECT 6"] }]);
+      expect(later.rows()).toBe(1);
+      expect(version(storage.sql, "reads-only")).toBe(6);
+    });
+  });
+
+  it("addMissingColumns adds only what a table lacks, and refuses a table that does not exist", async () => {
+    await inFreshObject((storage) => {
+      const sql = storage.sql;
+      sql.exec("CREATE TABLE t (a TEXT NOT NULL, b INTEGER)");
+      sql.exec("INSERT INTO t (a, b) VALUES ('kept', 7)");
+      expect(addMissingColumns(sql, "t", { b: "INTEGER", c: "INTEGER NOT NULL DEFAULT 3", d: "TEXT" })).toEqual(["c", "d"]);
+      expect(addMissingColumns(sql, "t", { c: "INTEGER NOT NULL DEFAULT 3" })).toEqual([]);
+      expect(sql.exec("SELECT * FROM t").toArray()).toEqual([{ a: "kept", b: 7, c: 3, d: null }]);
+      expect(() => addMissingColumns(sql, "absent", { x: "TEXT" })).toThrow(/cannot add columns to absent: the table does not exist/);
+    });
+  });
+});
