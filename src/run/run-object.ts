@@ -4,7 +4,6 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../deps";
-import { randomSecret } from "../domain/ids";
 import { migrate } from "../storage/migrations";
 import { APPROVALS_SCHEMA, ApprovalStore } from "./approvals";
 import { type ApprovalDecision, RunControl } from "./control";
@@ -16,9 +15,6 @@ import { isFinal } from "./state";
 import { Streams } from "./stream";
 import { TenantSync } from "./tenant-sync";
 import { type RunView, runView } from "./view";
-
-/** How long a stream ticket is valid (ms). */
-const TICKET_TTL_MS = 60_000;
 
 export class RunObject extends DurableObject<Env> {
   private readonly journal: Journal;
