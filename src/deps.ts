@@ -21,9 +21,12 @@ import type { Scheduler } from "./adapters/scheduler/port";
 import { qstashScheduler } from "./adapters/scheduler/qstash";
 import type { ReplayCache } from "./adapters/scheduler/qstash-receiver";
 import { type ExternalSettings, externalSettings } from "./adapters/settings";
+import { r2WorkspaceStore } from "./adapters/workspace/r2";
 import { ApiError } from "./domain/errors";
 import type { Pricing } from "./domain/pricing";
 import type { RetryConfig } from "./run/retry-policy";
+import { parseWorkspaceLimits, type WorkspaceLimits } from "./workspace/limits";
+import { type RunScope, RunWorkspace } from "./workspace/run-workspace";
 
 export interface Config {
   environment: "development" | "production";
@@ -285,4 +288,21 @@ export function laneQueue(env: Env, priority: "high" | "normal" | "low"): Queue 
     case "low":
       return env.RUNS_LOW;
   }
+}
+
+const limitsByEnv = new WeakMap<object, WorkspaceLimits>();
+
+/** The deployment's workspace limits (WORKSPACE_MAX_FILE_BYTES, _RUN_BYTES, _FILES), parsed once per `env`. */
+export function workspaceLimits(env: Env): WorkspaceLimits {
+  let limits = limitsByEnv.get(env);
+  if (!limits) {
+    limits = parseWorkspaceLimits((name) => setting(env, name));
+    limitsByEnv.set(env, limits);
+  }
+  return limits;
+}
+
+/** A run's workspace: its files in the WORKSPACE bucket (R2), under the deployment's limits. */
+export function runWorkspace(env: Env, scope: RunScope): RunWorkspace {
+  return new RunWorkspace(r2WorkspaceStore(env.WORKSPACE), scope, workspaceLimits(env));
 }

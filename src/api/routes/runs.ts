@@ -1,17 +1,19 @@
 // /v1/runs: create, get, list, cancel, logs (JSON and SSE), WebSocket stream and stream tickets.
 
 import { Hono } from "hono";
-import { config } from "../../deps";
+import { config, workspaceLimits } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import { newId, RUN_ID_PATTERN } from "../../domain/ids";
 import type { RunStatus } from "../../domain/types";
 import { checkOutboundUrl } from "../../domain/url-policy";
 import type { CancelResult } from "../../run/run-object";
+import type { RunView } from "../../run/view";
 import type { CreateRunResult, TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
 import { authenticate, requireTenant, tenantStub } from "../auth";
 import { hashBody, queryInt, readJsonObject } from "../http";
 import { parseCreateRun } from "../schemas";
+import { workspaceUsage } from "./files";
 
 const STATUSES: RunStatus[] = ["scheduled", "queued", "running", "awaiting_approval", "succeeded", "failed", "canceled", "expired", "dead"];
 
@@ -45,7 +47,7 @@ runs.use("*", requireTenant);
 
 runs.post("/", async (c) => {
   const { body } = await readJsonObject(c);
-  const parsed = parseCreateRun(body, Date.now());
+  const parsed = parseCreateRun(body, Date.now(), workspaceLimits(c.env));
   if (parsed.webhook_url !== null) {
     const check = checkOutboundUrl(parsed.webhook_url, { development: config(c.env).environment === "development" });
     if (!check.ok) throw new ApiError("invalid_request", `webhook_url: ${check.error}`, { field: "webhook_url" });
@@ -65,6 +67,7 @@ runs.post("/", async (c) => {
     idempotencyKey: key,
     bodyHash: await hashBody(body),
     baseUrl: new URL(c.req.url).origin,
+    files: parsed.files,
   })) as CreateRunResult;
   if ("error" in res) throw tenantError(res);
   if ("replay" in res) return c.json(res.replay, 200);
@@ -82,9 +85,9 @@ runs.get("/", async (c) => {
 });
 
 runs.get("/:id", async (c) => {
-  const run = await runStub(c.env, c.req.param("id")).get(c.get("tenant"));
+  const run = (await runStub(c.env, c.req.param("id")).get(c.get("tenant"))) as RunView | null;
   if (!run) throw new ApiError("not_found", "run not found");
-  return c.json(run);
+  return c.json({ ...run, workspace: await workspaceUsage(c.env, c.get("tenant"), run.id) });
 });
 
 runs.post("/:id/cancel", async (c) => {
