@@ -15,10 +15,6 @@ export class WorkspaceFiles extends WorkerEntrypoint<Env, RunScope> {
     return runWorkspace(this.env, { tenantId, runId });
   }
 
-  async ping() {
-    return { props: this.ctx.props ?? null };
-  }
-
   /** `files.read(path)`: the file as text. */
   async read(path: unknown) {
     if (typeof path !== "string") return refuse("invalid_path", "path must be a string");
