@@ -4,7 +4,6 @@
 import { exports } from "cloudflare:workers";
 import type { ToolServices } from "../agent/tools/tool";
 import { config, runWorkspace } from "../deps";
-import { runSandboxed } from "../sandbox/sandbox";
 
 export function toolServices(env: Env, tenantId: string): ToolServices {
   const tenant = () => env.TENANTS.get(env.TENANTS.idFromName(tenantId));
@@ -19,7 +18,11 @@ export function toolServices(env: Env, tenantId: string): ToolServices {
     signingSecret: () => (secret ??= tenant().signingSecret()),
     development: config(env).environment === "development",
     workspace: (runId) => runWorkspace(env, { tenantId, runId }),
-    // The isolate's only binding: our WorkspaceFiles entrypoint, its props naming this run.
-    runCode: (runId, req) => runSandboxed({ loader: env.LOADER, files: exports.WorkspaceFiles({ props: { tenantId, runId } }) }, req),
+    // The sandbox (and its JavaScript parser) is loaded on the first run_code call. The isolate's
+    // only binding is our WorkspaceFiles entrypoint, its props naming this run.
+    runCode: async (runId, req) => {
+      const { runSandboxed } = await import("../sandbox/sandbox");
+      return runSandboxed({ loader: env.LOADER, files: exports.WorkspaceFiles({ props: { tenantId, runId } }) }, req);
+    },
   };
 }

@@ -4,14 +4,9 @@
 // does not load) into `{result, logs, error?}`. It never throws for the code's sake.
 
 import { instrument, type SandboxError } from "./instrument";
+import { MAX_RESULT_BYTES, MAX_TIMEOUT_MS } from "./limits";
 import { HARNESS_MODULE, MAX_LOG_LINE_CHARS, MAX_LOG_LINES, sandboxModules } from "./modules";
 
-/** Default time limit of a call, ms (10 s). */
-export const DEFAULT_TIMEOUT_MS = 10_000;
-/** Longest time limit a call may ask for, ms (30 s). */
-export const MAX_TIMEOUT_MS = 30_000;
-/** Largest result returned, bytes of JSON (64 KB). */
-export const MAX_RESULT_BYTES = 64 * 1024;
 /** Compatibility date of the loaded isolates. */
 export const SANDBOX_COMPATIBILITY_DATE = "2026-11-01";
 /** Added to the time limit before our Worker stops waiting for an isolate that does not answer, ms. */
@@ -89,8 +84,18 @@ const STARTUP_FAILURE = /^Failed to start Worker:\s*Uncaught (\w+): ([\s\S]*)$/;
 function errorOf(e: unknown): SandboxError {
   if (!(e instanceof Error)) return { name: "Error", message: text(e, 2000) };
   const startup = STARTUP_FAILURE.exec(e.message);
-  if (startup) return { name: text(startup[1], 100), message: text(startup[2], 2000) };
-  return { name: text(e.name, 100), message: text(e.message, 2000) };
+  if (!startup) return { name: text(e.name, 100), message: text(e.message, 2000) };
+  let name = startup[1] ?? "Error";
+  let message = startup[2] ?? "";
+  // A custom error class arrives as "Error: TimeoutError: ..."; show its own name.
+  const inner = /^(\w+Error): ([\s\S]*)$/.exec(message);
+  if (name === "Error" && inner) [name, message] = [inner[1] ?? name, inner[2] ?? message];
+  // Frames of our own modules say nothing about the code.
+  message = message
+    .split("\n")
+    .filter((line) => !line.includes("edgecrew-"))
+    .join("\n");
+  return { name: text(name, 100), message: text(message, 2000) };
 }
 
 /** Runs `req.code` in a fresh isolate; the outcome carries an `error` instead of throwing. */

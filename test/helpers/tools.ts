@@ -7,7 +7,6 @@ import { BUILTIN_AGENTS } from "../../src/agent/agents";
 import type { ToolContext, ToolServices } from "../../src/agent/tools/tool";
 import { runWorkspace } from "../../src/deps";
 import type { AgentProfile } from "../../src/domain/types";
-import { runSandboxed } from "../../src/sandbox/sandbox";
 
 /** The tenant of tool contexts built here. */
 export const TOOLS_TENANT = "t-tools";
@@ -35,8 +34,12 @@ export function memoryServices(development = true, secret = "whsec_dGVzdC1zZWNyZ
     },
     signingSecret: async () => secret,
     workspace: (runId) => runWorkspace(env, { tenantId: TOOLS_TENANT, runId }),
-    runCode: (runId, req) =>
-      runSandboxed({ loader: env.LOADER, files: exports.WorkspaceFiles({ props: { tenantId: TOOLS_TENANT, runId } }) }, req),
+    // Code that calls `files` waits forever under the vitest plugin, which does not serve calls
+    // from loaded isolates back into the Worker: run_code's tests run against the real Worker.
+    runCode: async (runId, req) => {
+      const { runSandboxed } = await import("../../src/sandbox/sandbox");
+      return runSandboxed({ loader: env.LOADER, files: exports.WorkspaceFiles({ props: { tenantId: TOOLS_TENANT, runId } }) }, req);
+    },
   };
 }
 

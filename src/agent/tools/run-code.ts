@@ -2,7 +2,7 @@
 // and this run's workspace as `files` → `{result, logs}`. A thrown error, a timeout or a result too
 // large is a tool error carrying `{result: null, logs, error: {name, message}}`, not a failed step.
 
-import { DEFAULT_TIMEOUT_MS, MAX_RESULT_BYTES, MAX_TIMEOUT_MS } from "../../sandbox/sandbox";
+import { DEFAULT_TIMEOUT_MS, MAX_RESULT_BYTES, MAX_TIMEOUT_MS } from "../../sandbox/limits";
 import type { ToolDefinition } from "./tool";
 
 /** Longest code accepted, characters (64 KB). */
