@@ -1,6 +1,7 @@
 // run_code against the real Worker (wrangler's local runtime): each scenario is a run of the
 // built-in `general` agent whose scripted step calls run_code; the run must go on whatever the code does.
 
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalWorker } from "../../../bench/start-worker";
 import { client, startEdgecrew } from "../../support/local-worker";
@@ -211,5 +212,25 @@ describe("run_code", () => {
     const c = await runCode({ code: `export default () => { console.log("before"); throw new TypeError("bad input"); }` });
     expectToolError(c, "TypeError", "bad input");
     expect(c.answer.logs).toEqual(["before"]);
+  });
+});
+
+describe("the CSV example of docs/agents.md", () => {
+  it("defines the agent, runs it with the documented body and serves the CSV it wrote", async () => {
+    const docs = readFileSync("docs/agents.md", "utf8");
+    const agent = /curl -X PUT http:\/\/localhost:8787\/v1\/agents\/csv-report[\s\S]*?-d '([\s\S]*?)'\n/.exec(docs)?.[1];
+    const run = /-d @- <<'EOF'\n([\s\S]*?)\nEOF/.exec(docs)?.[1];
+    expect(agent && run, "both example bodies are in the docs").toBeTruthy();
+    const saved = await api.call("/v1/agents/csv-report", { method: "PUT", body: agent, headers: { "content-type": "application/json" } });
+    expect([200, 201]).toContain(saved.status);
+    const created = await api.call("/v1/runs", { method: "POST", body: run, headers: { "content-type": "application/json" } });
+    expect(created.status).toBe(202);
+    const done = await api.waitForRun(((await created.json()) as { id: string }).id);
+    expect(done.status).toBe("succeeded");
+    expect(done.output.output.result).toEqual({ result: { path: "totals.csv", size: 23 }, logs: [] });
+    expect(done.workspace).toEqual({ files: 2, bytes: 72 });
+    const csv = await api.call(`/v1/runs/${done.id}/files/totals.csv`);
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(await csv.text()).toBe("id,total\nA1,12.5\nB2,30\n");
   });
 });
