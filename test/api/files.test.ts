@@ -146,4 +146,26 @@ describe("run files", () => {
     expect(run.output.output.result).toContain("'..' segment");
     expect(run.workspace).toEqual({ files: 0, bytes: 0 });
   });
+
+  it("an agent's approval policy can gate file_write: nothing is written until a person approves", async () => {
+    const t = await newTenant(1000);
+    const put = await api("/v1/agents/careful-writer", {
+      method: "PUT",
+      key: t.key,
+      json: { system_prompt: "You write files only with approval.", tools: ["file_write"], approval: { tools: ["file_write"] } },
+    });
+    expect([200, 201]).toContain(put.status);
+    const created = await createRun(
+      { agent: "careful-writer", input: '- save !tool file_write {"path":"a.txt","content":"approved"}' },
+      t.key,
+    );
+    const waiting = await waitForRun(created.id, { key: t.key, until: (r) => r.status === "awaiting_approval" });
+    expect(waiting.approvals[0]).toMatchObject({ tool: "file_write", status: "pending" });
+    expect(waiting.workspace).toEqual({ files: 0, bytes: 0 });
+    const decided = await api(`/v1/approvals/${waiting.approvals[0].id}`, { method: "POST", key: t.key, json: { decision: "approve" } });
+    expect(decided.status).toBe(200);
+    const done = await waitForRun(created.id, { key: t.key });
+    expect(done.status).toBe("succeeded");
+    expect(await (await api(`/v1/runs/${created.id}/files/a.txt`, { key: t.key })).text()).toBe("approved");
+  });
 });
