@@ -14,11 +14,13 @@ export const TICK = `${RESERVED_PREFIX}_tick`;
 /** Module name of the guard (see modules.ts). */
 export const GUARD_MODULE = "edgecrew-guard.js";
 
+/** An error as run_code reports it to the model. */
 export interface SandboxError {
   name: string;
   message: string;
 }
 
+/** The code ready to load, or why it cannot be. */
 export type Instrumented = { ok: true; code: string } | { ok: false; error: SandboxError };
 
 type Ranged = Node & { body: Node & { start: number; end: number } };

@@ -7,7 +7,9 @@ import { GUARD_MODULE, TICK } from "./instrument";
 
 /** Module name of the code once instrumented. */
 export const CODE_MODULE = "code.js";
+/** Module name of the console capture (evaluated first). */
 export const CAPTURE_MODULE = "edgecrew-capture.js";
+/** Module name of the harness, the isolate's main module. */
 export const HARNESS_MODULE = "edgecrew-harness.js";
 
 /** Console lines kept by the isolate (the rest are only counted). */

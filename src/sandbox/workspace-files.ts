@@ -9,6 +9,7 @@ import type { FileErrorCode, FileOutcome, RunScope } from "../workspace/run-work
 
 const refuse = (code: FileErrorCode, message: string): FileOutcome<never> => ({ ok: false, error: { code, message } });
 
+/** `env.FILES` of run_code's isolate; props: the run (tenant id, run id) it reaches. */
 export class WorkspaceFiles extends WorkerEntrypoint<Env, RunScope> {
   private workspace() {
     const { tenantId, runId } = this.ctx.props;

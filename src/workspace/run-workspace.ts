@@ -13,6 +13,7 @@ export interface RunScope {
   runId: string;
 }
 
+/** Why a file operation was refused. */
 export type FileErrorCode =
   | "invalid_path"
   | "invalid_content"
@@ -28,8 +29,10 @@ export interface FileError {
   message: string;
 }
 
+/** A file operation's answer: its value, or the refusal. */
 export type FileOutcome<T> = { ok: true; value: T } | { ok: false; error: FileError };
 
+/** A file as listings show it. */
 export interface FileInfo {
   path: string;
   /** Bytes. */
@@ -38,6 +41,7 @@ export interface FileInfo {
   updated_at: string;
 }
 
+/** A file read as text. */
 export interface FileText {
   content: string;
   content_type: string;
@@ -58,6 +62,7 @@ export function workspacePrefix(scope: RunScope): string {
   return `runs/${scope.tenantId}/${scope.runId}/`;
 }
 
+/** The files of one run, under the deployment's limits (see WorkspaceLimits). */
 export class RunWorkspace {
   private readonly prefix: string;
 

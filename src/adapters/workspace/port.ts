@@ -16,6 +16,7 @@ export interface ObjectContent extends StoredObject {
   contentType: string;
 }
 
+/** Object storage for workspaces, by full key (prefixes are chosen by RunWorkspace). */
 export interface WorkspaceStore {
   /** Writes (or overwrites) `key`. */
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;

@@ -5,6 +5,7 @@ import type { ObjectContent, StoredObject, WorkspaceStore } from "./port";
 /** R2 returns at most 1,000 keys a page and deletes at most 1,000 keys a call. */
 const PAGE = 1000;
 
+/** The WorkspaceStore over `bucket`; lists page through R2's 1,000-key pages. */
 export function r2WorkspaceStore(bucket: R2Bucket): WorkspaceStore {
   return {
     async put(key, body, contentType) {

@@ -8,6 +8,7 @@ import type { ToolDefinition } from "./tool";
 /** Longest code accepted, characters (64 KB). */
 export const MAX_CODE_CHARS = 64 * 1024;
 
+/** `run_code {code, input?, timeout_ms?}` → `{result, logs}` (timeout default 10 s, at most 30 s). */
 export const RUN_CODE: ToolDefinition = {
   name: "run_code",
   description:

@@ -21,6 +21,7 @@ export function workspaceUsage(env: Env, tenantId: string, runId: string): Promi
   return runWorkspace(env, { tenantId, runId }).usage();
 }
 
+/** Mounted at /v1/runs beside the runs routes. */
 export const files = new Hono<AppEnv>();
 
 // Mounted beside the runs routes, whose middleware may already have authenticated the request.
