@@ -7,7 +7,7 @@ import { ApiError } from "../../domain/errors";
 import { RUN_ID_PATTERN } from "../../domain/ids";
 import type { WorkspaceUsage } from "../../workspace/run-workspace";
 import type { AppEnv } from "../app-env";
-import { authenticate } from "../auth";
+import { requireTenant } from "../auth";
 import { runStub } from "./runs";
 
 /** The run id of a request, or 404 when it cannot be one. */
@@ -24,11 +24,7 @@ export function workspaceUsage(env: Env, tenantId: string, runId: string): Promi
 /** Mounted at /v1/runs beside the runs routes. */
 export const files = new Hono<AppEnv>();
 
-// Mounted beside the runs routes, whose middleware may already have authenticated the request.
-files.use("*", async (c, next) => {
-  if (!c.get("tenant")) c.set("tenant", await authenticate(c));
-  await next();
-});
+files.use("*", requireTenant);
 
 files.get("/:id/files", async (c) => {
   const tenantId = c.get("tenant");
