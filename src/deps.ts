@@ -21,11 +21,14 @@ import type { Scheduler } from "./adapters/scheduler/port";
 import { qstashScheduler } from "./adapters/scheduler/qstash";
 import type { ReplayCache } from "./adapters/scheduler/qstash-receiver";
 import { type ExternalSettings, externalSettings } from "./adapters/settings";
+import { r2WorkspaceStore } from "./adapters/workspace/r2";
 import { ApiError } from "./domain/errors";
 import { LANE_BINDINGS, QUEUE_DELAY_MAX_MS } from "./domain/lanes";
 import type { Pricing } from "./domain/pricing";
 import type { Priority } from "./domain/types";
 import type { RetryConfig } from "./run/retry-policy";
+import { parseWorkspaceLimits, type WorkspaceLimits } from "./workspace/limits";
+import { type RunScope, RunWorkspace } from "./workspace/run-workspace";
 
 export interface Config {
   environment: "development" | "production";
@@ -322,4 +325,21 @@ function unavailableOnFailure(ledger: CreditLedger, schemaCheck: () => Promise<A
 /** The queue of a priority lane (its binding from LANE_BINDINGS). */
 export function laneQueue(env: Env, priority: Priority): Queue {
   return env[LANE_BINDINGS[priority]];
+}
+
+const limitsByEnv = new WeakMap<object, WorkspaceLimits>();
+
+/** The deployment's workspace limits (WORKSPACE_MAX_FILE_BYTES, _RUN_BYTES, _FILES), parsed once per `env`. */
+export function workspaceLimits(env: Env): WorkspaceLimits {
+  let limits = limitsByEnv.get(env);
+  if (!limits) {
+    limits = parseWorkspaceLimits((name) => setting(env, name));
+    limitsByEnv.set(env, limits);
+  }
+  return limits;
+}
+
+/** A run's workspace: its files in the WORKSPACE bucket (R2), under the deployment's limits. */
+export function runWorkspace(env: Env, scope: RunScope): RunWorkspace {
+  return new RunWorkspace(r2WorkspaceStore(env.WORKSPACE), scope, workspaceLimits(env));
 }

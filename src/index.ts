@@ -1,4 +1,5 @@
-// The Worker entry: HTTP API, queue consumers and cron; re-exports the Durable Object classes.
+// The Worker entry: HTTP API, queue consumers and cron; re-exports the Durable Object classes and
+// the WorkspaceFiles entrypoint that run_code's isolates call.
 
 import { app } from "./api/app";
 import { handleQueue } from "./queue/consumer";
@@ -6,6 +7,7 @@ import { handleQueue } from "./queue/consumer";
 export { MetricsObject } from "./ops/metrics-object";
 export { OpsObject } from "./ops/ops-object";
 export { RunObject } from "./run/run-object";
+export { WorkspaceFiles } from "./sandbox/workspace-files";
 export { TenantObject } from "./tenant/tenant-object";
 
 export default {

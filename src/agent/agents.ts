@@ -3,6 +3,9 @@
 
 import type { AgentProfile } from "../domain/types";
 
+/** The workspace tools every built-in agent lists; `general` adds run_code. */
+const FILE_TOOLS = ["file_write", "file_read", "file_list"];
+
 const COMMON_RULES = `
 Work one step at a time. Use tools only when they help with the current step, and never invent
 tool results. When the current step is done, call complete_step with a short factual summary and,
@@ -13,7 +16,7 @@ function profile(p: Partial<AgentProfile> & Pick<AgentProfile, "name" | "descrip
   return {
     builtin: true,
     model: "",
-    tools: ["http_request", "memory_get", "memory_set", "emit_event", "request_approval"],
+    tools: ["http_request", "memory_get", "memory_set", "emit_event", "request_approval", ...FILE_TOOLS],
     max_steps: 10,
     max_credits: 100,
     default_priority: "normal",
@@ -30,6 +33,7 @@ export const BUILTIN_AGENTS: Record<string, AgentProfile> = {
   general: profile({
     name: "general",
     description: "General work: research, summarise, transform and report.",
+    tools: ["http_request", "memory_get", "memory_set", "emit_event", "request_approval", ...FILE_TOOLS, "run_code"],
     system_prompt: `You are a careful general-purpose assistant that carries out tasks for a business team.
 Break the task into clear steps, do each one thoroughly, and report plainly what you found or did.${COMMON_RULES}`,
   }),

@@ -11,6 +11,7 @@ import { agents } from "./routes/agents";
 import { approvals } from "./routes/approvals";
 import { dlq } from "./routes/dlq";
 import { events } from "./routes/events";
+import { files } from "./routes/files";
 import { metrics } from "./routes/metrics";
 import { ops } from "./routes/ops";
 import { qstash } from "./routes/qstash";
@@ -35,6 +36,7 @@ app.get("/readyz", readyz);
 app.route("/internal/qstash", qstash);
 
 app.route("/v1/runs", runs);
+app.route("/v1/runs", files);
 app.route("/v1/agents", agents);
 app.route("/v1/admin", admin);
 app.route("/v1/dlq", dlq);

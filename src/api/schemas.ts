@@ -2,6 +2,8 @@
 
 import { ApiError } from "../domain/errors";
 import { PRIORITIES, type Priority } from "../domain/types";
+import { DEFAULT_WORKSPACE_LIMITS, type WorkspaceLimits } from "../workspace/limits";
+import { pathProblem } from "../workspace/paths";
 import { jsonBytes } from "./http";
 
 /** `input` may be at most 64 KB (serialised). */
@@ -17,9 +19,11 @@ export interface CreateRunBody {
   metadata: Record<string, unknown> | null;
   run_at: number | null;
   webhook_url: string | null;
+  /** Text files the run's workspace holds before its first step, by path. */
+  files: Record<string, string> | null;
 }
 
-const CREATE_FIELDS = new Set(["agent", "input", "priority", "max_credits", "metadata", "run_at", "webhook_url"]);
+const CREATE_FIELDS = new Set(["agent", "input", "priority", "max_credits", "metadata", "run_at", "webhook_url", "files"]);
 const invalid = (field: string, message: string) => new ApiError("invalid_request", `${field}: ${message}`, { field });
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -38,8 +42,37 @@ export function parseCreditAmount(v: unknown, field: string, min: 0 | 1): number
   return v as number;
 }
 
-/** Validates a `POST /v1/runs` body. */
-export function parseCreateRun(body: Record<string, unknown>, now: number): CreateRunBody {
+/**
+ * Validates `files` of a `POST /v1/runs` body: an object of path → text, each path a workspace path,
+ * within the workspace limits. Errors name the field and, for one file, its path.
+ */
+export function parseInitialFiles(files: unknown, limits: WorkspaceLimits): Record<string, string> | null {
+  if (files === undefined || files === null) return null;
+  if (!isObject(files)) throw invalid("files", "must be an object of path to text");
+  const entries = Object.entries(files);
+  if (entries.length > limits.maxFiles) throw invalid("files", `at most ${limits.maxFiles} files`);
+  let total = 0;
+  for (const [path, content] of entries) {
+    const bad = pathProblem(path);
+    if (bad) throw new ApiError("invalid_request", `files: path ${JSON.stringify(path)} ${bad}`, { field: "files", path });
+    if (typeof content !== "string")
+      throw new ApiError("invalid_request", `files: ${path} must be text (a string)`, { field: "files", path });
+    const size = new TextEncoder().encode(content).byteLength;
+    if (size > limits.maxFileBytes)
+      throw new ApiError("payload_too_large", `files: ${path} is over ${limits.maxFileBytes} bytes`, { field: "files", path });
+    total += size;
+  }
+  if (total > limits.maxRunBytes)
+    throw new ApiError("payload_too_large", `files: over ${limits.maxRunBytes} bytes in all`, { field: "files" });
+  return files as Record<string, string>;
+}
+
+/** Validates a `POST /v1/runs` body (`files` against `limits`, default the standard workspace limits). */
+export function parseCreateRun(
+  body: Record<string, unknown>,
+  now: number,
+  limits: WorkspaceLimits = DEFAULT_WORKSPACE_LIMITS,
+): CreateRunBody {
   for (const k of Object.keys(body)) if (!CREATE_FIELDS.has(k)) throw invalid(k, "unknown field");
   const { agent, input, priority, max_credits, metadata, run_at, webhook_url } = body;
   if (typeof agent !== "string" || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(agent))
@@ -74,5 +107,6 @@ export function parseCreateRun(body: Record<string, unknown>, now: number): Crea
     metadata: (metadata as Record<string, unknown> | undefined) ?? null,
     run_at: runAt,
     webhook_url: (webhook_url as string | undefined) ?? null,
+    files: parseInitialFiles(body.files, limits),
   };
 }

@@ -37,6 +37,8 @@ export interface CreateRunParams {
   idempotencyKey: string | null;
   bodyHash: string;
   baseUrl: string;
+  /** Files placed in the run's workspace before the run is queued (null: none). */
+  files?: Record<string, string> | null;
 }
 
 export interface CreatedRun {

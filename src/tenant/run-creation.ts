@@ -1,8 +1,9 @@
 // Creating and retrying runs for a tenant: screening (idempotency, agent, rate limit), the credit
-// reservation (embedded or external ledger), the run index and the run object's initialisation.
+// reservation (embedded or external ledger), the run index, the run's initial files and the run
+// object's initialisation.
 
 import type { CreditLedger } from "../adapters/ledger/port";
-import { externalLedger } from "../deps";
+import { externalLedger, runWorkspace } from "../deps";
 import type { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile, Priority } from "../domain/types";
 import type { CancelResult, InitParams } from "../run/protocol";
@@ -78,11 +79,21 @@ export class RunCreation {
       if ("error" in decided) this.t.metrics.runRefused(tenantId, decided.error.code);
       return decided;
     }
+    // The run's files are in its workspace before the run object exists, so no step can start
+    // without them; a creation refused above (402, 409, replay, ...) never reaches this point.
+    const workspace = p.files ? runWorkspace(this.t.env, { tenantId, runId: p.runId }) : null;
     try {
+      if (workspace && p.files) await workspace.place(p.files);
       const stub = this.t.env.RUNS.get(this.t.env.RUNS.idFromName(p.runId));
       await stub.init(decided.init);
     } catch (e) {
       console.error("run initialisation failed; reservation released", { run: p.runId, error: String(e) });
+      if (workspace)
+        await workspace
+          .clear()
+          .catch((cleanup: unknown) =>
+            console.error("removing the files of a run that was not created failed", { run: p.runId, error: String(cleanup) }),
+          );
       if (external) await releaseExternally(external, tenantId, p.runId, `release:${p.runId}:init`);
       this.t.counters.transaction(tenantId, () => {
         if (!external) this.t.ledger.release(p.runId, `release:${p.runId}:init`);

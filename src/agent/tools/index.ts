@@ -2,8 +2,10 @@
 
 import type { AgentProfile, HttpTool } from "../../domain/types";
 import { EMIT_EVENT } from "./emit-event";
+import { FILE_LIST, FILE_READ, FILE_WRITE } from "./file-tools";
 import { httpRequestTool } from "./http-request";
 import { MEMORY_GET, MEMORY_SET } from "./memory";
+import { RUN_CODE } from "./run-code";
 import type { ToolDefinition } from "./tool";
 
 const REQUEST_APPROVAL: ToolDefinition = {
@@ -26,6 +28,10 @@ const BUILTIN: Record<string, ToolDefinition> = {
   memory_set: MEMORY_SET,
   emit_event: EMIT_EVENT,
   request_approval: REQUEST_APPROVAL,
+  file_write: FILE_WRITE,
+  file_read: FILE_READ,
+  file_list: FILE_LIST,
+  run_code: RUN_CODE,
 };
 
 /** Tool names the agent protocol itself uses; no agent tool may take them. */

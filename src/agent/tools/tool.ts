@@ -1,6 +1,8 @@
 // The tool contract: what a tool receives and returns when the supervisor executes a tool_use.
 
 import type { AgentProfile } from "../../domain/types";
+import type { CodeOutcome, CodeRequest } from "../../sandbox/sandbox";
+import type { RunWorkspace } from "../../workspace/run-workspace";
 
 /** Services tools reach through the tenant; implemented by the queue worker. */
 export interface ToolServices {
@@ -11,6 +13,10 @@ export interface ToolServices {
   signingSecret(): Promise<string>;
   /** Whether plain http and loopback hosts are allowed (development only). */
   development: boolean;
+  /** The workspace (files) of one of this tenant's runs. */
+  workspace(runId: string): RunWorkspace;
+  /** Runs `run_code` in a fresh isolate that reaches only this run's workspace. */
+  runCode(runId: string, req: CodeRequest): Promise<CodeOutcome>;
 }
 
 export interface ToolContext {

@@ -1,13 +1,14 @@
 // /v1/runs: create, get, list, cancel, logs (JSON and SSE), WebSocket stream and stream tickets.
 
 import { type Context, Hono } from "hono";
-import { assertModelConfigured, config } from "../../deps";
+import { assertModelConfigured, config, workspaceLimits } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import { newId, RUN_ID_PATTERN } from "../../domain/ids";
 import { newTicketClaims, signTicket, verifyTicket } from "../../domain/stream-ticket";
 import { RUN_STATUSES } from "../../domain/types";
 import { checkOutboundUrl } from "../../domain/url-policy";
 import type { CancelResult } from "../../run/protocol";
+import type { RunView } from "../../run/view";
 import type { CreateRunResult, TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";
@@ -15,6 +16,7 @@ import { limitFailures, recordFailure } from "../auth-failures";
 import { signingKey } from "../auth-settings";
 import { hashBody, queryInt, readJsonObject } from "../http";
 import { parseCreateRun } from "../schemas";
+import { workspaceUsage } from "./files";
 
 export function runStub(env: Env, id: string) {
   if (!RUN_ID_PATTERN.test(id)) throw new ApiError("not_found", "run not found");
@@ -70,7 +72,7 @@ runs.post("/", async (c) => {
   // Without a model no run could execute: refuse before reading, reserving or creating anything.
   assertModelConfigured(c.env);
   const { body } = await readJsonObject(c);
-  const parsed = parseCreateRun(body, Date.now());
+  const parsed = parseCreateRun(body, Date.now(), workspaceLimits(c.env));
   if (parsed.webhook_url !== null) {
     const check = checkOutboundUrl(parsed.webhook_url, { development: config(c.env).environment === "development" });
     if (!check.ok) throw new ApiError("invalid_request", `webhook_url: ${check.error}`, { field: "webhook_url" });
@@ -90,6 +92,7 @@ runs.post("/", async (c) => {
     idempotencyKey: key,
     bodyHash: await hashBody(body),
     baseUrl: new URL(c.req.url).origin,
+    files: parsed.files,
   })) as CreateRunResult;
   if ("error" in res) throw tenantError(res);
   if ("replay" in res) return c.json(res.replay, 200);
@@ -107,9 +110,9 @@ runs.get("/", async (c) => {
 });
 
 runs.get("/:id", async (c) => {
-  const run = await runStub(c.env, c.req.param("id")).get(c.get("tenant"));
+  const run = (await runStub(c.env, c.req.param("id")).get(c.get("tenant"))) as RunView | null;
   if (!run) throw new ApiError("not_found", "run not found");
-  return c.json(run);
+  return c.json({ ...run, workspace: await workspaceUsage(c.env, c.get("tenant"), run.id) });
 });
 
 runs.post("/:id/cancel", async (c) => {
