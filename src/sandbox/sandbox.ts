@@ -68,14 +68,11 @@ function release(): void {
 
 const text = (v: unknown, max: number) => String(v).slice(0, max);
 
-/** The isolate's console lines, re-checked here: at most 200, the last one saying how many were dropped. */
-function logsOf(answer: HarnessAnswer): string[] {
+/** The isolate's console lines, re-checked here: at most 200 kept, with how many were written. */
+function logsOf(answer: HarnessAnswer): { lines: string[]; total: number } {
   const raw = answer.logs;
-  const lines = Array.isArray(raw?.lines) ? raw.lines.map((l) => text(l, MAX_LOG_LINE_CHARS)) : [];
-  const total = lines.length + Math.max(0, Number(raw?.dropped) || 0);
-  if (total <= MAX_LOG_LINES) return lines;
-  const kept = lines.slice(0, MAX_LOG_LINES - 1);
-  return [...kept, `\u2026 ${total - kept.length} more lines not kept`];
+  const lines = Array.isArray(raw?.lines) ? raw.lines.slice(0, MAX_LOG_LINES).map((l) => text(l, MAX_LOG_LINE_CHARS)) : [];
+  return { lines, total: lines.length + Math.max(0, Number(raw?.dropped) || 0) };
 }
 
 /** The error of a module that did not load, as workerd words it: its own name and message. */
@@ -129,7 +126,19 @@ export async function runSandboxed(deps: SandboxDeps, req: CodeRequest): Promise
     if (answer === null) {
       return { result: null, logs: [], error: { name: "TimeoutError", message: `the code ran past its time limit of ${timeoutMs} ms` } };
     }
-    const logs = logsOf(answer);
+    const { lines: logs, total } = logsOf(answer);
+    // Output past the limit is a tool error (the result is not returned), so code cannot bury
+    // what it returns under console noise or use the log as an unmetered side channel.
+    if (total > MAX_LOG_LINES) {
+      return {
+        result: null,
+        logs,
+        error: {
+          name: "LogLimitError",
+          message: `the code wrote ${total} console lines; at most ${MAX_LOG_LINES} are allowed (the first ${MAX_LOG_LINES} are kept)`,
+        },
+      };
+    }
     if (!answer.ok) {
       const error = { name: text(answer.error?.name ?? "Error", 100), message: text(answer.error?.message ?? "", 2000) };
       return { result: null, logs, error };

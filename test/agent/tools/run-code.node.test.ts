@@ -188,14 +188,19 @@ describe("run_code", () => {
     expectToolError(c, "ResultTooLargeError", /204802 bytes as JSON; at most 65536/);
   });
 
-  it("10,000 console lines keep the first 199 and say how many were dropped", async () => {
+  it("10,000 console lines end as a tool error that keeps the first 200", async () => {
     const c = await runCode({ code: `export default () => { for (let i = 0; i < 10000; i++) console.log("line", i); return "done"; }` });
+    expectToolError(c, "LogLimitError", /wrote 10000 console lines; at most 200/);
+    expect(c.answer.logs).toHaveLength(200);
+    expect(c.answer.logs[0]).toBe("line 0");
+    expect(c.answer.logs[199]).toBe("line 199");
+  });
+
+  it("200 console lines are within the limit", async () => {
+    const c = await runCode({ code: `export default () => { for (let i = 0; i < 200; i++) console.log(i); return "done"; }` });
     expectRunWentOn(c);
     expect(c.answer.result).toBe("done");
     expect(c.answer.logs).toHaveLength(200);
-    expect(c.answer.logs[0]).toBe("line 0");
-    expect(c.answer.logs[198]).toBe("line 198");
-    expect(c.answer.logs[199]).toBe("\u2026 9801 more lines not kept");
   });
 
   it("a syntax error names its line and column", async () => {
