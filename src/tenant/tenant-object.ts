@@ -11,6 +11,7 @@ import { metricsStub } from "../ops/metrics-object";
 import type { CancelResult } from "../run/run-object";
 import { isFinal } from "../run/state";
 import { CounterDeltas } from "./counter-deltas";
+import { DeliveryOutbox } from "./delivery-outbox";
 import { DomainEvents } from "./domain-events";
 import type { DomainEvent } from "./events-store";
 import { settleExternally } from "./external-credits";
@@ -20,7 +21,7 @@ import type { CreateRunParams, CreateRunResult, QueueStats, RunIndexEntry, RunSy
 import { RunCreation, tenantError } from "./run-creation";
 import { TenantStore } from "./store";
 import { TenantMetrics } from "./tenant-metrics";
-import type { DeliveryTarget, Webhook } from "./webhooks-store";
+import type { DeliveryAssignment, DeliveryTarget, Webhook } from "./webhooks-store";
 
 const err = tenantError;
 
@@ -33,6 +34,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly domain: DomainEvents;
   private readonly creation: RunCreation;
   private readonly counters: CounterDeltas;
+  private readonly outbox: DeliveryOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -47,6 +49,12 @@ export class TenantObject extends DurableObject<Env> {
     );
     this.memory = new MemoryStore(ctx.storage.sql);
     this.domain = new DomainEvents(ctx.storage.sql, (id) => this.store.runWebhook(id));
+    this.outbox = new DeliveryOutbox(
+      ctx,
+      () => env.EVENTS,
+      this.domain.webhooks,
+      () => this.store.tenant()?.id ?? null,
+    );
     const self = this;
     this.creation = new RunCreation({
       ctx,
@@ -251,40 +259,32 @@ export class TenantObject extends DurableObject<Env> {
     return { ...w, secret };
   }
 
-  /** For the events consumer: the signed request that delivers an event to a target. */
-  async deliveryFor(
-    eventId: string,
-    target: DeliveryTarget,
-  ): Promise<{ url: string; body: string; attempts: number; secret: string } | null> {
+  /**
+   * For the events consumer's message `holder`: the signed request that delivers an event to a
+   * target, lent to that message alone (`busy` while another message holds it; `done` when
+   * nothing is left to deliver).
+   */
+  deliveryFor(eventId: string, target: DeliveryTarget, holder: string): DeliveryAssignment {
     const d = this.domain.deliveryFor(eventId, target);
-    return d ? { ...d, secret: this.memory.signingSecret() } : null;
+    if (!d) return { status: "done" };
+    if (!this.outbox.claim(eventId, target, holder, Date.now())) return { status: "busy" };
+    return { status: "deliver", ...d, secret: this.memory.signingSecret() };
   }
 
-  /** Records a delivery attempt; `final` keeps an undeliverable event as failed. */
+  /** Records `holder`'s delivery attempt and ends its claim; `final` keeps an undeliverable event as failed. */
   recordDelivery(
     eventId: string,
     target: DeliveryTarget,
+    holder: string,
     r: { ok: boolean; status: number | null; error: string | null; final: boolean },
   ): void {
     this.domain.webhooks.recordAttempt(eventId, target, r, Date.now());
+    this.outbox.release(eventId, target, holder);
   }
 
-  /** Hands pending deliveries to the events queue; a failed send is retried by the alarm. */
-  private async flushDeliveries(): Promise<void> {
-    const unsent = this.domain.webhooks.unsent(100);
-    if (unsent.length === 0) return;
-    const tenant = this.store.tenant()?.id;
-    if (!tenant) return;
-    try {
-      await this.env.EVENTS.sendBatch(
-        unsent.map((u) => ({ body: { tenant, event: u.event_id, target: u.target }, contentType: "json" as const })),
-      );
-      this.domain.webhooks.markEnqueued(unsent);
-      if (unsent.length === 100) await this.flushDeliveries();
-    } catch (e) {
-      console.error("event delivery enqueue failed; retrying from the alarm", { error: String(e) });
-      await this.ctx.storage.setAlarm(Date.now() + 10_000);
-    }
+  /** Hands pending deliveries to the events queue (see DeliveryOutbox.flush). */
+  private flushDeliveries(): Promise<void> {
+    return this.outbox.flush();
   }
 
   override async alarm(): Promise<void> {

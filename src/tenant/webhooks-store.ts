@@ -12,6 +12,12 @@ export interface Webhook {
 export type DeliveryStatus = "pending" | "delivered" | "failed";
 export type DeliveryTarget = "tenant" | "run";
 
+/** What the events consumer is to do with one delivery message (see TenantObject.deliveryFor). */
+export type DeliveryAssignment =
+  | { status: "deliver"; url: string; body: string; attempts: number; secret: string }
+  | { status: "busy" }
+  | { status: "done" };
+
 export interface Delivery {
   target: DeliveryTarget;
   url: string;

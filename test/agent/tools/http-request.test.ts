@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { httpRequestTool } from "../../../src/agent/tools/http-request";
 import { schemaErrors } from "../../../src/agent/tools/validate";
 import { RunFailure } from "../../../src/domain/errors";
-import { echoUrl, received } from "../../helpers/echo";
+import { echoUrl, received, receivedWhenSettled } from "../../helpers/echo";
 import { newScope } from "../../helpers/fake-model";
 import { memoryServices, toolContext } from "../../helpers/tools";
 
@@ -81,6 +81,30 @@ describe("http_request", () => {
   it("returns a redirect instead of following it", async () => {
     const res = await tool.run({ method: "GET", url: `${echoUrl()}/echo/${newScope()}?status=302` }, ctx);
     expect((res as { value: any }).value.status).toBe(302);
+  });
+
+  it("a 307 to another host is returned to the model and the other host is never called", async () => {
+    const elsewhere = newScope("elsewhere");
+    const location = encodeURIComponent(`${echoUrl()}/echo/${elsewhere}/stolen`);
+    const res = await tool.run(
+      { method: "POST", url: `${echoUrl()}/echo/${newScope()}?status=307&location=${location}`, body: { a: 1 } },
+      ctx,
+    );
+    const value = (res as { value: any }).value;
+    expect(value.status).toBe(307);
+    expect(value.headers.location).toContain(`/echo/${elsewhere}/stolen`);
+    expect(await received(elsewhere)).toEqual([]);
+  });
+
+  it("stops reading a 64 MiB answer at the 32 KB cut", async () => {
+    const scope = newScope("huge");
+    const res = await tool.run({ method: "GET", url: `${echoUrl()}/echo/${scope}?bytes=${64 * 1024 * 1024}` }, ctx);
+    const value = (res as { value: any }).value;
+    expect(value.truncated).toBe(true);
+    expect(value.body).toHaveLength(32 * 1024);
+    const [got] = await receivedWhenSettled(scope);
+    expect(got?.answer).toMatchObject({ complete: false, settled: true });
+    expect(got?.answer?.bytes).toBeLessThan(64 * 1024 * 1024);
   });
 
   it("a 5xx answer is a transient tool_server_error", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { httpTool } from "../../../src/agent/tools/http-tool";
 import { RunFailure } from "../../../src/domain/errors";
 import type { HttpTool } from "../../../src/domain/types";
-import { echoUrl, received, trustSecret } from "../../helpers/echo";
+import { echoUrl, received, receivedWhenSettled, trustSecret } from "../../helpers/echo";
 import { newScope } from "../../helpers/fake-model";
 import { memoryServices, toolContext } from "../../helpers/tools";
 
@@ -50,6 +50,23 @@ describe("tenant HTTP tools", () => {
     const { tool, ctx } = await setup("?big=40000");
     const res = await tool.run({ order_id: "A1" }, ctx);
     expect(res).toEqual({ ok: false, error: expect.stringContaining("more than 32768 bytes") });
+  });
+
+  it("a 64 MiB answer is refused after reading past 32 KB, not read whole", async () => {
+    const { scope, tool, ctx } = await setup(`?stream=${64 * 1024 * 1024}`);
+    const res = await tool.run({ order_id: "A1" }, ctx);
+    expect(res).toEqual({ ok: false, error: expect.stringContaining("more than 32768 bytes") });
+    const [got] = await receivedWhenSettled(scope);
+    expect(got?.answer).toMatchObject({ complete: false, settled: true });
+    expect(got?.answer?.bytes).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it("a 307 answer is an error for the model; the signed input never reaches the other host", async () => {
+    const elsewhere = newScope("elsewhere");
+    const { tool, ctx } = await setup(`?status=307&location=${encodeURIComponent(`${echoUrl()}/echo/${elsewhere}/stolen`)}`);
+    const res = await tool.run({ order_id: "A1" }, ctx);
+    expect(res).toEqual({ ok: false, error: expect.stringContaining("HTTP 307 (redirect to") });
+    expect(await received(elsewhere)).toEqual([]);
   });
 
   it("a 4xx answer goes to the model; a 5xx answer is transient", async () => {
