@@ -3,6 +3,7 @@
 
 import type { AgentProfile, Priority, RunStatus } from "../domain/types";
 import type { CreatedRun, QueueStats, RunIndexEntry, RunSync } from "./protocol";
+import { encodeRunsCursor, parseRunsCursor, type RunsCursor, runIdTime } from "./runs-cursor";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tenant (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -17,12 +18,21 @@ CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, body_hash TEXT NOT
 CREATE TABLE IF NOT EXISTS agents (name TEXT PRIMARY KEY, profile TEXT NOT NULL, updated_at INTEGER NOT NULL);
 `;
 
+// Indexes for listing runs newest first (creation time, then id), overall and by status or agent.
+// Kept apart from SCHEMA: they are to become their own numbered migration step.
+const RUNS_BY_CREATED_INDEXES = `
+CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at, id);
+CREATE INDEX IF NOT EXISTS runs_status_created ON runs (status, created_at, id);
+CREATE INDEX IF NOT EXISTS runs_agent_created ON runs (agent, created_at, id);
+`;
+
 /** How long an idempotency key is remembered (24 h). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
 export class TenantStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    sql.exec(RUNS_BY_CREATED_INDEXES);
   }
 
   tenant(): { id: string; name: string; created_at: number } | null {
@@ -170,13 +180,23 @@ export class TenantStore {
     return r ? (r.priority as Priority) : null;
   }
 
-  /** Runs newest first; the cursor is the last id of the previous page. */
+  /**
+   * Runs newest first: by creation time, runs created in the same millisecond by id, both
+   * descending. The cursor (see runs-cursor.ts) is the position of the previous page's last run,
+   * so pages neither repeat nor skip runs however many are created meanwhile. A cursor that is
+   * not one is treated as the start.
+   */
   listRuns(f: { status: string | null; agent: string | null; limit: number; cursor: string | null }): {
     runs: RunIndexEntry[];
     next_cursor: string | null;
   } {
-    const where: string[] = ["id < ?"];
-    const args: SqlStorageValue[] = [f.cursor ?? "~"];
+    const where: string[] = [];
+    const args: SqlStorageValue[] = [];
+    const after = f.cursor === null ? null : this.cursorPosition(f.cursor);
+    if (after) {
+      where.push("(created_at, id) < (?, ?)");
+      args.push(after.createdAt, after.id);
+    }
     if (f.status) {
       where.push("status = ?");
       args.push(f.status);
@@ -185,7 +205,8 @@ export class TenantStore {
       where.push("agent = ?");
       args.push(f.agent);
     }
-    const rows = this.sql.exec(`SELECT * FROM runs WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, ...args, f.limit + 1).toArray();
+    const filter = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+    const rows = this.sql.exec(`SELECT * FROM runs ${filter} ORDER BY created_at DESC, id DESC LIMIT ?`, ...args, f.limit + 1).toArray();
     const iso = (v: SqlStorageValue | undefined) => (typeof v === "number" ? new Date(v).toISOString() : null);
     const runs = rows.slice(0, f.limit).map((r) => {
       const final = ["succeeded", "failed", "canceled", "expired", "dead"].includes(r.status as string);
@@ -201,7 +222,17 @@ export class TenantStore {
         metadata: r.metadata ? (JSON.parse(r.metadata as string) as Record<string, unknown>) : {},
       };
     });
-    return { runs, next_cursor: rows.length > f.limit ? runs[runs.length - 1]!.id : null };
+    const last = rows[f.limit - 1];
+    const next = rows.length > f.limit && last ? encodeRunsCursor({ createdAt: last.created_at as number, id: last.id as string }) : null;
+    return { runs, next_cursor: next };
+  }
+
+  /** Where a cursor points; a bare run id of earlier versions is placed at that run (or its id's time). */
+  private cursorPosition(cursor: string): RunsCursor | null {
+    const c = parseRunsCursor(cursor);
+    if (!c || !("legacyId" in c)) return c;
+    const r = this.sql.exec("SELECT created_at FROM runs WHERE id = ?", c.legacyId).toArray()[0];
+    return { createdAt: r ? (r.created_at as number) : runIdTime(c.legacyId), id: c.legacyId };
   }
 
   queueStats(): QueueStats {

@@ -8,6 +8,7 @@ import type { RunStatus } from "../../domain/types";
 import { checkOutboundUrl } from "../../domain/url-policy";
 import type { CancelResult } from "../../run/run-object";
 import type { CreateRunResult, TenantError } from "../../tenant/protocol";
+import { parseRunsCursor } from "../../tenant/runs-cursor";
 import type { AppEnv } from "../app-env";
 import { authenticate, requireTenant, tenantStub } from "../auth";
 import { hashBody, queryInt, readJsonObject } from "../http";
@@ -77,7 +78,7 @@ runs.get("/", async (c) => {
     throw new ApiError("invalid_request", `status must be one of ${STATUSES.join(", ")}`, { field: "status" });
   const limit = queryInt(c, "limit", 1, 100, 20);
   const cursor = c.req.query("cursor") ?? null;
-  if (cursor !== null && !RUN_ID_PATTERN.test(cursor)) throw new ApiError("invalid_request", "cursor is not valid", { field: "cursor" });
+  if (cursor !== null && !parseRunsCursor(cursor)) throw new ApiError("invalid_request", "cursor is not valid", { field: "cursor" });
   return c.json(await tenantStub(c.env, c.get("tenant")).listRuns({ status, agent: c.req.query("agent") ?? null, limit, cursor }));
 });
 
