@@ -26,13 +26,23 @@ CREATE INDEX IF NOT EXISTS runs_status_created ON runs (status, created_at, id);
 CREATE INDEX IF NOT EXISTS runs_agent_created ON runs (agent, created_at, id);
 `;
 
+// Finds expired idempotency keys without reading the live ones. Kept apart from SCHEMA: it is to
+// become its own numbered migration step.
+const IDEMPOTENCY_BY_CREATED_INDEX = `
+CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at);
+`;
+
 /** How long an idempotency key is remembered (24 h). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+
+/** Most expired idempotency keys deleted by one prune (50): bounded work on the creation path. */
+export const IDEMPOTENCY_PRUNE_BATCH = 50;
 
 export class TenantStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
     sql.exec(RUNS_BY_CREATED_INDEXES);
+    sql.exec(IDEMPOTENCY_BY_CREATED_INDEX);
   }
 
   tenant(): { id: string; name: string; created_at: number } | null {
@@ -62,7 +72,9 @@ export class TenantStore {
     return { body_hash: r.body_hash as string, response: JSON.parse(r.response as string) as CreatedRun };
   }
 
+  /** Remembers a key's answer for 24 h; keys past that are pruned here, a bounded batch at a time. */
   remember(key: string, bodyHash: string, response: CreatedRun, now: number): void {
+    this.pruneIdempotency(now);
     this.sql.exec(
       "INSERT OR REPLACE INTO idempotency (key, body_hash, response, created_at) VALUES (?, ?, ?, ?)",
       key,
@@ -76,9 +88,16 @@ export class TenantStore {
     this.sql.exec("DELETE FROM idempotency WHERE key = ?", key);
   }
 
-  /** Drops idempotency keys older than 24 h. */
-  pruneIdempotency(now: number): void {
-    this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
+  /**
+   * Deletes up to `limit` (default 50) idempotency keys older than 24 h, oldest first, through
+   * the created_at index.
+   */
+  pruneIdempotency(now: number, limit = IDEMPOTENCY_PRUNE_BATCH): void {
+    this.sql.exec(
+      "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+      now - IDEMPOTENCY_TTL_MS,
+      limit,
+    );
   }
 
   indexRun(e: {

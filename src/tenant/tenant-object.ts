@@ -288,6 +288,8 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    // Keys of a tenant that stopped sending them are not reached by run creation's pruning.
+    this.store.pruneIdempotency(Date.now(), 1000);
     await this.flushDeliveries();
     await this.counters.flush();
   }
