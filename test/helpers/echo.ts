@@ -22,12 +22,3 @@ export async function received(scope: string): Promise<ReceivedRequest[]> {
   const res = await fetch(`${echoUrl()}/_control/received?scope=${encodeURIComponent(scope)}`);
   return ((await res.json()) as { requests: ReceivedRequest[] }).requests;
 }
-
-/** Requests received under `scope` once every streamed answer among them is over (connection closed or done). */
-export async function receivedWhenSettled(scope: string): Promise<ReceivedRequest[]> {
-  for (;;) {
-    const got = await received(scope);
-    if (got.every((r) => !r.answer || r.answer.settled)) return got;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { deliver } from "../../src/queue/deliveries";
 import type { DomainEvent } from "../../src/tenant/events-store";
 import { api, json, newTenant } from "../helpers/api";
-import { echoUrl, type ReceivedRequest, received, receivedWhenSettled } from "../helpers/echo";
+import { echoUrl, type ReceivedRequest, received } from "../helpers/echo";
 import { eventually, scope, subscribe } from "../helpers/webhooks";
 
 const tenantOf = (id: string) => env.TENANTS.get(env.TENANTS.idFromName(id));
@@ -94,8 +94,9 @@ describe("webhook delivery", () => {
     await emitConcurrently(t.id, 1);
     const [event] = await settledEvents(t.key, 1);
     expect(event.deliveries).toEqual([expect.objectContaining({ status: "delivered", attempts: 1, last_status: 200 })]);
-    const [hook] = await receivedWhenSettled(s);
-    expect(hook?.answer).toMatchObject({ complete: false, settled: true });
+    // Recorded as delivered while the echo server is still far from the end of its answer.
+    const [hook] = await received(s);
+    expect(hook?.answer?.complete).toBe(false);
     expect(hook?.answer?.bytes).toBeLessThan(64 * 1024 * 1024);
   });
 

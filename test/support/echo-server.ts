@@ -10,8 +10,8 @@
 //        answer past N bytes; status=N answers that status instead, with location=URL as its
 //        Location; fail=N answers 500 to the first N calls on that path; stream=N answers 200 with
 //        N bytes streamed as the client reads them).
-//   A streamed answer records how far it got in the request's `answer`: a client that stops
-//   reading leaves it incomplete.
+//   A streamed answer records how far it got in the request's `answer`: while a client stops
+//   reading, it stays incomplete (once a client has read it all, it is complete).
 //   POST /_control/secret {scope, secret}  GET /_control/received?scope=S  POST /_control/reset {scope?}
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -25,8 +25,8 @@ export interface ReceivedRequest {
   body: string;
   /** For /hook requests: whether the signature verified with the scope's secret. */
   verified: boolean | null;
-  /** For streamed answers: bytes handed to the connection, whether all were sent, whether the exchange is over. */
-  answer?: { bytes: number; complete: boolean; settled: boolean };
+  /** For streamed answers: bytes handed to the connection so far, and whether all were sent. */
+  answer?: { bytes: number; complete: boolean };
 }
 
 export interface EchoServer {
@@ -74,13 +74,10 @@ const CHUNK = Buffer.alloc(64 * 1024, "a");
  * records in `r.answer` how many were handed to the connection and whether all of them were.
  */
 async function stream(res: ServerResponse, status: number, bytes: number, r: ReceivedRequest): Promise<void> {
-  const answer = { bytes: 0, complete: false, settled: false };
+  const answer = { bytes: 0, complete: false };
   r.answer = answer;
   res.on("finish", () => {
     answer.complete = true;
-  });
-  res.on("close", () => {
-    answer.settled = true;
   });
   res.writeHead(status, { "content-type": "text/plain", "content-length": String(bytes) });
   while (answer.bytes < bytes && !res.destroyed) {

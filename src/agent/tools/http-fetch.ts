@@ -92,8 +92,7 @@ function transportFailure(err: unknown, what: string, timeoutMs: number): RunFai
  */
 export async function exchange(url: URL, init: RequestInit, opts: ExchangeOptions): Promise<Exchange> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
-  const stop = new AbortController();
-  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), stop.signal]);
+  const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   let body: { text: string; truncated: boolean };
   try {
@@ -102,8 +101,6 @@ export async function exchange(url: URL, init: RequestInit, opts: ExchangeOption
   } catch (err) {
     throw transportFailure(err, opts.what, timeoutMs);
   }
-  // Past the cut nothing more is read: drop the connection rather than leave the sender stalled.
-  if (body.truncated) stop.abort();
   if (res.status >= 500) {
     throw new RunFailure("tool_server_error", `${opts.what} answered HTTP ${res.status}`, retryAfterMs(res.headers));
   }

