@@ -1,5 +1,5 @@
 // Agent memory (per tenant and agent, persistent across runs) and the tenant's signing secret
-// for HTTP tools, in the tenant's SQLite.
+// for webhooks and HTTP tools, in the tenant's SQLite.
 
 import { newSigningSecret, standardSecret } from "../domain/signature";
 

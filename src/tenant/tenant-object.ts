@@ -167,7 +167,7 @@ export class TenantObject extends DurableObject<Env> {
       if (isFinal(s.status) && !external) this.ledger.release(s.id, `release:${s.id}:${s.attempt}`, now);
       this.domain.onRunSync(s, now);
     });
-    this.ctx.waitUntil(this.flushDeliveries());
+    this.ctx.waitUntil(this.outbox.flush());
   }
 
   /** See RunCreation.retry. */
@@ -241,7 +241,7 @@ export class TenantObject extends DurableObject<Env> {
   /** Writes a domain event once (by `dedup`) to the tenant's event log. */
   emitEvent(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }): DomainEvent {
     const ev = this.ctx.storage.transactionSync(() => this.domain.emit(e, Date.now()));
-    this.ctx.waitUntil(this.flushDeliveries());
+    this.ctx.waitUntil(this.outbox.flush());
     return ev;
   }
 
@@ -282,15 +282,10 @@ export class TenantObject extends DurableObject<Env> {
     this.outbox.release(eventId, target, holder);
   }
 
-  /** Hands pending deliveries to the events queue (see DeliveryOutbox.flush). */
-  private flushDeliveries(): Promise<void> {
-    return this.outbox.flush();
-  }
-
   override async alarm(): Promise<void> {
     // Keys of a tenant that stopped sending them are not reached by run creation's pruning.
     this.store.pruneIdempotency(Date.now(), 1000);
-    await this.flushDeliveries();
+    await this.outbox.flush();
     await this.counters.flush();
   }
 }
