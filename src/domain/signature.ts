@@ -11,6 +11,11 @@ export interface SignedHeaders {
 /** Largest clock difference `verifySignature` accepts by default (300 s, as Standard Webhooks advises). */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
+const PREFIX = "whsec_";
+
+/** Bytes of the key a new signing secret carries (32, 256 bits). */
+export const SIGNING_KEY_BYTES = 32;
+
 function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> | null {
   const std = b64.replace(/-/g, "+").replace(/_/g, "/");
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(std)) return null;
@@ -25,13 +30,32 @@ function bytesToBase64(bytes: Uint8Array): string {
 }
 
 /**
+ * A new signing secret as Standard Webhooks writes them: `whsec_` and the standard (padded,
+ * `+/` alphabet) base64 of 32 random key bytes, so any Standard Webhooks library decodes it.
+ */
+export function newSigningSecret(): string {
+  return `${PREFIX}${bytesToBase64(crypto.getRandomValues(new Uint8Array(SIGNING_KEY_BYTES)))}`;
+}
+
+/**
+ * The same secret written in the standard base64 alphabet with padding. Secrets issued before
+ * were URL-safe base64 (`-_`, unpadded), which Standard Webhooks libraries refuse to decode; the
+ * key bytes, and so every signature, stay the same. Other secrets are returned as they are.
+ */
+export function standardSecret(secret: string): string {
+  if (!secret.startsWith(PREFIX)) return secret;
+  const bytes = base64ToBytes(secret.slice(PREFIX.length));
+  return bytes && bytes.length > 0 ? `${PREFIX}${bytesToBase64(bytes)}` : secret;
+}
+
+/**
  * The HMAC key of a secret. A `whsec_` secret is base64 after its prefix (the Standard Webhooks
- * convention; the URL-safe alphabet is accepted too) and its decoded bytes are the key; any other
- * secret is used as its UTF-8 bytes.
+ * convention; the URL-safe alphabet of older secrets is accepted too) and its decoded bytes are
+ * the key; any other secret is used as its UTF-8 bytes.
  */
 export function secretKeyBytes(secret: string): Uint8Array<ArrayBuffer> {
-  if (secret.startsWith("whsec_")) {
-    const bytes = base64ToBytes(secret.slice("whsec_".length));
+  if (secret.startsWith(PREFIX)) {
+    const bytes = base64ToBytes(secret.slice(PREFIX.length));
     if (bytes && bytes.length > 0) return bytes;
   }
   return new Uint8Array(new TextEncoder().encode(secret));

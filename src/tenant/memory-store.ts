@@ -1,7 +1,7 @@
 // Agent memory (per tenant and agent, persistent across runs) and the tenant's signing secret
-// for HTTP tools, in the tenant's SQLite.
+// for webhooks and HTTP tools, in the tenant's SQLite.
 
-import { randomSecret } from "../domain/ids";
+import { newSigningSecret, standardSecret } from "../domain/signature";
 import type { StoreSchema } from "../storage/migrations";
 
 /** Largest memory value (16 KB, serialised). */
@@ -39,11 +39,20 @@ export class MemoryStore {
     );
   }
 
-  /** The tenant's secret for signing HTTP tool calls, created on first use. */
+  /**
+   * The tenant's secret for signing webhooks and HTTP tool calls, created on first use. A secret
+   * stored in the URL-safe alphabet of earlier versions is rewritten once in the standard one
+   * (same key bytes, so receivers holding the old string keep verifying).
+   */
   signingSecret(): string {
     const r = this.sql.exec("SELECT value FROM settings WHERE name = 'signing_secret'").toArray()[0];
-    if (r) return r.value as string;
-    const secret = `whsec_${randomSecret(32)}`;
+    if (r) {
+      const stored = r.value as string;
+      const standard = standardSecret(stored);
+      if (standard !== stored) this.sql.exec("UPDATE settings SET value = ? WHERE name = 'signing_secret'", standard);
+      return standard;
+    }
+    const secret = newSigningSecret();
     this.sql.exec("INSERT INTO settings (name, value) VALUES ('signing_secret', ?)", secret);
     return secret;
   }

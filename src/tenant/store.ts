@@ -6,6 +6,7 @@ import type { AgentProfile, Priority, RunStatus } from "../domain/types";
 import { isFinal } from "../run/state";
 import { addMissingColumns, type StoreSchema } from "../storage/migrations";
 import type { CreatedRun, QueueStats, RunIndexEntry, RunSync } from "./protocol";
+import { encodeRunsCursor, parseRunsCursor, type RunsCursor, runIdTime } from "./runs-cursor";
 
 // Step 1's tables. Released: never edit this text; a change is a new step in TENANT_SCHEMA.
 const TABLES_1 = `
@@ -21,6 +22,20 @@ CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, body_hash TEXT NOT
 CREATE TABLE IF NOT EXISTS agents (name TEXT PRIMARY KEY, profile TEXT NOT NULL, updated_at INTEGER NOT NULL);
 `;
 
+// Indexes for listing runs newest first (creation time, then id), overall and by status or agent.
+// Released as step 2 of TENANT_SCHEMA: never edit this text.
+const RUNS_BY_CREATED_INDEXES = `
+CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at, id);
+CREATE INDEX IF NOT EXISTS runs_status_created ON runs (status, created_at, id);
+CREATE INDEX IF NOT EXISTS runs_agent_created ON runs (agent, created_at, id);
+`;
+
+// Finds expired idempotency keys without reading the live ones. Released as step 2 of
+// TENANT_SCHEMA: never edit this text.
+const IDEMPOTENCY_BY_CREATED_INDEX = `
+CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at);
+`;
+
 /** The tenant's tables, by schema step (src/storage/migrations.ts); released steps are never edited. */
 export const TENANT_SCHEMA: StoreSchema = {
   store: "tenant",
@@ -31,11 +46,16 @@ export const TENANT_SCHEMA: StoreSchema = {
       // (attempt 1), no recorded error and no webhook.
       addMissingColumns(sql, "runs", { error: "TEXT", attempt: "INTEGER NOT NULL DEFAULT 1", webhook_url: "TEXT" });
     },
+    // 2: newest-first listing by creation time, and pruning expired idempotency keys.
+    RUNS_BY_CREATED_INDEXES + IDEMPOTENCY_BY_CREATED_INDEX,
   ],
 };
 
 /** How long an idempotency key is remembered (24 h). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+
+/** Most expired idempotency keys deleted by one prune (50): bounded work on the creation path. */
+export const IDEMPOTENCY_PRUNE_BATCH = 50;
 
 export class TenantStore {
   /** Opens the tables of a storage already migrated to TENANT_SCHEMA. */
@@ -68,7 +88,9 @@ export class TenantStore {
     return { body_hash: r.body_hash as string, response: JSON.parse(r.response as string) as CreatedRun };
   }
 
+  /** Remembers a key's answer for 24 h; keys past that are pruned here, a bounded batch at a time. */
   remember(key: string, bodyHash: string, response: CreatedRun, now: number): void {
+    this.pruneIdempotency(now);
     this.sql.exec(
       "INSERT OR REPLACE INTO idempotency (key, body_hash, response, created_at) VALUES (?, ?, ?, ?)",
       key,
@@ -82,9 +104,16 @@ export class TenantStore {
     this.sql.exec("DELETE FROM idempotency WHERE key = ?", key);
   }
 
-  /** Drops idempotency keys older than 24 h. */
-  pruneIdempotency(now: number): void {
-    this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
+  /**
+   * Deletes up to `limit` (default 50) idempotency keys older than 24 h, oldest first, through
+   * the created_at index.
+   */
+  pruneIdempotency(now: number, limit = IDEMPOTENCY_PRUNE_BATCH): void {
+    this.sql.exec(
+      "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+      now - IDEMPOTENCY_TTL_MS,
+      limit,
+    );
   }
 
   indexRun(e: {
@@ -186,13 +215,23 @@ export class TenantStore {
     return r ? (r.priority as Priority) : null;
   }
 
-  /** Runs newest first; the cursor is the last id of the previous page. */
+  /**
+   * Runs newest first: by creation time, runs created in the same millisecond by id, both
+   * descending. The cursor (see runs-cursor.ts) is the position of the previous page's last run,
+   * so pages neither repeat nor skip runs however many are created meanwhile. A cursor that is
+   * not one is treated as the start.
+   */
   listRuns(f: { status: string | null; agent: string | null; limit: number; cursor: string | null }): {
     runs: RunIndexEntry[];
     next_cursor: string | null;
   } {
-    const where: string[] = ["id < ?"];
-    const args: SqlStorageValue[] = [f.cursor ?? "~"];
+    const where: string[] = [];
+    const args: SqlStorageValue[] = [];
+    const after = f.cursor === null ? null : this.cursorPosition(f.cursor);
+    if (after) {
+      where.push("(created_at, id) < (?, ?)");
+      args.push(after.createdAt, after.id);
+    }
     if (f.status) {
       where.push("status = ?");
       args.push(f.status);
@@ -201,7 +240,8 @@ export class TenantStore {
       where.push("agent = ?");
       args.push(f.agent);
     }
-    const rows = this.sql.exec(`SELECT * FROM runs WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, ...args, f.limit + 1).toArray();
+    const filter = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+    const rows = this.sql.exec(`SELECT * FROM runs ${filter} ORDER BY created_at DESC, id DESC LIMIT ?`, ...args, f.limit + 1).toArray();
     const iso = (v: SqlStorageValue | undefined) => (typeof v === "number" ? new Date(v).toISOString() : null);
     const runs = rows.slice(0, f.limit).map((r) => {
       const final = isFinal(r.status as RunStatus);
@@ -217,7 +257,17 @@ export class TenantStore {
         metadata: r.metadata ? (JSON.parse(r.metadata as string) as Record<string, unknown>) : {},
       };
     });
-    return { runs, next_cursor: rows.length > f.limit ? runs[runs.length - 1]!.id : null };
+    const last = rows[f.limit - 1];
+    const next = rows.length > f.limit && last ? encodeRunsCursor({ createdAt: last.created_at as number, id: last.id as string }) : null;
+    return { runs, next_cursor: next };
+  }
+
+  /** Where a cursor points; a bare run id of earlier versions is placed at that run (or its id's time). */
+  private cursorPosition(cursor: string): RunsCursor | null {
+    const c = parseRunsCursor(cursor);
+    if (!c || !("legacyId" in c)) return c;
+    const r = this.sql.exec("SELECT created_at FROM runs WHERE id = ?", c.legacyId).toArray()[0];
+    return { createdAt: r ? (r.created_at as number) : runIdTime(c.legacyId), id: c.legacyId };
   }
 
   /** Queue counts of the index, grouped by the same buckets as the external counters. */

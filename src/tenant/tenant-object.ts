@@ -13,6 +13,7 @@ import { isFinal } from "../run/state";
 import { migrate } from "../storage/migrations";
 import { APPROVALS_INDEX_SCHEMA } from "./approvals-index";
 import { CounterDeltas } from "./counter-deltas";
+import { DeliveryOutbox } from "./delivery-outbox";
 import { DomainEvents } from "./domain-events";
 import { type DomainEvent, EVENTS_SCHEMA } from "./events-store";
 import { settleExternally } from "./external-credits";
@@ -22,7 +23,7 @@ import type { CreateRunParams, CreateRunResult, QueueStats, RunIndexEntry, RunSy
 import { RunCreation, tenantError } from "./run-creation";
 import { TENANT_SCHEMA, TenantStore } from "./store";
 import { TENANT_METRICS_SCHEMA, TenantMetrics } from "./tenant-metrics";
-import { type DeliveryTarget, WEBHOOKS_SCHEMA, type Webhook } from "./webhooks-store";
+import { type DeliveryAssignment, type DeliveryTarget, WEBHOOKS_SCHEMA, type Webhook } from "./webhooks-store";
 
 const err = tenantError;
 
@@ -35,6 +36,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly domain: DomainEvents;
   private readonly creation: RunCreation;
   private readonly counters: CounterDeltas;
+  private readonly outbox: DeliveryOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -60,6 +62,12 @@ export class TenantObject extends DurableObject<Env> {
     );
     this.memory = new MemoryStore(ctx.storage.sql);
     this.domain = new DomainEvents(ctx.storage.sql, (id) => this.store.runWebhook(id));
+    this.outbox = new DeliveryOutbox(
+      ctx,
+      () => env.EVENTS,
+      this.domain.webhooks,
+      () => this.store.tenant()?.id ?? null,
+    );
     const self = this;
     this.creation = new RunCreation({
       ctx,
@@ -172,7 +180,7 @@ export class TenantObject extends DurableObject<Env> {
       if (isFinal(s.status) && !external) this.ledger.release(s.id, `release:${s.id}:${s.attempt}`, now);
       this.domain.onRunSync(s, now);
     });
-    this.ctx.waitUntil(this.flushDeliveries());
+    this.ctx.waitUntil(this.outbox.flush());
   }
 
   /** See RunCreation.retry. */
@@ -246,7 +254,7 @@ export class TenantObject extends DurableObject<Env> {
   /** Writes a domain event once (by `dedup`) to the tenant's event log. */
   emitEvent(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }): DomainEvent {
     const ev = this.ctx.storage.transactionSync(() => this.domain.emit(e, Date.now()));
-    this.ctx.waitUntil(this.flushDeliveries());
+    this.ctx.waitUntil(this.outbox.flush());
     return ev;
   }
 
@@ -264,44 +272,33 @@ export class TenantObject extends DurableObject<Env> {
     return { ...w, secret };
   }
 
-  /** For the events consumer: the signed request that delivers an event to a target. */
-  async deliveryFor(
-    eventId: string,
-    target: DeliveryTarget,
-  ): Promise<{ url: string; body: string; attempts: number; secret: string } | null> {
+  /**
+   * For the events consumer's message `holder`: the signed request that delivers an event to a
+   * target, lent to that message alone (`busy` while another message holds it; `done` when
+   * nothing is left to deliver).
+   */
+  deliveryFor(eventId: string, target: DeliveryTarget, holder: string): DeliveryAssignment {
     const d = this.domain.deliveryFor(eventId, target);
-    return d ? { ...d, secret: this.memory.signingSecret() } : null;
+    if (!d) return { status: "done" };
+    if (!this.outbox.claim(eventId, target, holder, Date.now())) return { status: "busy" };
+    return { status: "deliver", ...d, secret: this.memory.signingSecret() };
   }
 
-  /** Records a delivery attempt; `final` keeps an undeliverable event as failed. */
+  /** Records `holder`'s delivery attempt and ends its claim; `final` keeps an undeliverable event as failed. */
   recordDelivery(
     eventId: string,
     target: DeliveryTarget,
+    holder: string,
     r: { ok: boolean; status: number | null; error: string | null; final: boolean },
   ): void {
     this.domain.webhooks.recordAttempt(eventId, target, r, Date.now());
-  }
-
-  /** Hands pending deliveries to the events queue; a failed send is retried by the alarm. */
-  private async flushDeliveries(): Promise<void> {
-    const unsent = this.domain.webhooks.unsent(100);
-    if (unsent.length === 0) return;
-    const tenant = this.store.tenant()?.id;
-    if (!tenant) return;
-    try {
-      await this.env.EVENTS.sendBatch(
-        unsent.map((u) => ({ body: { tenant, event: u.event_id, target: u.target }, contentType: "json" as const })),
-      );
-      this.domain.webhooks.markEnqueued(unsent);
-      if (unsent.length === 100) await this.flushDeliveries();
-    } catch (e) {
-      console.error("event delivery enqueue failed; retrying from the alarm", { error: String(e) });
-      await this.ctx.storage.setAlarm(Date.now() + 10_000);
-    }
+    this.outbox.release(eventId, target, holder);
   }
 
   override async alarm(): Promise<void> {
-    await this.flushDeliveries();
+    // Keys of a tenant that stopped sending them are not reached by run creation's pruning.
+    this.store.pruneIdempotency(Date.now(), 1000);
+    await this.outbox.flush();
     await this.counters.flush();
   }
 }

@@ -1,7 +1,7 @@
 // The tenant's webhook subscription and the delivery state of each domain event to each target
 // (the tenant webhook and a run's own `webhook_url`).
 
-import { randomSecret } from "../domain/ids";
+import { newSigningSecret } from "../domain/signature";
 import type { StoreSchema } from "../storage/migrations";
 
 export interface Webhook {
@@ -12,6 +12,12 @@ export interface Webhook {
 
 export type DeliveryStatus = "pending" | "delivered" | "failed";
 export type DeliveryTarget = "tenant" | "run";
+
+/** What the events consumer is to do with one delivery message (see TenantObject.deliveryFor). */
+export type DeliveryAssignment =
+  | { status: "deliver"; url: string; body: string; attempts: number; secret: string }
+  | { status: "busy" }
+  | { status: "done" };
 
 export interface Delivery {
   target: DeliveryTarget;
@@ -50,7 +56,7 @@ export class WebhooksStore {
   /** Sets the subscription and rotates the signing secret, which is returned (shown once). */
   setWebhook(w: Webhook): string {
     this.sql.exec("INSERT OR REPLACE INTO webhook (id, url, events) VALUES (1, ?, ?)", w.url, JSON.stringify(w.events));
-    const secret = `whsec_${randomSecret(32)}`;
+    const secret = newSigningSecret();
     this.sql.exec("INSERT OR REPLACE INTO settings (name, value) VALUES ('signing_secret', ?)", secret);
     return secret;
   }

@@ -1,5 +1,6 @@
+import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { secretKeyBytes, signatureFor, signedHeaders, verifySignature } from "../../src/domain/signature";
+import { newSigningSecret, secretKeyBytes, signatureFor, signedHeaders, standardSecret, verifySignature } from "../../src/domain/signature";
 
 describe("Standard Webhooks signatures", () => {
   it("signs id.timestamp.body with the base64-decoded whsec_ key", async () => {
@@ -26,5 +27,21 @@ describe("Standard Webhooks signatures", () => {
 
   it("uses a secret without the whsec_ prefix as its UTF-8 bytes", () => {
     expect(new TextDecoder().decode(secretKeyBytes("plain-secret"))).toBe("plain-secret");
+  });
+
+  it("issues secrets in the standard base64 alphabet that the standardwebhooks library signs alike", async () => {
+    const secret = newSigningSecret();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(secretKeyBytes(secret)).toHaveLength(32);
+    const ts = new Date(1_700_000_000_000);
+    expect(await signatureFor(secret, "msg_3", 1_700_000_000, "{}")).toBe(new Webhook(secret).sign("msg_3", ts, "{}"));
+  });
+
+  it("rewrites a URL-safe secret in standard base64 with the same key bytes", () => {
+    expect(standardSecret("whsec_-_-_")).toBe("whsec_+/+/");
+    expect(standardSecret("whsec_YWJj")).toBe("whsec_YWJj");
+    expect(standardSecret("whsec_YQ")).toBe("whsec_YQ==");
+    expect(secretKeyBytes(standardSecret("whsec_-_-_"))).toEqual(secretKeyBytes("whsec_-_-_"));
+    expect(standardSecret("plain-secret")).toBe("plain-secret");
   });
 });

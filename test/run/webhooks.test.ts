@@ -1,32 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { api, createRun, json, newTenant, waitForRun } from "../helpers/api";
-import { echoUrl, received, trustSecret } from "../helpers/echo";
+import { echoUrl, received } from "../helpers/echo";
+import { eventually, scope, subscribe } from "../helpers/webhooks";
 import { openStream } from "../helpers/ws";
-
-const scope = () => `wh-${crypto.randomUUID().slice(0, 8)}`;
-
-async function subscribe(key: string, s: string, events?: string[], query = "") {
-  const res = await api("/v1/webhooks", {
-    method: "PUT",
-    key,
-    json: { url: `${echoUrl()}/hook/${s}/webhook${query}`, ...(events ? { events } : {}) },
-  });
-  expect(res.status).toBe(200);
-  const body = await res.json<any>();
-  expect(body.secret).toMatch(/^whsec_/);
-  await trustSecret(s, body.secret);
-  return body;
-}
-
-async function eventually<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  let v = await f();
-  while (!ok(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 200));
-    v = await f();
-  }
-  return v;
-}
 
 async function refundAgent(key: string, s: string) {
   const agent = await api("/v1/agents/orders", {

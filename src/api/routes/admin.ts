@@ -11,7 +11,7 @@ import { forgetKeys, requireAdmin, tenantStub } from "../auth";
 import { signingKey } from "../auth-settings";
 import { readJsonObject } from "../http";
 import { parseCreditAmount } from "../schemas";
-import { tenantError } from "./runs";
+import { tenantError } from "../stubs";
 
 export const admin = new Hono<AppEnv>();
 admin.use("*", requireAdmin);

@@ -8,7 +8,7 @@ import { RUN_ID_PATTERN } from "../../domain/ids";
 import type { WorkspaceUsage } from "../../workspace/run-workspace";
 import type { AppEnv } from "../app-env";
 import { requireTenant } from "../auth";
-import { runStub } from "./runs";
+import { runStub } from "../stubs";
 
 /** The run id of a request, or 404 when it cannot be one. */
 function runIdParam(id: string): string {

@@ -3,31 +3,22 @@
 import { type Context, Hono } from "hono";
 import { assertModelConfigured, config, workspaceLimits } from "../../deps";
 import { ApiError } from "../../domain/errors";
-import { newId, RUN_ID_PATTERN } from "../../domain/ids";
+import { newId } from "../../domain/ids";
 import { newTicketClaims, signTicket, verifyTicket } from "../../domain/stream-ticket";
 import { RUN_STATUSES } from "../../domain/types";
 import { checkOutboundUrl } from "../../domain/url-policy";
 import type { CancelResult } from "../../run/protocol";
 import type { RunView } from "../../run/view";
 import type { CreateRunResult, TenantError } from "../../tenant/protocol";
+import { parseRunsCursor } from "../../tenant/runs-cursor";
 import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";
 import { limitFailures, recordFailure } from "../auth-failures";
 import { signingKey } from "../auth-settings";
 import { hashBody, queryInt, readJsonObject } from "../http";
 import { parseCreateRun } from "../schemas";
+import { runStub, tenantError } from "../stubs";
 import { workspaceUsage } from "./files";
-
-export function runStub(env: Env, id: string) {
-  if (!RUN_ID_PATTERN.test(id)) throw new ApiError("not_found", "run not found");
-  return env.RUNS.get(env.RUNS.idFromName(id));
-}
-
-/** Turns a tenant object's refusal into the API error. */
-export function tenantError(e: TenantError): ApiError {
-  const headers = e.error.retryAfter ? { "retry-after": String(e.error.retryAfter) } : undefined;
-  return new ApiError(e.error.code, e.error.message, e.error.details, headers);
-}
 
 export const runs = new Hono<AppEnv>();
 
@@ -105,7 +96,7 @@ runs.get("/", async (c) => {
     throw new ApiError("invalid_request", `status must be one of ${RUN_STATUSES.join(", ")}`, { field: "status" });
   const limit = queryInt(c, "limit", 1, 100, 20);
   const cursor = c.req.query("cursor") ?? null;
-  if (cursor !== null && !RUN_ID_PATTERN.test(cursor)) throw new ApiError("invalid_request", "cursor is not valid", { field: "cursor" });
+  if (cursor !== null && !parseRunsCursor(cursor)) throw new ApiError("invalid_request", "cursor is not valid", { field: "cursor" });
   return c.json(await tenantStub(c.env, c.get("tenant")).listRuns({ status, agent: c.req.query("agent") ?? null, limit, cursor }));
 });
 

@@ -83,6 +83,31 @@ describe("http_request", () => {
     expect((res as { value: any }).value.status).toBe(302);
   });
 
+  it("a 307 to another host is returned to the model and the other host is never called", async () => {
+    const elsewhere = newScope("elsewhere");
+    const location = encodeURIComponent(`${echoUrl()}/echo/${elsewhere}/stolen`);
+    const res = await tool.run(
+      { method: "POST", url: `${echoUrl()}/echo/${newScope()}?status=307&location=${location}`, body: { a: 1 } },
+      ctx,
+    );
+    const value = (res as { value: any }).value;
+    expect(value.status).toBe(307);
+    expect(value.headers.location).toContain(`/echo/${elsewhere}/stolen`);
+    expect(await received(elsewhere)).toEqual([]);
+  });
+
+  it("stops reading a 64 MiB answer at the 32 KB cut", async () => {
+    const scope = newScope("huge");
+    const res = await tool.run({ method: "GET", url: `${echoUrl()}/echo/${scope}?bytes=${64 * 1024 * 1024}` }, ctx);
+    const value = (res as { value: any }).value;
+    expect(value.truncated).toBe(true);
+    expect(value.body).toHaveLength(32 * 1024);
+    // The echo server writes only as fast as the tool reads: it is still far from the end.
+    const [got] = await received(scope);
+    expect(got?.answer?.complete).toBe(false);
+    expect(got?.answer?.bytes).toBeLessThan(64 * 1024 * 1024);
+  });
+
   it("a 5xx answer is a transient tool_server_error", async () => {
     const err = await failure(tool.run({ method: "GET", url: `${echoUrl()}/echo/${newScope()}?status=503` }, ctx));
     expect(err.code).toBe("tool_server_error");

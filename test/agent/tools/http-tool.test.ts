@@ -52,6 +52,24 @@ describe("tenant HTTP tools", () => {
     expect(res).toEqual({ ok: false, error: expect.stringContaining("more than 32768 bytes") });
   });
 
+  it("a 64 MiB answer is refused after reading past 32 KB, not read whole", async () => {
+    const { scope, tool, ctx } = await setup(`?stream=${64 * 1024 * 1024}`);
+    const res = await tool.run({ order_id: "A1" }, ctx);
+    expect(res).toEqual({ ok: false, error: expect.stringContaining("more than 32768 bytes") });
+    // The echo server writes only as fast as the tool reads: it is still far from the end.
+    const [got] = await received(scope);
+    expect(got?.answer?.complete).toBe(false);
+    expect(got?.answer?.bytes).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it("a 307 answer is an error for the model; the signed input never reaches the other host", async () => {
+    const elsewhere = newScope("elsewhere");
+    const { tool, ctx } = await setup(`?status=307&location=${encodeURIComponent(`${echoUrl()}/echo/${elsewhere}/stolen`)}`);
+    const res = await tool.run({ order_id: "A1" }, ctx);
+    expect(res).toEqual({ ok: false, error: expect.stringContaining("HTTP 307 (redirect to") });
+    expect(await received(elsewhere)).toEqual([]);
+  });
+
   it("a 4xx answer goes to the model; a 5xx answer is transient", async () => {
     const bad = await setup("?status=422");
     expect((await bad.tool.run({ order_id: "A1" }, bad.ctx)).ok).toBe(false);
@@ -62,6 +80,17 @@ describe("tenant HTTP tools", () => {
     );
     expect(err).toBeInstanceOf(RunFailure);
     expect((err as RunFailure).code).toBe("tool_server_error");
+  });
+
+  it("a tool saved under development rules is not called under production rules, whatever form its address takes", async () => {
+    const scope = newScope("hook");
+    const port = new URL(echoUrl()).port;
+    for (const host of ["127.0.0.1", "[::ffff:7f00:1]", "[::7f00:1]", "[64:ff9b::7f00:1]", "2130706433"]) {
+      const tool = httpTool(define(`https://${host}:${port}/hook/${scope}/lookup_order`));
+      const res = await tool.run({ order_id: "A1" }, toolContext({}, memoryServices(false, SECRET)));
+      expect((res as { error: string }).error, host).toContain("is not a public internet host");
+    }
+    expect(await received(scope)).toEqual([]);
   });
 
   it("in production refuses an http or loopback URL", async () => {
