@@ -23,6 +23,7 @@ import type { ReplayCache } from "./adapters/scheduler/qstash-receiver";
 import { type ExternalSettings, externalSettings } from "./adapters/settings";
 import { ApiError } from "./domain/errors";
 import type { Pricing } from "./domain/pricing";
+import { countModelCalls } from "./ops/isolate-metrics";
 import type { RetryConfig } from "./run/retry-policy";
 
 export interface Config {
@@ -107,7 +108,7 @@ export function config(env: Env): Config {
 
 const models = new WeakMap<object, ModelClient>();
 
-/** The model adapter: Anthropic when configured, else the offline scripted model. */
+/** The model adapter: Anthropic when configured, else the offline scripted model; calls are counted. */
 export function modelClient(env: Env): ModelClient {
   const hit = models.get(env);
   if (hit) return hit;
@@ -121,6 +122,8 @@ export function modelClient(env: Env): ModelClient {
   } else {
     client = scriptedModel();
   }
+  // Every call is counted for /metrics (edgecrew_model_calls_total by outcome).
+  client = countModelCalls(client);
   models.set(env, client);
   return client;
 }
