@@ -1,5 +1,6 @@
-// Starts a Worker locally for the benchmark with wrangler's unstable_startWorker (Miniflare):
-// loopback only, a free port, in-memory state, explicit variables, no inspector, no watching.
+// Starts the real Worker locally with wrangler's unstable_startWorker (Miniflare), for the benchmark
+// and for Node tests: loopback only, a free port, in-memory state, explicit variables, no inspector,
+// no watching.
 
 import { unstable_startWorker } from "wrangler";
 
