@@ -107,14 +107,15 @@ class Layout {
     this.rowHeight = 0;
   }
 
-  private targets(queries: Query[], instant: boolean): PrometheusQuery[] {
+  /** Range queries (stat panels show the last value over a sparkline of the range). */
+  private targets(queries: Query[]): PrometheusQuery[] {
     return queries.map((query, i) => ({
       refId: String.fromCharCode(65 + i),
       datasource: DS,
       expr: query.expr,
       legendFormat: query.legend,
-      range: !instant,
-      instant,
+      range: true,
+      instant: false,
       editorMode: "code",
     }));
   }
@@ -144,7 +145,7 @@ class Layout {
       pluginVersion: GRAFANA_VERSION,
       fieldConfig: { defaults: { unit, custom: { ...custom } }, overrides: [] },
       options: { ...options },
-      targets: this.targets(queries, false),
+      targets: this.targets(queries),
     };
     this.panels.push(panel);
   }
@@ -174,7 +175,7 @@ class Layout {
       pluginVersion: GRAFANA_VERSION,
       fieldConfig: { defaults: { unit, noValue, thresholds: { mode: ThresholdsMode.Absolute, steps } }, overrides: [] },
       options: { ...options },
-      targets: this.targets([query], true),
+      targets: this.targets([query]),
     };
     this.panels.push(panel);
   }
