@@ -157,7 +157,11 @@ describe("GET /metrics of the real Worker", () => {
     await settle(runs.map((r) => r.id));
     // A last failing run: a batch with a failed model call pushes the isolate's counts at its end,
     // with every success buffered before it.
-    const last = await ok("/v1/runs", { method: "POST", json: { agent: "general", input: "- no !fail-permanent", max_credits: 50 }, token: key });
+    const last = await ok("/v1/runs", {
+      method: "POST",
+      json: { agent: "general", input: "- no !fail-permanent", max_credits: 50 },
+      token: key,
+    });
     await settle([last.id]);
     // Tenants and consumer isolates flush every few seconds: scrape until what the runs did shows.
     for (;;) {
