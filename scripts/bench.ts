@@ -10,8 +10,8 @@ import { type EdgecrewCosts, edgecrewSide } from "../bench/edgecrew-runs";
 import { measure } from "../bench/measure";
 import { renderReport } from "../bench/report";
 import type { LoadSettings, Side } from "../bench/sample";
-import { type LocalWorker, startWorker } from "../bench/start-worker";
 import { type WorkflowCosts, workflowSide } from "../bench/workflow-runs";
+import { type LocalWorker, startWorker } from "../test/support/local-worker";
 
 const ADMIN_TOKEN = "bench-admin-token";
 /** Signs the API key the benchmark issues itself (AUTH_SIGNING_SECRET, at least 32 characters). */

@@ -5,7 +5,7 @@
 //   npm exec -- tsx scripts/ws-close.ts
 
 import WebSocket from "ws";
-import { startWorker } from "../bench/start-worker";
+import { startWorker } from "../test/support/local-worker";
 
 const DEV_KEY = "ws-close-dev-key";
 /** How long a close handshake may take before it counts as hung (ms). */

@@ -26,6 +26,7 @@ import { ApiError } from "./domain/errors";
 import { LANE_BINDINGS, QUEUE_DELAY_MAX_MS } from "./domain/lanes";
 import type { Pricing } from "./domain/pricing";
 import type { Priority } from "./domain/types";
+import { countModelCalls } from "./ops/isolate-metrics";
 import type { RetryConfig } from "./run/retry-policy";
 import { parseWorkspaceLimits, type WorkspaceLimits } from "./workspace/limits";
 import { type RunScope, RunWorkspace } from "./workspace/run-workspace";
@@ -151,9 +152,9 @@ export function assertModelConfigured(env: Env): void {
 const models = new WeakMap<object, ModelClient>();
 
 /**
- * The model adapter of `modelSelection`: Anthropic or the offline scripted model. Throws
- * `unavailable` when none is configured (a queued run's delivery is then retried, and the error
- * names the fix in the log).
+ * The model adapter of `modelSelection`: Anthropic or the offline scripted model, its calls counted
+ * for /metrics. Throws `unavailable` when none is configured (a queued run's delivery is then
+ * retried, and the error names the fix in the log).
  */
 export function modelClient(env: Env): ModelClient {
   const hit = models.get(env);
@@ -168,6 +169,8 @@ export function modelClient(env: Env): ModelClient {
   } else {
     client = scriptedModel();
   }
+  // Every call is counted for /metrics (edgecrew_model_calls_total by outcome).
+  client = countModelCalls(client);
   models.set(env, client);
   return client;
 }

@@ -2,6 +2,7 @@
 // the WorkspaceFiles entrypoint that run_code's isolates call.
 
 import { app } from "./api/app";
+import { flushIsolateMetrics } from "./ops/isolate-metrics";
 import { handleQueue } from "./queue/consumer";
 
 export { MetricsObject } from "./ops/metrics-object";
@@ -12,5 +13,12 @@ export { TenantObject } from "./tenant/tenant-object";
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-  queue: (batch, env, ctx) => handleQueue(batch, env, ctx),
+  queue: async (batch, env, ctx) => {
+    try {
+      await handleQueue(batch, env, ctx);
+    } finally {
+      // What this isolate's consumers counted (model calls) goes to the metrics store.
+      ctx.waitUntil(flushIsolateMetrics(env));
+    }
+  },
 } satisfies ExportedHandler<Env>;

@@ -1,9 +1,10 @@
-// The metrics store: Durable Objects (a few shards, by tenant) that add up the counter deltas
-// tenants flush and keep each tenant's latest gauges; GET /metrics reads and merges every shard.
+// The metrics store: Durable Objects (a few shards, by source) that add up the counter deltas
+// tenants and consumer isolates flush and keep each tenant's latest gauges; GET /metrics reads and
+// merges every shard (gauges as their family says: summed, or the minimum).
 
 import { DurableObject } from "cloudflare:workers";
 import { migrate, type StoreSchema } from "../storage/migrations";
-import { labelKey, labelsFromKey, type MetricsBatch, type Sample } from "./metrics";
+import { labelKey, labelsFromKey, type MetricsBatch, mergeOf, type Sample } from "./metrics";
 
 /** Shards of the metrics store; tenants are spread over them by a hash of their id. */
 export const METRICS_SHARDS = 4;
@@ -54,14 +55,20 @@ export class MetricsObject extends DurableObject<Env> {
     });
   }
 
-  /** Counter totals and gauges summed over sources. */
+  /** Counter totals, and gauges merged over sources (summed, or the minimum where the family says so). */
   snapshot(): Sample[] {
     const sql = this.ctx.storage.sql;
-    const rows = [
-      ...sql.exec("SELECT name, labels, value FROM counters").toArray(),
-      ...sql.exec("SELECT name, labels, sum(value) AS value FROM gauges GROUP BY name, labels").toArray(),
+    const counters = sql.exec("SELECT name, labels, value FROM counters").toArray();
+    const gauges = sql.exec("SELECT name, labels, sum(value) AS total, min(value) AS least FROM gauges GROUP BY name, labels").toArray();
+    const sample = (name: unknown, labels: unknown, value: unknown): Sample => ({
+      name: name as string,
+      labels: labelsFromKey(labels as string),
+      value: value as number,
+    });
+    return [
+      ...counters.map((r) => sample(r.name, r.labels, r.value)),
+      ...gauges.map((r) => sample(r.name, r.labels, mergeOf(r.name as string) === "min" ? r.least : r.total)),
     ];
-    return rows.map((r) => ({ name: r.name as string, labels: labelsFromKey(r.labels as string), value: r.value as number }));
   }
 }
 
@@ -76,14 +83,19 @@ export function metricsStub(ns: DurableObjectNamespace<MetricsObject>, source: s
   return ns.get(ns.idFromName(`metrics-${shardOf(source)}`));
 }
 
-/** Every shard's samples, merged: counters and gauges of the same series are added. */
+/** Every shard's samples, merged (see mergeShards). */
 export async function collectMetrics(ns: DurableObjectNamespace<MetricsObject>): Promise<Sample[]> {
   const parts = await Promise.all(Array.from({ length: METRICS_SHARDS }, (_, i) => ns.get(ns.idFromName(`metrics-${i}`)).snapshot()));
+  return mergeShards(parts);
+}
+
+/** Shards' samples merged into one list: counters are added, gauges combined as their family says. */
+export function mergeShards(parts: Sample[][]): Sample[] {
   const merged = new Map<string, Sample>();
   for (const s of parts.flat()) {
     const key = `${s.name}\u0000${labelKey(s.labels)}`;
     const hit = merged.get(key);
-    if (hit) hit.value += s.value;
+    if (hit) hit.value = mergeOf(s.name) === "min" ? Math.min(hit.value, s.value) : hit.value + s.value;
     else merged.set(key, { ...s });
   }
   return [...merged.values()];

@@ -1,5 +1,5 @@
-// The metrics of SPEC section 5 (names, help, types, labels) and the in-memory buffer of counter
-// deltas a tenant's object accumulates between flushes. Pure: no Workers APIs.
+// The metrics GET /metrics exposes (names, help, types, how sources merge) and the in-memory buffer
+// of counter deltas a tenant's object or a consumer isolate accumulates between flushes. Pure.
 
 import { BUILTIN_AGENTS } from "../agent/agents";
 
@@ -9,6 +9,11 @@ export interface MetricFamily {
   name: string;
   type: MetricType;
   help: string;
+  /**
+   * How a gauge's samples of the same series from several sources (tenants, shards) combine:
+   * "sum" (default) adds them, "min" keeps the smallest (for timestamps: the oldest).
+   */
+  merge?: "sum" | "min";
 }
 
 /** Upper bounds (seconds) of the run duration histogram's buckets; `+Inf` is implied. */
@@ -41,7 +46,50 @@ export const FAMILIES: readonly MetricFamily[] = [
   { name: "edgecrew_runs_retrying", type: "gauge", help: "Runs waiting for the backoff of a retry." },
   { name: "edgecrew_runs_dead", type: "gauge", help: "Dead runs (in the dead-letter list), not yet retried or redriven." },
   { name: "edgecrew_approvals_pending", type: "gauge", help: "Runs waiting for a person's approval." },
+  {
+    name: "edgecrew_approvals_oldest_pending_timestamp_seconds",
+    type: "gauge",
+    merge: "min",
+    help: "Unix time (s) since which the longest-waiting run has waited for an approval; absent when none waits.",
+  },
+  {
+    name: "edgecrew_workers_alive",
+    type: "gauge",
+    help: "Queue consumers with a live heartbeat (younger than the lease), by priority lane; read when scraped.",
+  },
+  {
+    name: "edgecrew_model_calls_total",
+    type: "counter",
+    help: "Model calls made by queue consumers, by outcome (ok, or the failure code: model_overloaded, model_rate_limited, ...).",
+  },
+  {
+    name: "edgecrew_webhook_deliveries_total",
+    type: "counter",
+    help: "Webhook delivery attempts, by result (delivered; failed, to be retried; undeliverable, the last attempt failed).",
+  },
+  {
+    name: "edgecrew_tenant_credits_available",
+    type: "gauge",
+    help: "Credits a tenant can still reserve, by tenant (tenants' own ledgers only, not a Supabase ledger).",
+  },
+  {
+    name: "edgecrew_tenant_credits_reserved",
+    type: "gauge",
+    help: "Credits held by a tenant's unfinished runs, by tenant (tenants' own ledgers only, not a Supabase ledger).",
+  },
 ];
+
+/** The family of a metric name; histogram series (`_bucket`, `_sum`, `_count`) belong to their histogram. */
+export function familyOf(name: string, families: readonly MetricFamily[] = FAMILIES): MetricFamily | undefined {
+  return families.find(
+    (f) => f.name === name || (f.type === "histogram" && [`${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`].includes(name)),
+  );
+}
+
+/** How samples of the series `name` from several sources combine (default "sum"). */
+export function mergeOf(name: string): "sum" | "min" {
+  return familyOf(name)?.merge ?? "sum";
+}
 
 export type Labels = Record<string, string>;
 

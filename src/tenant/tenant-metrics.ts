@@ -1,6 +1,8 @@
-// What a tenant's object contributes to /metrics: counter deltas derived from run creation and run
-// syncs, kept in memory and flushed to its metrics shard at most every 5 s along with its gauges.
+// What a tenant's object contributes to /metrics: counter deltas derived from run creation, run
+// syncs and webhook deliveries, kept in memory and flushed to its metrics shard at most every 5 s
+// along with its gauges (queue counts, oldest approval wait, credits).
 
+import type { Balance } from "../adapters/ledger/port";
 import { agentLabel, type MetricsBatch, MetricsBuffer, type Sample } from "../ops/metrics";
 import { isFinal } from "../run/state";
 import type { StoreSchema } from "../storage/migrations";
@@ -48,6 +50,22 @@ export function gaugeSamples(q: QueueStats): Sample[] {
 }
 
 /**
+ * The tenant's credit gauges, labelled with its id: one series per tenant and gauge, so the label
+ * is bounded by the number of tenants (created only through the admin API).
+ */
+export function creditSamples(tenantId: string, b: Balance): Sample[] {
+  return [
+    { name: "edgecrew_tenant_credits_available", labels: { tenant: tenantId }, value: b.available },
+    { name: "edgecrew_tenant_credits_reserved", labels: { tenant: tenantId }, value: b.reserved },
+  ];
+}
+
+/** How one webhook delivery attempt ended, as the `result` label of edgecrew_webhook_deliveries_total. */
+export function deliveryResult(r: { ok: boolean; final: boolean }): "delivered" | "failed" | "undeliverable" {
+  return r.ok ? "delivered" : r.final ? "undeliverable" : "failed";
+}
+
+/**
  * Deltas live in memory: at most one flush interval of them is lost if the object is evicted or
  * crashes before flushing (counters stay monotonic, so rates over them are unaffected). Reads the
  * run index (`runs`, owned by store.ts) for a run's agent and creation time.
@@ -66,7 +84,20 @@ export class TenantMetrics {
     private readonly sql: SqlStorage,
     private readonly sink: MetricsSink,
     private readonly gauges: () => QueueStats,
+    /** The tenant's balance when its own ledger holds it; null when the ledger is external (Supabase). */
+    private readonly credits: () => Balance | null = () => null,
   ) {}
+
+  /** Something a gauge reads changed outside a run sync (a top-up): flush the gauges soon. */
+  changed(tenantId: string): void {
+    this.schedule(tenantId);
+  }
+
+  /** Counts one webhook delivery attempt by its result. */
+  deliveryAttempted(tenantId: string, r: { ok: boolean; final: boolean }): void {
+    this.buffer.add("edgecrew_webhook_deliveries_total", { result: deliveryResult(r) });
+    this.schedule(tenantId);
+  }
 
   runCreated(tenantId: string, agent: string): void {
     this.buffer.add("edgecrew_runs_created_total", { agent: agentLabel(agent) });
@@ -117,6 +148,20 @@ export class TenantMetrics {
     );
   }
 
+  /** Every gauge of the tenant: queue counts, the oldest approval wait (if any), credits (own ledger). */
+  private allGauges(tenantId: string): Sample[] {
+    const out = gaugeSamples(this.gauges());
+    // A run's updated_at while it awaits approval is when its approval was requested: the status
+    // changes on the request and again on the decision or expiry.
+    const oldest = this.sql.exec("SELECT min(updated_at) AS since FROM runs WHERE status = 'awaiting_approval'").one().since;
+    if (typeof oldest === "number") {
+      out.push({ name: "edgecrew_approvals_oldest_pending_timestamp_seconds", labels: {}, value: Math.floor(oldest / 1000) });
+    }
+    const balance = this.credits();
+    if (balance) out.push(...creditSamples(tenantId, balance));
+    return out;
+  }
+
   /** Flushes now if the last flush is old enough, else once the interval has passed. */
   private schedule(tenantId: string): void {
     this.source = tenantId;
@@ -138,10 +183,10 @@ export class TenantMetrics {
     this.dirty = false;
     this.lastFlush = Date.now();
     const counters = this.buffer.drain();
-    const gauges = gaugeSamples(this.gauges());
-    const key = JSON.stringify(gauges);
-    const batch: MetricsBatch = { counters, gauges: key === this.sentGauges ? null : gauges };
     try {
+      const gauges = this.allGauges(source);
+      const key = JSON.stringify(gauges);
+      const batch: MetricsBatch = { counters, gauges: key === this.sentGauges ? null : gauges };
       if (counters.length > 0 || batch.gauges) await this.sink(source, batch);
       if (batch.gauges) this.sentGauges = key;
     } catch (e) {

@@ -4,7 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Balance, Charge, LedgerEntry, ReserveResult } from "../adapters/ledger/port";
 import { BUILTIN_AGENTS } from "../agent/agents";
-import { config, externalLedger, queueCounters } from "../deps";
+import { config, externalAdapters, externalLedger, queueCounters } from "../deps";
 import { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile } from "../domain/types";
 import { metricsStub } from "../ops/metrics-object";
@@ -59,6 +59,7 @@ export class TenantObject extends DurableObject<Env> {
       ctx.storage.sql,
       (source, batch) => metricsStub(env.METRICS, source).push(source, batch),
       () => this.store.queueStats(),
+      () => (externalAdapters(env).supabase ? null : this.ledger.balance()),
     );
     this.memory = new MemoryStore(ctx.storage.sql);
     this.domain = new DomainEvents(ctx.storage.sql, (id) => this.store.runWebhook(id));
@@ -102,7 +103,7 @@ export class TenantObject extends DurableObject<Env> {
     } catch (e) {
       return err("unavailable", e instanceof Error ? e.message : String(e));
     }
-    return this.ctx.storage.transactionSync(() => {
+    const ensured = this.ctx.storage.transactionSync(() => {
       const now = Date.now();
       let t = this.store.tenant();
       const created = t === null;
@@ -113,6 +114,8 @@ export class TenantObject extends DurableObject<Env> {
       }
       return { created, tenant: { id: t.id, name: t.name, created_at: new Date(t.created_at).toISOString() } };
     });
+    if (ensured.created) this.metrics.changed(id);
+    return ensured;
   }
 
   exists(): boolean {
@@ -212,10 +215,13 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   topUp(amount: number, key: string, reason: string | null): Balance {
-    return this.ctx.storage.transactionSync(() => {
+    const balance = this.ctx.storage.transactionSync(() => {
       this.ledger.topUp(amount, key, reason);
       return this.ledger.balance();
     });
+    const tenant = this.store.tenant();
+    if (tenant) this.metrics.changed(tenant.id);
+    return balance;
   }
 
   /** CreditLedger port (durable adapter): reserve `amount` for a run, once per key. */
@@ -293,6 +299,8 @@ export class TenantObject extends DurableObject<Env> {
   ): void {
     this.domain.webhooks.recordAttempt(eventId, target, r, Date.now());
     this.outbox.release(eventId, target, holder);
+    const tenant = this.store.tenant();
+    if (tenant) this.metrics.deliveryAttempted(tenant.id, r);
   }
 
   override async alarm(): Promise<void> {

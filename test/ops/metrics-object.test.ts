@@ -1,8 +1,9 @@
 // The metrics store: counter deltas add up, each source's gauges replace its previous ones and are
-// summed across sources; GET /metrics merges the shards.
+// summed across sources (the oldest approval wait: the minimum); GET /metrics merges the shards.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { labelKey, type Sample } from "../../src/ops/metrics";
+import { mergeShards } from "../../src/ops/metrics-object";
 
 const fresh = () => env.METRICS.get(env.METRICS.idFromName(`test-${crypto.randomUUID()}`));
 const asMap = (samples: Sample[]) => Object.fromEntries(samples.map((s) => [`${s.name}${labelKey(s.labels)}`, s.value]));
@@ -27,6 +28,39 @@ describe("metrics object", () => {
     expect(asMap(await m.snapshot())).toEqual({
       [k("edgecrew_queue_depth", { lane: "high" })]: 3,
       [k("a_total")]: 1,
+    });
+  });
+
+  it("keeps the oldest approval wait over the sources of a shard", async () => {
+    const m = fresh();
+    const oldest = (value: number) => ({ name: "edgecrew_approvals_oldest_pending_timestamp_seconds", labels: {}, value });
+    await m.push("t1", { counters: [], gauges: [oldest(1_700_000_500)] });
+    await m.push("t2", { counters: [], gauges: [oldest(1_700_000_100)] });
+    expect(asMap(await m.snapshot())).toEqual({ [k("edgecrew_approvals_oldest_pending_timestamp_seconds")]: 1_700_000_100 });
+    // t2's approval was decided: its gauges no longer hold the series.
+    await m.push("t2", { counters: [], gauges: [] });
+    expect(asMap(await m.snapshot())).toEqual({ [k("edgecrew_approvals_oldest_pending_timestamp_seconds")]: 1_700_000_500 });
+  });
+
+  it("merges shards: counters and summed gauges add up, the oldest approval wait is the minimum", () => {
+    const oldest = "edgecrew_approvals_oldest_pending_timestamp_seconds";
+    const merged = mergeShards([
+      [
+        { name: "edgecrew_runs_created_total", labels: { agent: "general" }, value: 2 },
+        { name: "edgecrew_queue_depth", labels: { lane: "low" }, value: 1 },
+        { name: oldest, labels: {}, value: 300 },
+      ],
+      [
+        { name: "edgecrew_runs_created_total", labels: { agent: "general" }, value: 5 },
+        { name: "edgecrew_queue_depth", labels: { lane: "low" }, value: 4 },
+        { name: oldest, labels: {}, value: 200 },
+      ],
+      [{ name: oldest, labels: {}, value: 900 }],
+    ]);
+    expect(asMap(merged)).toEqual({
+      [k("edgecrew_runs_created_total", { agent: "general" })]: 7,
+      [k("edgecrew_queue_depth", { lane: "low" })]: 5,
+      [k(oldest)]: 200,
     });
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { labelKey, type MetricsBatch } from "../../src/ops/metrics";
 import type { QueueStats, RunSync } from "../../src/tenant/protocol";
 import { gaugeSamples, TenantMetrics } from "../../src/tenant/tenant-metrics";
-import { createRun, newTenant } from "../helpers/api";
+import { api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 
 const stats: QueueStats = {
   lanes: { high: { queued: 1, running: 0 }, normal: { queued: 2, running: 1 }, low: { queued: 0, running: 0 } },
@@ -118,5 +118,76 @@ describe("tenant metrics", () => {
     expect(total(result.sent, "edgecrew_runs_created_total", { agent: "general" })).toBe(2);
     expect(total(result.sent, "edgecrew_runs_refused_total", { reason: "insufficient_credits" })).toBe(1);
     expect(total(result.sent, "edgecrew_runs_refused_total", { reason: "invalid_request" })).toBe(0);
+  });
+
+  it("counts webhook delivery attempts by result: delivered, failed (retried), undeliverable (given up)", async () => {
+    const t = await newTenant(10);
+    const stub = env.TENANTS.get(env.TENANTS.idFromName(t.id));
+    const sent = await runInDurableObject(stub, async (_obj, state) => {
+      const out: MetricsBatch[] = [];
+      const m = new TenantMetrics(
+        state.storage.sql,
+        async (_source, batch) => void out.push(batch),
+        () => stats,
+      );
+      m.deliveryAttempted(t.id, { ok: false, final: false });
+      m.deliveryAttempted(t.id, { ok: false, final: false });
+      m.deliveryAttempted(t.id, { ok: false, final: true });
+      m.deliveryAttempted(t.id, { ok: true, final: false });
+      await m.flush();
+      return out;
+    });
+    expect(total(sent, "edgecrew_webhook_deliveries_total", { result: "failed" })).toBe(2);
+    expect(total(sent, "edgecrew_webhook_deliveries_total", { result: "undeliverable" })).toBe(1);
+    expect(total(sent, "edgecrew_webhook_deliveries_total", { result: "delivered" })).toBe(1);
+  });
+
+  it("gauges add the tenant's credits (labelled with its id) and when its longest approval wait began", async () => {
+    const t = await newTenant(300);
+    const waiting = await createRun({ agent: "general", input: "- check !approve\n- report", max_credits: 50 }, t.key);
+    await waitForRun(waiting.id, { key: t.key, until: (r) => r.status === "awaiting_approval" });
+    const balance = await json(api("/v1/credits", { key: t.key }));
+    const stub = env.TENANTS.get(env.TENANTS.idFromName(t.id));
+    const { batch, since } = await runInDurableObject(stub, async (obj, state) => {
+      const out: MetricsBatch[] = [];
+      const m = new TenantMetrics(
+        state.storage.sql,
+        async (_source, b) => void out.push(b),
+        () => obj.queueStats(),
+        () => obj.balance(),
+      );
+      m.changed(t.id);
+      await m.flush();
+      const row = state.storage.sql.exec("SELECT updated_at FROM runs WHERE id = ?", waiting.id).one();
+      return { batch: out[0], since: row.updated_at as number };
+    });
+    const gauge = (name: string, labels: Record<string, string> = {}) =>
+      batch?.gauges?.find((g) => g.name === name && labelKey(g.labels) === labelKey(labels))?.value;
+    expect(gauge("edgecrew_tenant_credits_available", { tenant: t.id })).toBe(balance.available);
+    expect(gauge("edgecrew_tenant_credits_reserved", { tenant: t.id })).toBe(balance.reserved);
+    expect(balance.reserved).toBeGreaterThan(0);
+    expect(gauge("edgecrew_approvals_pending")).toBe(1);
+    expect(gauge("edgecrew_approvals_oldest_pending_timestamp_seconds")).toBe(Math.floor(since / 1000));
+  });
+
+  it("without awaiting runs or an own ledger, neither the approval wait nor credit gauges are sent", async () => {
+    const t = await newTenant(10);
+    const stub = env.TENANTS.get(env.TENANTS.idFromName(t.id));
+    const batch = await runInDurableObject(stub, async (obj, state) => {
+      const out: MetricsBatch[] = [];
+      const m = new TenantMetrics(
+        state.storage.sql,
+        async (_source, b) => void out.push(b),
+        () => obj.queueStats(),
+        () => null,
+      );
+      m.changed(t.id);
+      await m.flush();
+      return out[0];
+    });
+    const names = new Set(batch?.gauges?.map((g) => g.name));
+    expect(names.has("edgecrew_queue_depth")).toBe(true);
+    expect(names.has("edgecrew_approvals_oldest_pending_timestamp_seconds")).toBe(false);
+    expect(names.has("edgecrew_tenant_credits_available")).toBe(false);
   });
 });

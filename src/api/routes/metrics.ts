@@ -1,16 +1,14 @@
-// GET /metrics (admin): Prometheus text of SPEC section 5's series, merged from the metrics shards.
+// GET /metrics (admin): the Prometheus text of every edgecrew series (src/ops/scrape.ts).
 
 import { Hono } from "hono";
-import { FAMILIES } from "../../ops/metrics";
-import { collectMetrics } from "../../ops/metrics-object";
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../../ops/prometheus";
+import { PROMETHEUS_CONTENT_TYPE } from "../../ops/prometheus";
+import { scrapeMetrics } from "../../ops/scrape";
 import type { AppEnv } from "../app-env";
 import { requireAdmin } from "../auth";
 
 export const metrics = new Hono<AppEnv>();
 metrics.use("*", requireAdmin);
 
-metrics.get("/", async (c) => {
-  const text = renderPrometheus(FAMILIES, await collectMetrics(c.env.METRICS));
-  return c.body(text, 200, { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" });
-});
+metrics.get("/", async (c) =>
+  c.body(await scrapeMetrics(c.env), 200, { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" }),
+);

@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalWorker } from "../../../bench/start-worker";
+import type { LocalWorker } from "../../support/local-worker";
 import { client, startEdgecrew } from "../../support/local-worker";
 
 let worker: LocalWorker;
