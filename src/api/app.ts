@@ -1,4 +1,4 @@
-// The HTTP API: one Hono app, one error handler rendering SPEC section 5's envelope.
+// The HTTP API: one Hono app, one error handler rendering the error envelope (docs/api.md).
 
 import { Hono } from "hono";
 import { ApiError } from "../domain/errors";

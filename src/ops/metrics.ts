@@ -1,4 +1,4 @@
-// The metrics of SPEC section 5 (names, help, types, labels) and the in-memory buffer of counter
+// The metrics of GET /metrics (names, help, types, labels) and the in-memory buffer of counter
 // deltas a tenant's object accumulates between flushes. Pure: no Workers APIs.
 
 import { BUILTIN_AGENTS } from "../agent/agents";

@@ -1,4 +1,4 @@
-// Run statuses and the transition table of SPEC section 3, as pure predicates.
+// Run statuses and the transition table (docs/api.md, Run statuses and lifecycle), as pure predicates.
 
 import type { RunStatus } from "../domain/types";
 

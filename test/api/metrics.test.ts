@@ -34,7 +34,7 @@ describe("GET /metrics", () => {
     expect((await api("/metrics", { key: t.key })).status).toBe(401);
   });
 
-  it("exposes every series of SPEC section 5 and counts the runs that happened", async () => {
+  it("exposes every series of the metrics families and counts the runs that happened", async () => {
     const before = counters(await scrape());
     const t = await newTenant(250);
     const ok = await createRun({ agent: "general", input: "- a\n- b", max_credits: 20 }, t.key);

@@ -1,5 +1,5 @@
 // The scripted model: a deterministic, offline ModelClient that answers the agent protocol of
-// SPEC section 4 by obeying directives written in the run's input (table in SPEC section 4).
+// docs/api.md by obeying directives written in the run's input (table in docs/api.md).
 
 import { RunFailure } from "../../domain/errors";
 import type { Usage } from "../../domain/types";

@@ -1,4 +1,4 @@
-// GET /metrics (admin): Prometheus text of SPEC section 5's series, merged from the metrics shards.
+// GET /metrics (admin): Prometheus text of the series of src/ops/metrics.ts, merged from the metrics shards.
 
 import { Hono } from "hono";
 import { FAMILIES } from "../../ops/metrics";
