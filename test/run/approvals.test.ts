@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { allEvents, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
-import { openStream } from "../helpers/ws";
+import { openStream, receivedEvent } from "../helpers/ws";
 
 const awaiting = (r: any) => r.status === "awaiting_approval";
 
@@ -77,8 +77,7 @@ describe("approvals", () => {
     const run = await createRun({ agent: "general", input: "- slow start !slow 300\n- check !approve" });
     const { client } = await openStream(run.id);
     const waiting = await waitForRun(run.id, { until: awaiting });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(client!.messages.some((e) => e.type === "approval.requested")).toBe(true);
+    expect(await receivedEvent(client!, "approval.requested")).toMatchObject({ type: "approval.requested" });
     const cancel = await api(`/v1/runs/${run.id}/cancel`, { method: "POST" });
     expect(cancel.status).toBe(200);
     expect((await client!.closed).code).toBe(1000);
