@@ -1,6 +1,7 @@
 // Many Postgres wire-protocol clients over one backend connection (the embedded PGlite serves one
 // session): a client holds the backend from its first message until the backend is idle again, so
-// transactions never interleave, and each client keeps its own search_path across the switches.
+// transactions never interleave, and each client keeps its own search_path across the switches
+// (followed from the backend's ParameterStatus reports where it sends them, Postgres 18 on).
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 /** Where the one backend connection goes, and where clients connect. */
@@ -72,6 +73,12 @@ function errorResponse(message: string): Buffer {
   return frame("E", fields);
 }
 
+/** The name and value of a ParameterStatus message. */
+function parameterStatus(f: Frame): { name: string; value: string } {
+  const [name = "", value = ""] = f.bytes.toString("utf8", 5, f.bytes.length - 1).split("\0");
+  return { name, value };
+}
+
 /** The first column of the first DataRow of a simple query's answer, as text (null when absent). */
 function firstValue(frames: Frame[]): string | null {
   const row = frames.find((f) => f.type === "D");
@@ -117,8 +124,10 @@ export async function startPgMultiplexer(opts: PgMultiplexerOptions): Promise<Pg
   let owner: Client | null = null;
   /** Whether the owner's session is still being restored (its messages wait meanwhile). */
   let restoring = false;
-  /** The client whose session settings the backend currently has. */
+  /** Without search_path reports: the client whose search_path the session currently has. */
   let sessionOf: Client | null = null;
+  /** With search_path reports: the session's search_path now. */
+  let sessionPath = backend.defaultSearchPath;
   /** Answers of an internal query are collected here instead of going to a client. */
   let internal: { frames: Frame[]; done: (frames: Frame[]) => void } | null = null;
   let backendBuffer: Buffer = Buffer.alloc(0);
@@ -148,6 +157,10 @@ export async function startPgMultiplexer(opts: PgMultiplexerOptions): Promise<Pg
   backend.socket.on("close", () => fail(new Error("backend closed the connection")));
 
   function onBackendFrame(f: Frame): void {
+    if (f.type === "S") {
+      const status = parameterStatus(f);
+      if (status.name === "search_path") sessionPath = status.value;
+    }
     if (internal) {
       internal.frames.push(f);
       if (f.type === "Z") {
@@ -173,24 +186,36 @@ export async function startPgMultiplexer(opts: PgMultiplexerOptions): Promise<Pg
       internalQuery("rollback").then(() => release(c), fail);
       return;
     }
+    if (backend.reportsSearchPath) c.searchPath = sessionPath;
     owner = null;
     const next = waiting.shift();
     if (next) void grant(next);
   }
 
+  const setSearchPath = (path: string) => internalQuery(`select set_config('search_path', ${quoteLiteral(path)}, false)`);
+
+  /** Puts `c`'s search_path on the session: only when it differs (reported), else after saving the last client's. */
+  async function restoreSession(c: Client): Promise<void> {
+    const wanted = c.searchPath ?? backend.defaultSearchPath;
+    if (backend.reportsSearchPath) {
+      if (wanted !== sessionPath) await setSearchPath(wanted);
+      return;
+    }
+    if (sessionOf === c) return;
+    const saved = await internalQuery("select current_setting('search_path')");
+    if (sessionOf && !sessionOf.closed) sessionOf.searchPath = firstValue(saved);
+    await setSearchPath(wanted);
+    sessionOf = c;
+  }
+
   /** Gives the backend to `c`: restores its search_path, then sends what it queued. */
   async function grant(c: Client): Promise<void> {
     owner = c;
-    if (sessionOf !== c) {
-      restoring = true;
-      try {
-        const saved = await internalQuery("select current_setting('search_path')");
-        if (sessionOf && !sessionOf.closed) sessionOf.searchPath = firstValue(saved);
-        await internalQuery(`select set_config('search_path', ${quoteLiteral(c.searchPath ?? backend.defaultSearchPath)}, false)`);
-        sessionOf = c;
-      } finally {
-        restoring = false;
-      }
+    restoring = true;
+    try {
+      await restoreSession(c);
+    } finally {
+      restoring = false;
     }
     if (c.closed) {
       release(c);
@@ -312,6 +337,8 @@ interface Backend {
   greeting: Buffer;
   /** search_path of a fresh session. */
   defaultSearchPath: string;
+  /** Whether the backend reports search_path changes (ParameterStatus; Postgres 18 on). */
+  reportsSearchPath: boolean;
 }
 
 async function connectBackend(host: string, port: number, user: string, database: string): Promise<Backend> {
@@ -347,6 +374,11 @@ async function connectBackend(host: string, port: number, user: string, database
   const auth = frames.find((f) => f.type === "R");
   if (auth?.bytes.readInt32BE(5) !== 0) throw new Error("backend asked for authentication; the multiplexer supports trust only");
   const greeting = Buffer.concat(frames.filter((f) => ["R", "S", "K", "Z"].includes(f.type)).map((f) => f.bytes));
+  const reported = frames
+    .filter((f) => f.type === "S")
+    .map(parameterStatus)
+    .find((p) => p.name === "search_path");
+  if (reported) return { socket, greeting, defaultSearchPath: reported.value, reportsSearchPath: true };
   const defaultSearchPath = await new Promise<string>((resolve, reject) => {
     let buf: Buffer = Buffer.alloc(0);
     const got: Frame[] = [];
@@ -363,5 +395,5 @@ async function connectBackend(host: string, port: number, user: string, database
     socket.once("error", reject);
     socket.write(simpleQuery("select current_setting('search_path')"));
   });
-  return { socket, greeting, defaultSearchPath };
+  return { socket, greeting, defaultSearchPath, reportsSearchPath: false };
 }
