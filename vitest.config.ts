@@ -11,6 +11,8 @@ import { baseBindings, brokenBindings, externalBindings } from "./test/support/e
 import type { SupportUrls } from "./test/support/global-setup";
 
 const TIMEOUTS = { testTimeout: 30_000, hookTimeout: 30_000 };
+/** Loads the Worker before each test file's tests, so its load time is not the first test's. */
+const LOAD_WORKER = "./test/helpers/load-worker.ts";
 /** Skips a project's tests, with the reason, when the run has no Redis. */
 const REQUIRE_REDIS = "./test/helpers/require-redis.ts";
 
@@ -29,7 +31,13 @@ function workerd(
         miniflare: { bindings: bindings(inject("supportUrls")) },
       })),
     ],
-    test: { name, include, exclude: [...(options.exclude ?? []), "**/node_modules/**"], setupFiles: options.setupFiles ?? [], ...TIMEOUTS },
+    test: {
+      name,
+      include,
+      exclude: [...(options.exclude ?? []), "**/node_modules/**"],
+      setupFiles: [LOAD_WORKER, ...(options.setupFiles ?? [])],
+      ...TIMEOUTS,
+    },
   };
 }
 
