@@ -132,6 +132,8 @@ export async function startPgMultiplexer(opts: PgMultiplexerOptions): Promise<Pg
   let internal: { frames: Frame[]; done: (frames: Frame[]) => void } | null = null;
   let backendBuffer: Buffer = Buffer.alloc(0);
   let failed: Error | null = null;
+  /** Set by close(): the clients' and the backend's last events are expected, not failures. */
+  let closing = false;
 
   const internalQuery = (sql: string): Promise<Frame[]> =>
     new Promise((resolve) => {
@@ -140,7 +142,7 @@ export async function startPgMultiplexer(opts: PgMultiplexerOptions): Promise<Pg
     });
 
   function fail(err: Error): void {
-    if (failed) return;
+    if (failed || closing) return;
     failed = err;
     console.error(`[pg-multiplexer] backend connection lost: ${err.message}`);
     for (const c of clients) {
@@ -277,7 +279,7 @@ export async function startPgMultiplexer(opts: PgMultiplexerOptions): Promise<Pg
   }
 
   function onClientClose(c: Client): void {
-    if (c.closed) return;
+    if (c.closed || closing) return;
     c.closed = true;
     clients.delete(c);
     const i = waiting.indexOf(c);
@@ -322,6 +324,7 @@ export async function startPgMultiplexer(opts: PgMultiplexerOptions): Promise<Pg
     host: "127.0.0.1",
     port: address.port,
     async close() {
+      closing = true;
       for (const c of clients) c.socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       backend.socket.removeAllListeners("close");
