@@ -2,7 +2,8 @@
 // "workers-claude" runs *.claude.test.ts the same way with the real Anthropic SDK against the fake
 // Messages API; "workers-external" (*.external.test.ts) and "workers-external-broken"
 // (*.broken.test.ts) run it with Upstash, QStash and Supabase configured (working, then broken);
-// "node" runs the local protocol servers' own tests and the adapters against the real Redis and Postgres.
+// "node" runs the local protocol servers' own tests and the adapters against the real Redis and
+// Postgres (a Postgres server, or the embedded PGlite when none answers: global-setup.ts).
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig, type TestProjectConfiguration } from "vitest/config";
 import { FAKE_ANTHROPIC_API_KEY, FAKE_ANTHROPIC_MODEL } from "./test/support/anthropic-constants";
@@ -10,13 +11,17 @@ import { baseBindings, brokenBindings, externalBindings } from "./test/support/e
 import type { SupportUrls } from "./test/support/global-setup";
 
 const TIMEOUTS = { testTimeout: 30_000, hookTimeout: 30_000 };
+/** Loads the Worker before each test file's tests, so its load time is not the first test's. */
+const LOAD_WORKER = "./test/helpers/load-worker.ts";
+/** Skips a project's tests, with the reason, when the run has no Redis. */
+const REQUIRE_REDIS = "./test/helpers/require-redis.ts";
 
 /** A project that runs the Worker inside workerd with the bindings `bindings` builds. */
 function workerd(
   name: string,
   include: string[],
   bindings: (urls: SupportUrls) => Record<string, string>,
-  exclude: string[] = [],
+  options: { exclude?: string[]; setupFiles?: string[] } = {},
 ): TestProjectConfiguration {
   return {
     plugins: [
@@ -26,7 +31,13 @@ function workerd(
         miniflare: { bindings: bindings(inject("supportUrls")) },
       })),
     ],
-    test: { name, include, exclude: [...exclude, "**/node_modules/**"], ...TIMEOUTS },
+    test: {
+      name,
+      include,
+      exclude: [...(options.exclude ?? []), "**/node_modules/**"],
+      setupFiles: [LOAD_WORKER, ...(options.setupFiles ?? [])],
+      ...TIMEOUTS,
+    },
   };
 }
 
@@ -39,7 +50,7 @@ export default defineConfig({
         "workers",
         ["test/**/*.test.ts"],
         (urls) => ({ ...baseBindings(urls), RETRY_MAX_MS: "2000", WEBHOOK_RETRY_DELAYS_S: "1,1,1" }),
-        ["test/**/*.node.test.ts", "test/**/*.claude.test.ts", "test/**/*.external.test.ts", "test/**/*.broken.test.ts"],
+        { exclude: ["test/**/*.node.test.ts", "test/**/*.claude.test.ts", "test/**/*.external.test.ts", "test/**/*.broken.test.ts"] },
       ),
       // The same Worker driving the real Anthropic SDK against the local fake Messages API.
       workerd("workers-claude", ["test/**/*.claude.test.ts"], (urls) => ({
@@ -51,11 +62,12 @@ export default defineConfig({
         ANTHROPIC_MODEL: FAKE_ANTHROPIC_MODEL,
       })),
       // The Worker with Upstash Redis, QStash and Supabase configured, through the real SDKs,
-      // against the local servers over the real Redis and Postgres. Never skipped.
-      workerd("workers-external", ["test/**/*.external.test.ts"], externalBindings),
+      // against the local servers over the real Redis and Postgres. Skipped, loudly, only when no
+      // Redis answers outside CI (global-setup.ts).
+      workerd("workers-external", ["test/**/*.external.test.ts"], externalBindings, { setupFiles: [REQUIRE_REDIS] }),
       // The same adapters configured against a wrong Upstash token, a wrong QStash token and a
       // Supabase schema missing a column: what /readyz and run creation say.
-      workerd("workers-external-broken", ["test/**/*.broken.test.ts"], brokenBindings),
+      workerd("workers-external-broken", ["test/**/*.broken.test.ts"], brokenBindings, { setupFiles: [REQUIRE_REDIS] }),
     ],
   },
 });

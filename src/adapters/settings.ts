@@ -1,4 +1,4 @@
-// Settings of the external adapters (SPEC section 8), parsed from named values that deps.ts reads
+// Settings of the external adapters (docs/adapters.md), parsed from named values that deps.ts reads
 // from the environment. A service is configured when any of its variables is set; a service with
 // some but not all of its required variables is an error naming the missing ones.
 import type { UpstashHeartbeatsConfig } from "./heartbeats/upstash";

@@ -45,7 +45,7 @@ const HTTP_TOOL_FIELDS = new Set(["name", "description", "input_schema", "url", 
 export type AgentParse = { ok: true; agent: AgentProfile } | { ok: false; field: string; message: string };
 
 export interface AgentParseOptions {
-  /** Development deployments accept `http:` and loopback tool URLs (SPEC section 7). */
+  /** Development deployments accept `http:` and loopback tool URLs (ENVIRONMENT=development). */
   development: boolean;
 }
 

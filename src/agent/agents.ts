@@ -1,4 +1,4 @@
-// The built-in agent profiles of SPEC section 3. Every tenant has them; a tenant may override
+// The built-in agent profiles (docs/agents.md). Every tenant has them; a tenant may override
 // one by defining a custom agent of the same name.
 
 import type { AgentProfile } from "../domain/types";
@@ -69,7 +69,7 @@ content.publish, which waits for a person's approval.${COMMON_RULES}`,
   }),
 };
 
-/** Whether a tool call needs a person's approval under the agent's policy (SPEC section 3). */
+/** Whether a tool call needs a person's approval under the agent's policy (docs/agents.md). */
 export function needsApproval(agent: AgentProfile, tool: string, input: unknown): boolean {
   if (tool === "request_approval") return true;
   if (agent.approval.tools.includes(tool)) return true;

@@ -1,4 +1,4 @@
-// The planner: one model call with the forced `submit_plan` tool (SPEC section 4).
+// The planner: one model call with the forced `submit_plan` tool (docs/api.md, The agent protocol).
 
 import { RunFailure } from "../domain/errors";
 import type { PlanStep } from "../domain/types";

@@ -1,5 +1,5 @@
 // The supervisor: executes one plan step as a loop of model calls with the agent's tools plus
-// `complete_step` (SPEC section 4), pausing when a tool call needs a person's approval.
+// `complete_step` (docs/api.md, The agent protocol), pausing when a tool call needs a person's approval.
 
 import type { ContentBlock, ModelMessage, ModelTool } from "../adapters/model/port";
 import { RunFailure } from "../domain/errors";

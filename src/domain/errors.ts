@@ -1,4 +1,4 @@
-// Errors: the HTTP edge error (status + code of SPEC section 5) and the closed set of run failure
+// Errors: the HTTP edge error (status + code, docs/api.md, Errors) and the closed set of run failure
 // codes, with the one exhaustive decision of what each code means.
 
 export type ApiErrorCode =
@@ -26,7 +26,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   unavailable: 503,
 };
 
-/** The one error class of the HTTP edge; `app.onError` renders it as the SPEC envelope. */
+/** The one error class of the HTTP edge; `app.onError` renders it as the error envelope. */
 export class ApiError extends Error {
   readonly status: number;
   constructor(

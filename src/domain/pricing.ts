@@ -1,4 +1,4 @@
-// Credit pricing (SPEC section 6): pure arithmetic, no I/O.
+// Credit pricing (docs/credits.md): pure arithmetic, no I/O.
 
 import type { Usage } from "./types";
 

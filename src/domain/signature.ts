@@ -1,4 +1,4 @@
-// Standard Webhooks signatures (SPEC section 7) for tenant HTTP tool calls and webhooks:
+// Standard Webhooks signatures (docs/api.md, Webhooks) for tenant HTTP tool calls and webhooks:
 // `webhook-signature: v1,<base64 HMAC-SHA256(key, id + "." + timestamp + "." + body)>`.
 
 /** The three headers that sign one delivery. */

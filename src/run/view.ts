@@ -1,4 +1,4 @@
-// Renders the run as the API shows it (SPEC section 5, GET /v1/runs/:id).
+// Renders the run as the API shows it (docs/api.md, GET /v1/runs/:id).
 
 import type { RunRow, StepRow } from "./journal";
 import { isFinal } from "./state";

@@ -1,4 +1,4 @@
-// Credit ledger rules (SPEC section 6), pure: what a reserve, charge, release or top-up moves.
+// Credit ledger rules (docs/credits.md), pure: what a reserve, charge, release or top-up moves.
 // Invariant: every rule keeps `available + reserved + spent_total` unchanged except a top-up.
 
 export interface Totals {

@@ -8,7 +8,7 @@ import type { RunSync } from "./protocol";
 import type { Delivery, DeliveryTarget } from "./webhooks-store";
 import { WebhooksStore } from "./webhooks-store";
 
-/** Run statuses that concern a tenant's own systems (SPEC section 3). */
+/** Run statuses that concern a tenant's own systems (docs/api.md, Domain events). */
 const RUN_EVENT_STATUSES = new Set(["succeeded", "failed", "dead"]);
 
 export class DomainEvents {

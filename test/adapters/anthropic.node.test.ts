@@ -1,5 +1,6 @@
 // The Anthropic ModelClient adapter against the local fake Messages API, through the real SDK:
 // request and response mapping, error classification with retry-after, and key redaction.
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -8,6 +9,7 @@ import type { CallContext, ModelClient, ModelRequest } from "../../src/adapters/
 import { type FailureCode, isTransient, RunFailure } from "../../src/domain/errors";
 import { FAKE_ANTHROPIC_API_KEY, FAKE_ANTHROPIC_MODEL } from "../support/anthropic-constants";
 import { type FakeAnthropic, type FakeBlock, type FakeReply, startFakeAnthropic } from "../support/fake-anthropic";
+import { scopeMatches } from "../support/fake-anthropic-protocol";
 
 let fake: FakeAnthropic;
 let model: ModelClient;
@@ -227,10 +229,14 @@ describe("anthropic model adapter: errors", () => {
       model: FAKE_ANTHROPIC_MODEL,
       timeoutMs: 150,
     });
-    fake.script({ content: [{ type: "text", text: "late" }], delayMs: 1_000 });
-    const err = await failure(impatient);
+    // Scoped: under load the request may reach the fake only after the client gave up, even after
+    // this test ended; it must then neither take another test's reply nor count as theirs.
+    const scope = `timeout-${randomUUID()}`;
+    fake.scriptFor(scope, { content: [{ type: "text", text: "late" }], delayMs: 2_000 });
+    const err = await failure(impatient, request({ system: `You are terse. ${scope}` }));
     expect(err.code).toBe("model_timeout");
-    expect(fake.requests()).toHaveLength(1);
+    // Whether or not it arrived in time, the call was not retried (retries are the run's business).
+    expect(fake.requests().filter((r) => scopeMatches(scope, r.body)).length).toBeLessThanOrEqual(1);
   });
 
   it("classifies a dropped connection and a closed port as network_error", async () => {

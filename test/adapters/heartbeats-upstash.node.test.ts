@@ -1,15 +1,16 @@
 // The Upstash Heartbeats adapter against real Redis through the local Upstash REST gateway.
 import { randomUUID } from "node:crypto";
 import { Redis } from "@upstash/redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { upstashHeartbeats } from "../../src/adapters/heartbeats/upstash";
 import { heartbeatsContract } from "../contracts/heartbeats.contract";
 import { TEST_REDIS_URL, uniqueKeyPrefix } from "../support/local-services";
+import { describeWithRedis } from "../support/redis-requirement";
 import { startUpstashGateway, type UpstashGateway } from "../support/upstash-gateway";
 
 const TOKEN = "heartbeats-test-token";
 
-describe("Upstash heartbeats", () => {
+describeWithRedis(inject("supportUrls"), "Upstash heartbeats", () => {
   let gateway: UpstashGateway;
 
   beforeAll(async () => {

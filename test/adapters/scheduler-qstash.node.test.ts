@@ -82,9 +82,12 @@ describe("QStash scheduler", () => {
       body: { runId: "run-1" },
     };
     await scheduler().schedule(delivery);
-    await until(() => accepted.some((a) => a.body.key === delivery.key));
+    // The endpoint accepts the delivery before the emulator has read its answer and recorded the
+    // attempt: wait for both, and pick this delivery's attempt by its key.
+    const attempt = () => emulator.deliveries().find((d) => d.status === 200 && d.body.includes(delivery.key));
+    await until(() => accepted.some((a) => a.body.key === delivery.key) && attempt() !== undefined);
     expect(accepted.find((a) => a.body.key === delivery.key)?.body).toEqual(delivery);
-    expect(emulator.deliveries().at(-1)?.url).toBe(`${publicUrl.replace(/\/$/, "")}${QSTASH_DELIVER_PATH}`);
+    expect(attempt()?.url).toBe(`${publicUrl.replace(/\/$/, "")}${QSTASH_DELIVER_PATH}`);
   });
 
   it("does not deliver before `at`, and delivers the same key once", async () => {

@@ -1,4 +1,4 @@
-// Credits through the API (SPEC section 6): reservations under concurrency, charges, releases at
+// Credits through the API (docs/credits.md): reservations under concurrency, charges, releases at
 // every final state, budgets, and the ledger's invariant after a mix of outcomes.
 
 import { runInDurableObject } from "cloudflare:test";

@@ -1,4 +1,4 @@
-// Per-tenant rate limits (SPEC section 5: 429 `rate_limited` with Retry-After): the API-wide
+// Per-tenant rate limits (docs/api.md, Limits: 429 `rate_limited` with Retry-After): the API-wide
 // request limit (per isolate, in the Worker) and the run-creation limit (in the tenant's object).
 
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allEvents, api, createRun, json, waitForRun } from "../helpers/api";
+import { allEvents, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 
 describe("a general run end to end", () => {
   it("plans two steps, runs them and succeeds with a gapless log and one final event", async () => {
@@ -23,12 +23,14 @@ describe("a general run end to end", () => {
   });
 
   it("lists the run newest first and reports done logs", async () => {
-    const a = await createRun({ agent: "general", input: "one" });
-    const b = await createRun({ agent: "general", input: "two" });
-    await waitForRun(b.id);
-    const list = await json(api("/v1/runs?limit=2"));
+    // A tenant of its own: test files running at the same time create runs of the dev tenant.
+    const t = await newTenant();
+    const a = await createRun({ agent: "general", input: "one" }, t.key);
+    const b = await createRun({ agent: "general", input: "two" }, t.key);
+    await waitForRun(b.id, { key: t.key });
+    const list = await json(api("/v1/runs?limit=2", { key: t.key }));
     expect(list.runs.map((r: any) => r.id)).toEqual([b.id, a.id]);
-    const logs = await json(api(`/v1/runs/${b.id}/logs`));
+    const logs = await json(api(`/v1/runs/${b.id}/logs`, { key: t.key }));
     expect(logs.done).toBe(true);
   });
 });

@@ -70,10 +70,13 @@ export function heartbeatsContract(name: string, make: () => Promise<HeartbeatsF
     });
 
     it("a beat renews the TTL", async () => {
-      await hb.beat("w-1", "high", 1, 400);
-      await sleep(250);
-      await hb.beat("w-1", "high", 2, 400);
-      await sleep(250);
+      // The first beat's TTL has surely passed once `ttl` has elapsed since its call returned; the
+      // renewal's long TTL keeps the worker listed however slow the calls are.
+      const ttl = 300;
+      await hb.beat("w-1", "high", 1, ttl);
+      const firstBeatDone = Date.now();
+      await hb.beat("w-1", "high", 2, 10_000);
+      await sleep(Math.max(0, firstBeatDone + ttl + 100 - Date.now()));
       expect((await hb.list()).map((w) => [w.id, w.runs_in_flight])).toEqual([["w-1", 2]]);
     });
 

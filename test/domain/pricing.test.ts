@@ -1,4 +1,4 @@
-// Pricing of SPEC section 6: ceil(in × perK_in / 1000 + out × perK_out / 1000) per call.
+// Pricing (docs/credits.md): ceil(in × perK_in / 1000 + out × perK_out / 1000) per call.
 import { describe, expect, it } from "vitest";
 import { callPrice, DEFAULT_PRICING, fitCharge } from "../../src/domain/pricing";
 import { ZERO_USAGE } from "../../src/domain/types";

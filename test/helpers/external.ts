@@ -13,6 +13,7 @@ import { supportUrl } from "./fake-model";
 /** A service-role client of the Postgres the Worker's Supabase adapters use. */
 export function database() {
   return createClient(supportUrl("postgrest"), SUPABASE_TEST_SERVICE_KEY, {
+    db: { schema: supportUrl("postgrestSchema") },
     accessToken: async () => SUPABASE_TEST_SERVICE_KEY,
   });
 }

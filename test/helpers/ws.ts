@@ -29,6 +29,20 @@ export async function openStream(
   return { status: res.status, client: { messages, closed }, body: null };
 }
 
+/**
+ * The first message of `client` of type `type`, waiting for it up to `timeoutMs` (default 10 s):
+ * a broadcast reaches the socket a moment after the run's state shows the change.
+ */
+export async function receivedEvent(client: WsClient, type: string, timeoutMs = 10_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = client.messages.find((e) => e.type === type);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${type} message on the stream within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Reads an SSE response to its end and parses its frames. */
 export async function readSse(res: Response): Promise<{ id: number; event: string; data: any }[]> {
   const text = await res.text();

@@ -1,8 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { allEvents, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
-import { openStream } from "../helpers/ws";
+import { openStream, receivedEvent } from "../helpers/ws";
 
 const awaiting = (r: any) => r.status === "awaiting_approval";
+
+/**
+ * The tenant's run index and approvals list hear of a run's pause in the background, a moment
+ * after the run itself shows it: reads them until `ok` holds (or 10 s pass) and returns the last.
+ */
+async function tenantView(path: string, key: string, ok: (v: any) => boolean): Promise<any> {
+  const deadline = Date.now() + 10_000;
+  let view = await json(api(path, { key }));
+  while (!ok(view) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    view = await json(api(path, { key }));
+  }
+  return view;
+}
 
 describe("approvals", () => {
   it("request_approval pauses the run without holding a worker; approving resumes it", async () => {
@@ -12,9 +26,9 @@ describe("approvals", () => {
     expect(waiting.approvals).toHaveLength(1);
     const a = waiting.approvals[0];
     expect(a).toMatchObject({ run_id: run.id, step: 1, tool: "request_approval", status: "pending" });
-    const pending = await json(api("/v1/approvals?status=pending", { key: t.key }));
+    const pending = await tenantView("/v1/approvals?status=pending", t.key, (v) => v.approvals.length > 0);
     expect(pending.approvals.map((x: any) => x.id)).toEqual([a.id]);
-    const queues = await json(api("/v1/queues", { key: t.key }));
+    const queues = await tenantView("/v1/queues", t.key, (v) => v.awaiting_approval > 0);
     expect(queues.awaiting_approval).toBe(1);
     expect(queues.lanes.normal.running).toBe(0);
 
@@ -63,8 +77,7 @@ describe("approvals", () => {
     const run = await createRun({ agent: "general", input: "- slow start !slow 300\n- check !approve" });
     const { client } = await openStream(run.id);
     const waiting = await waitForRun(run.id, { until: awaiting });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(client!.messages.some((e) => e.type === "approval.requested")).toBe(true);
+    expect(await receivedEvent(client!, "approval.requested")).toMatchObject({ type: "approval.requested" });
     const cancel = await api(`/v1/runs/${run.id}/cancel`, { method: "POST" });
     expect(cancel.status).toBe(200);
     expect((await client!.closed).code).toBe(1000);
@@ -73,17 +86,16 @@ describe("approvals", () => {
     expect(client!.messages.at(-1).type).toBe("run.canceled");
   });
 
-  it("while 20 runs wait for approval, /v1/queues shows 20 awaiting and no worker is busy", async () => {
+  it("while 20 runs wait for approval, /v1/queues shows 20 awaiting and none of them holds a worker", async () => {
     const t = await newTenant(10_000);
     const runs = await Promise.all(
       Array.from({ length: 20 }, (_, i) => createRun({ agent: "general", input: `- hold ${i} !approve`, max_credits: 10 }, t.key)),
     );
     await Promise.all(runs.map((r) => waitForRun(r.id, { key: t.key, until: awaiting })));
-    await new Promise((r) => setTimeout(r, 300));
-    const q = await json(api("/v1/queues", { key: t.key }));
+    // The tenant's own view: no run running. (GET /v1/workers lists the workers of every tenant and
+    // of the test files running meanwhile, so its totals say nothing about these runs.)
+    const q = await tenantView("/v1/queues", t.key, (v) => v.awaiting_approval >= 20);
     expect(q.awaiting_approval).toBe(20);
     expect(q.lanes.normal).toEqual({ queued: 0, running: 0 });
-    const workers = await json(api("/v1/workers", { key: t.key }));
-    expect(workers.workers.reduce((s: number, w: any) => s + w.runs_in_flight, 0)).toBe(0);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { api, createRun, json, newTenant, waitForRun } from "../helpers/api";
-import { echoUrl, received } from "../helpers/echo";
+import { echoUrl, received, trustSecret } from "../helpers/echo";
 import { eventually, scope, subscribe } from "../helpers/webhooks";
-import { openStream } from "../helpers/ws";
+import { openStream, receivedEvent } from "../helpers/ws";
 
 async function refundAgent(key: string, s: string) {
   const agent = await api("/v1/agents/orders", {
@@ -38,8 +38,7 @@ describe("human in the loop with signed webhooks", () => {
     const run = await createRun({ agent: "orders", input: '- refund order 42 !tool refund_order {"order_id":"42","amount":30}' }, t.key);
     const { client } = await openStream(run.id, { key: t.key });
     const waiting = await waitForRun(run.id, { key: t.key, until: (r) => r.status === "awaiting_approval" });
-    await new Promise((r) => setTimeout(r, 100));
-    const live = client!.messages.find((e) => e.type === "approval.requested");
+    const live = await receivedEvent(client!, "approval.requested");
     expect(live.data).toMatchObject({ tool: "refund_order", input: { order_id: "42", amount: 30 } });
     expect((await received(s)).filter((r) => r.path.includes("refund_order"))).toHaveLength(0);
 

@@ -2,7 +2,7 @@
 // its own in the test database, the column dropped, served by its own PostgREST gateway. The
 // workers-external-broken project points SUPABASE_URL and SUPABASE_SCHEMA at it.
 import { SUPABASE_TEST_DATABASE, SUPABASE_TEST_SERVICE_KEY } from "./constants";
-import { createTestSchema, ensureDatabase, TEST_ADMIN_DATABASE_URL } from "./local-services";
+import { createTestSchema, ensureDatabase, testAdminDatabaseUrl } from "./local-services";
 import { startPostgrestGateway } from "./postgrest-gateway";
 
 /** The running broken stand-in. */
@@ -17,7 +17,7 @@ export interface BrokenSupabase {
 
 /** Creates the schema, drops the column, starts the gateway. */
 export async function startBrokenSupabase(): Promise<BrokenSupabase> {
-  const databaseUrl = await ensureDatabase(TEST_ADMIN_DATABASE_URL, SUPABASE_TEST_DATABASE);
+  const databaseUrl = await ensureDatabase(testAdminDatabaseUrl(), SUPABASE_TEST_DATABASE);
   const db = await createTestSchema("broken", true, databaseUrl);
   try {
     await db.sql("alter table credit_balances drop column available_credits cascade");

@@ -46,6 +46,7 @@ export function externalBindings(urls: Record<string, string>): Record<string, s
     PUBLIC_URL: `${urls.echo}/echo/${QSTASH_ECHO_SCOPE}`,
     QUEUE_DELAY_LIMIT_MS: "1000",
     SUPABASE_URL: urls.postgrest!,
+    SUPABASE_SCHEMA: urls.postgrestSchema!,
     SUPABASE_SERVICE_ROLE_KEY: SUPABASE_TEST_SERVICE_KEY,
     SUPABASE_JWT_SECRET: SUPABASE_TEST_JWT_SECRET,
   };

@@ -1,7 +1,7 @@
 // Starts the stand-ins of the external services for the whole test run: the Upstash REST gateway
-// (its own key prefix), the QStash emulator and the PostgREST gateway over a migrated database
-// `edgecrew_test`. Called from global-setup.ts; credentials are the fixed ones of constants.ts.
-import { applyMigrations } from "../../scripts/migrations";
+// (its own key prefix), the QStash emulator and the PostgREST gateway over a migrated schema of the
+// run's own in database `edgecrew_test`. Called from global-setup.ts; credentials are the fixed
+// ones of constants.ts.
 import {
   QSTASH_TEST_SIGNING_KEYS,
   QSTASH_TEST_TOKEN,
@@ -9,27 +9,37 @@ import {
   SUPABASE_TEST_SERVICE_KEY,
   UPSTASH_TEST_TOKEN,
 } from "./constants";
-import { ensureDatabase, TEST_ADMIN_DATABASE_URL, TEST_REDIS_URL, uniqueKeyPrefix } from "./local-services";
+import { createTestSchema, ensureDatabase, TEST_REDIS_URL, testAdminDatabaseUrl, uniqueKeyPrefix } from "./local-services";
 import { startPostgrestGateway } from "./postgrest-gateway";
 import { startQStashEmulator } from "./qstash-emulator";
 import { startUpstashGateway } from "./upstash-gateway";
 
+/** Where the Upstash URL points when no Redis answers: nothing listens there (port 9, discard). */
+export const NO_UPSTASH_URL = "http://127.0.0.1:9/no-redis";
+
 /** The running stand-ins and how to stop them. */
 export interface ExternalServices {
-  /** upstash, qstash and postgrest base URLs. */
-  urls: { upstash: string; qstash: string; postgrest: string };
+  /** upstash, qstash and postgrest base URLs, and the schema the PostgREST gateway exposes. */
+  urls: { upstash: string; qstash: string; postgrest: string; postgrestSchema: string };
   stop(): Promise<void>;
 }
 
-/** Starts all three; fails (rather than skipping anything) when Redis or Postgres is down. */
-export async function startExternalServices(): Promise<ExternalServices> {
+/**
+ * Starts all three. Without Redis (`redis: false`) the Upstash gateway is not started and its URL
+ * leads nowhere: the Redis-backed tests are skipped by then. Fails when Postgres is down.
+ */
+export async function startExternalServices(opts: { redis: boolean }): Promise<ExternalServices> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await fn();
   };
   try {
-    const upstash = await startUpstashGateway({ token: UPSTASH_TEST_TOKEN, redisUrl: TEST_REDIS_URL, keyPrefix: uniqueKeyPrefix("run") });
-    stops.push(() => upstash.close());
+    let upstashUrl = NO_UPSTASH_URL;
+    if (opts.redis) {
+      const upstash = await startUpstashGateway({ token: UPSTASH_TEST_TOKEN, redisUrl: TEST_REDIS_URL, keyPrefix: uniqueKeyPrefix("run") });
+      stops.push(() => upstash.close());
+      upstashUrl = upstash.url;
+    }
     const qstash = await startQStashEmulator({
       token: QSTASH_TEST_TOKEN,
       currentSigningKey: QSTASH_TEST_SIGNING_KEYS.current,
@@ -37,11 +47,14 @@ export async function startExternalServices(): Promise<ExternalServices> {
       timeScale: 0.01,
     });
     stops.push(() => qstash.close());
-    const databaseUrl = await ensureDatabase(TEST_ADMIN_DATABASE_URL, SUPABASE_TEST_DATABASE);
-    await applyMigrations({ databaseUrl });
-    const postgrest = await startPostgrestGateway({ databaseUrl, serviceKey: SUPABASE_TEST_SERVICE_KEY });
+    // A schema of this run's own: concurrent test runs on one server never see each other's rows
+    // or migrations.
+    const databaseUrl = await ensureDatabase(testAdminDatabaseUrl(), SUPABASE_TEST_DATABASE);
+    const db = await createTestSchema("run", true, databaseUrl);
+    stops.push(() => db.drop());
+    const postgrest = await startPostgrestGateway({ databaseUrl, serviceKey: SUPABASE_TEST_SERVICE_KEY, schema: db.schema });
     stops.push(() => postgrest.close());
-    return { urls: { upstash: upstash.url, qstash: qstash.url, postgrest: postgrest.url }, stop };
+    return { urls: { upstash: upstashUrl, qstash: qstash.url, postgrest: postgrest.url, postgrestSchema: db.schema }, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -248,6 +248,15 @@ describe("fake Anthropic control API", () => {
     expect(fake.requests()).toEqual([]);
   });
 
+  it("a request of a reset scope never takes a reply scripted after the reset", async () => {
+    fake.scriptFor("scope-gone", { content: [{ type: "text", text: "for the old test" }] });
+    fake.reset();
+    fake.script({ status: 529 });
+    // A late request of the old scope: the default answer, not the new test's 529 nor its old reply.
+    expect((await ask("scope-gone, arriving late")).content).not.toEqual([{ type: "text", text: "for the old test" }]);
+    expect(await rejection(ask("the new test"))).toMatchObject({ status: 529 });
+  });
+
   it("rejects a control body that is not a list of replies", async () => {
     expect((await control("/_control/script", { replies: "nope" })).status).toBe(400);
     expect((await control("/_control/script", { scope: 7, replies: [] })).status).toBe(400);

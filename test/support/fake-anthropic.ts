@@ -132,14 +132,16 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     return matching.find((q) => q.replies.length > 0)?.replies.shift();
   }
 
+  // A reset scope keeps its matcher with no replies: a request of it that arrives late (its client
+  // gave up long ago) gets the default answer instead of a reply scripted for a later test.
   function reset(scope?: string): void {
     if (scope === undefined) {
-      queues = [];
+      queues = queues.filter((q) => q.scope !== null).map((q) => ({ ...q, replies: [] }));
       unscoped.length = 0;
       recorded = [];
       return;
     }
-    queues = queues.filter((q) => q.scope !== scope);
+    queues = queues.map((q) => (q.scope === scope ? { ...q, replies: [] } : q));
     recorded = recorded.filter((r) => !scopeMatches(scope, r.body));
   }
 

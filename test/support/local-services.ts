@@ -1,16 +1,32 @@
-// Where the local Redis and Postgres are, and per-test-file isolation on them: a fresh, migrated
-// Postgres schema in database `test`, and a unique Redis key prefix. Node only.
+// Where the test Redis and Postgres are, and per-test-file isolation on them: a fresh, migrated
+// Postgres schema in database `test`, and a unique Redis key prefix. Node only. global-setup.ts
+// chooses the Postgres (a server, or the embedded one) and publishes it in the environment.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { applyMigrations } from "../../scripts/migrations";
 
-/** Postgres database the Node tests use (schemas inside it are per test file). */
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+/** Postgres server tried when neither TEST_DATABASE_URL nor TEST_POSTGRES says otherwise. */
+export const DEFAULT_ADMIN_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
-/** A database on the same server to connect to while creating others. */
-export const TEST_ADMIN_DATABASE_URL = process.env.TEST_ADMIN_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+/**
+ * Postgres database the Node tests use (schemas inside it are per test file): TEST_DATABASE_URL,
+ * default database `test` on the local server. Read at call time: global-setup may set it.
+ */
+export function testDatabaseUrl(): string {
+  return process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+}
 
-/** Redis the gateways talk to. */
+/** A database on the same server to connect to while creating others (TEST_ADMIN_DATABASE_URL). */
+export function testAdminDatabaseUrl(): string {
+  return process.env.TEST_ADMIN_DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL;
+}
+
+/** Whether the tests run on the embedded Postgres, which has one database whatever the name. */
+export function embeddedPostgres(): boolean {
+  return process.env.TEST_POSTGRES_EMBEDDED === "1";
+}
+
+/** Redis the gateways talk to (TEST_REDIS_URL, default the local server). */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 /** A short random suffix for schema names, key prefixes and tenant ids. */
@@ -37,7 +53,7 @@ export interface TestSchema {
  * Creates an empty schema `edgecrew_<label>_<random>` in `databaseUrl` (default the `test`
  * database); `migrate` also applies migrations/.
  */
-export async function createTestSchema(label: string, migrate = true, databaseUrl = TEST_DATABASE_URL): Promise<TestSchema> {
+export async function createTestSchema(label: string, migrate = true, databaseUrl = testDatabaseUrl()): Promise<TestSchema> {
   const schema = `edgecrew_${label}_${uniqueSuffix()}`;
   const run = async (text: string) => {
     const client = new pg.Client({ connectionString: databaseUrl });
@@ -59,9 +75,13 @@ export async function createTestSchema(label: string, migrate = true, databaseUr
   };
 }
 
-/** Creates database `name` on the server of `adminUrl` unless it exists (safe under races). */
+/**
+ * Creates database `name` on the server of `adminUrl` unless it exists (safe under races) and
+ * returns its URL. The embedded Postgres has one database: its URL is returned as it is.
+ */
 export async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid database name: ${name}`);
+  if (embeddedPostgres()) return adminUrl;
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {

@@ -115,6 +115,13 @@ export async function startQStashEmulator(opts: QStashEmulatorOptions): Promise<
 
   async function deliver(msg: Message): Promise<void> {
     if (closed) return;
+    // Timers run on a monotonic clock and may fire a millisecond before the wall clock reaches
+    // `notBefore`; QStash never delivers early, so wait for the rest.
+    const early = msg.notBefore - Date.now();
+    if (early > 0) {
+      later(early, () => deliver(msg));
+      return;
+    }
     const signature = await signDelivery({ key: opts.currentSigningKey, url: msg.url, body: msg.body });
     const headers: Record<string, string> = {
       ...msg.headers,

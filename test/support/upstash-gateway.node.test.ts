@@ -1,13 +1,14 @@
 // The local Upstash REST gateway, exercised through the real @upstash/redis client and raw HTTP.
 import { Redis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { TEST_REDIS_URL, uniqueKeyPrefix } from "./local-services";
+import { describeWithRedis } from "./redis-requirement";
 import { startUpstashGateway, type UpstashGateway } from "./upstash-gateway";
 
 const TOKEN = "gateway-test-token";
 
-describe("Upstash REST gateway", () => {
+describeWithRedis(inject("supportUrls"), "Upstash REST gateway", () => {
   let gateway: UpstashGateway;
   let redis: Redis;
   let direct: IORedis;

@@ -1,4 +1,4 @@
-// The pure ledger rules of SPEC section 6: what each movement does to the totals and the run.
+// The pure ledger rules of docs/credits.md: what each movement does to the totals and the run.
 import { describe, expect, it } from "vitest";
 import {
   applyCharge,

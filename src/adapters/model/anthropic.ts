@@ -4,7 +4,7 @@ import Anthropic, { AnthropicError, APIConnectionError, APIConnectionTimeoutErro
 import { type FailureCode, isTransient, RunFailure } from "../../domain/errors";
 import type { CallContext, ContentBlock, ModelClient, ModelMessage, ModelRequest, ModelResponse } from "./port";
 
-/** Settings of the Anthropic adapter (SPEC section 8: `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_MODEL`). */
+/** Settings of the Anthropic adapter (docs/api.md, Configuration: `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_MODEL`). */
 export interface AnthropicModelOptions {
   apiKey: string;
   /** API origin; default `https://api.anthropic.com`. */

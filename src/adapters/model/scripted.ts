@@ -1,5 +1,5 @@
 // The scripted model: a deterministic, offline ModelClient that answers the agent protocol by
-// obeying directives written in the run's input (the table is in the README).
+// obeying directives written in the run's input (the table is in docs/api.md).
 
 import { RunFailure } from "../../domain/errors";
 import type { Usage } from "../../domain/types";

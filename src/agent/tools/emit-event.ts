@@ -1,5 +1,5 @@
 // The `emit_event` tool: writes a domain event (e.g. `order.refunded`) to the tenant's event log,
-// from where webhooks deliver it (SPEC sections 3 and 4).
+// from where webhooks deliver it (docs/api.md, Domain events).
 
 import type { ToolDefinition } from "./tool";
 

@@ -1,5 +1,5 @@
 // The `http_request` tool: one HTTP request to a host in the agent's `allowed_hosts`, answered as
-// `{status, headers, body, truncated}` with the body cut at 32 KB (SPEC section 4).
+// `{status, headers, body, truncated}` with the body cut at 32 KB (docs/agents.md).
 
 import { checkOutboundUrl } from "../../domain/url-policy";
 import { DEFAULT_TOOL_TIMEOUT_MS, exchange, MAX_RESPONSE_BYTES } from "./http-fetch";

@@ -1,5 +1,5 @@
 // Tenant HTTP tools (an agent's `http_tools`): the tool input is POSTed as JSON to the tool's URL,
-// signed with the tenant's secret (SPEC sections 4 and 7); the JSON answer is the tool result.
+// signed with the tenant's secret (Standard Webhooks headers); the JSON answer is the tool result.
 
 import { newId } from "../../domain/ids";
 import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../../domain/json-depth";

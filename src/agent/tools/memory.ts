@@ -1,5 +1,5 @@
 // The `memory_get` and `memory_set` tools: a small key-value memory per tenant and agent that
-// lasts across runs, kept in the tenant's Durable Object (SPEC section 4).
+// lasts across runs, kept in the tenant's Durable Object (docs/agents.md).
 
 import { MAX_MEMORY_VALUE_BYTES } from "../../tenant/memory-store";
 import type { ToolDefinition } from "./tool";

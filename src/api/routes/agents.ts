@@ -1,5 +1,5 @@
 // /v1/agents: the tenant's agents (built-in and custom), and creating, replacing and deleting
-// custom agents (SPEC section 5).
+// custom agents (docs/agents.md).
 
 import { Hono } from "hono";
 import { AGENT_NAME_PATTERN, parseAgent } from "../../agent/agent-schema";
