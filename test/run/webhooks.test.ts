@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { api, createRun, json, newTenant, waitForRun } from "../helpers/api";
-import { echoUrl, received, trustSecret } from "../helpers/echo";
+import { echoUrl, received } from "../helpers/echo";
 import { eventually, scope, subscribe } from "../helpers/webhooks";
 import { openStream, receivedEvent } from "../helpers/ws";
 
