@@ -130,6 +130,7 @@ describe("GET /metrics of the real Worker", () => {
   beforeAll(async () => {
     worker = await startWorker(resolve(root, "wrangler.toml"), {
       ADMIN_TOKEN,
+      AUTH_SIGNING_SECRET: "promtool-test-signing-secret-0123456789",
       ENVIRONMENT: "development",
       MODEL_PROVIDER: "scripted",
       RETRY_MAX_MS: "2000",
