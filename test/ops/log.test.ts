@@ -12,7 +12,8 @@ function capture() {
     (typeof methods)[number],
     ReturnType<typeof vi.spyOn>
   >;
-  const lines = (m: (typeof methods)[number]) => spies[m].mock.calls.map((c) => JSON.parse(String(c[0])));
+  const lines = (m: (typeof methods)[number]): Record<string, unknown>[] =>
+    spies[m].mock.calls.map((c: unknown[]) => JSON.parse(String(c[0])));
   return { spies, lines };
 }
 
