@@ -110,6 +110,7 @@ export function countModelCalls(client: ModelClient, metrics: IsolateMetrics = i
         metrics.add("edgecrew_model_calls_total", { outcome }, 1, true);
         log.warn("model.error", "model call failed", {
           run_id: ctx.runId,
+          tenant: ctx.tenantId,
           step: ctx.step,
           attempt: ctx.attempt,
           provider: client.provider,

@@ -96,7 +96,7 @@ describe("structured logs of a troubled tenant", () => {
     }
     const models = lines().filter((l) => l.event === "model.error" && l.run_id === retried);
     expect(models.length).toBeGreaterThanOrEqual(retries.length);
-    expect(models[0]).toMatchObject({ level: "warn", code: "model_overloaded", provider: "scripted" });
+    expect(models[0]).toMatchObject({ level: "warn", tenant: tenant.id, code: "model_overloaded", provider: "scripted" });
   });
 
   it("logs a message reaching the dead-letter queue, then the run's dead transition", () => {
