@@ -4,6 +4,7 @@
 import { HTTPException } from "hono/http-exception";
 import { ApiError } from "../domain/errors";
 import { newId } from "../domain/ids";
+import { errorText, log } from "../ops/log";
 import { authenticate } from "./auth";
 import { openApiDocument, registerSecuritySchemes } from "./openapi";
 import { requestRateLimit } from "./rate-limit";
@@ -63,6 +64,12 @@ app.onError((e, c) => {
     const body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
     return c.json(body, err.status as 400, err.headers);
   }
-  console.error("unhandled error", { request_id: c.get("requestId"), error: err instanceof Error ? err.message : String(err) });
+  log.error("api.unhandled_error", "unhandled error", {
+    request_id: c.get("requestId"),
+    method: c.req.method,
+    path: c.req.path,
+    tenant: c.get("tenant"),
+    error: errorText(err),
+  });
   return c.json({ error: { code: "internal", message: `internal error (request ${c.get("requestId")})` } }, 500);
 });

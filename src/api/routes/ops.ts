@@ -4,6 +4,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { creditLedger, heartbeats, queueCounters } from "../../deps";
 import { ApiError } from "../../domain/errors";
+import { errorText, log } from "../../ops/log";
 import { requireTenant, tenantStub } from "../auth";
 import { errors, json, queryInt, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
 import { Balance, LedgerPage, QueueStats, WorkerList } from "../schemas/operations";
@@ -30,7 +31,7 @@ ops.openapi(queues, async (c) => {
   try {
     return c.json((await counters.read(c.get("tenant"))) as z.infer<typeof QueueStats>, 200);
   } catch (e) {
-    console.error("queue counters (Upstash) read failed", { error: String(e) });
+    log.error("counters.read_failed", "queue counters (Upstash) read failed", { error: errorText(e) });
     throw new ApiError("unavailable", "queue counts (Upstash Redis) are unavailable; please retry");
   }
 });

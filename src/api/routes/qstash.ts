@@ -9,6 +9,7 @@ import { qstashDeliverUrl } from "../../adapters/scheduler/qstash";
 import { verifyQStashRequest } from "../../adapters/scheduler/qstash-receiver";
 import { externalAdapters, qstashReplays } from "../../deps";
 import { ApiError } from "../../domain/errors";
+import { log } from "../../ops/log";
 import { errors, json, NO_SECURITY } from "../schemas/common";
 import { router } from "../validation";
 
@@ -54,7 +55,7 @@ qstash.openapi(deliver, async (c) => {
   const keys = { current: q.currentSigningKey, next: q.nextSigningKey };
   const verdict = await verifyQStashRequest(c.req.raw, keys, qstashDeliverUrl(q.publicUrl), qstashReplays(c.env));
   if (!verdict.ok) {
-    console.warn("QStash delivery refused", { request_id: c.get("requestId"), reason: verdict.reason });
+    log.warn("qstash.refused", "QStash delivery refused", { request_id: c.get("requestId"), reason: verdict.reason });
     throw new ApiError("unauthorized", `QStash delivery refused: ${verdict.reason}`);
   }
   const delivery = verdict.body;
