@@ -14,4 +14,11 @@ describe("openapi.json", () => {
     expect(result.valid).toBe(true);
     expect(validator.version).toBe("3.1");
   });
+
+  it("the validator refuses a document with a broken operation (so the check above can fail)", async () => {
+    const doc = JSON.parse(readFileSync(file, "utf8"));
+    doc.paths["/v1/runs"].post.responses["202"] = { content: "not a media type map" };
+    const result = await new Validator().validate(doc);
+    expect(result.valid).toBe(false);
+  });
 });

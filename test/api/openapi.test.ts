@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import committed from "../../openapi.json";
 import { app } from "../../src/api/app";
 import { api, json } from "../helpers/api";
+import { checkContract } from "../helpers/contract";
 
 type Operation = { security?: unknown[]; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> };
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> };
@@ -48,5 +49,26 @@ describe("GET /openapi.json", () => {
         }
       }
     }
+  });
+});
+
+describe("the contract check every api() call makes", () => {
+  const url = "http://edgecrew.test/v1/credits";
+  const answer = (status: number, body: unknown) => Response.json(body, { status });
+
+  it("accepts an answer the document describes", async () => {
+    await expect(checkContract("GET", url, answer(200, { available: 5, reserved: 0, spent_total: 1 }))).resolves.toBeUndefined();
+    await expect(checkContract("GET", url, answer(401, { error: { code: "unauthorized", message: "no key" } }))).resolves.toBeUndefined();
+  });
+
+  it("refuses a body that does not match the schema of its status", async () => {
+    await expect(checkContract("GET", url, answer(200, { available: "5", reserved: 0, spent_total: 1 }))).rejects.toThrow(/available/);
+    await expect(checkContract("GET", url, answer(401, { error: { code: "not_found", message: "x" } }))).rejects.toThrow(/does not match/);
+  });
+
+  it("refuses a status the operation does not list", async () => {
+    await expect(checkContract("GET", url, answer(409, { error: { code: "conflict", message: "x" } }))).rejects.toThrow(
+      /no response with this status/,
+    );
   });
 });

@@ -251,6 +251,7 @@ const logsRoute = createRoute({
         "text/event-stream": { schema: z.string().openapi({ description: "Server-sent events, one a log event" }) },
       },
     },
+    204: { description: "SSE only: the run is final and `after` (or `Last-Event-ID`) is at or past its last event; stop reconnecting" },
     ...errors("invalid_request", "not_found", ...TENANT_ERRORS),
   },
 });
