@@ -1,4 +1,4 @@
-// Request helpers at the HTTP edge: bounded JSON bodies, query integers, canonical hashing.
+// Request helpers at the HTTP edge: bounded JSON bodies and canonical hashing.
 
 import type { Context } from "hono";
 import { ApiError } from "../domain/errors";
@@ -69,17 +69,6 @@ export async function readJsonObject(c: Context): Promise<{ body: Record<string,
   if (body === null || typeof body !== "object" || Array.isArray(body))
     throw new ApiError("invalid_request", "the body must be a JSON object");
   return { body: body as Record<string, unknown>, text };
-}
-
-/** An integer query parameter within [min, max], or the default when absent. */
-export function queryInt(c: Context, name: string, min: number, max: number, fallback: number): number {
-  const raw = c.req.query(name);
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ApiError("invalid_request", `${name} must be an integer from ${min} to ${max}`, { field: name });
-  }
-  return n;
 }
 
 /**

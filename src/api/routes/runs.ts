@@ -49,7 +49,7 @@ const streamRoute = createRoute({
   security: [...TENANT_SECURITY, { streamTicket: [] }],
   request: {
     params: RunIdParams,
-    query: z.object({ after: z.string().optional().openapi({ type: "integer", minimum: 0, description: "Replay events after this seq" }) }),
+    query: z.object({ after: queryInt(0, Number.MAX_SAFE_INTEGER, 0, "Replay the events after this seq first") }),
   },
   responses: {
     101: { description: "Switching to the WebSocket protocol" },
