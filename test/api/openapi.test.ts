@@ -6,7 +6,7 @@ import { app } from "../../src/api/app";
 import { api, json } from "../helpers/api";
 import { checkContract } from "../helpers/contract";
 
-type Operation = { security?: unknown[]; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> };
+type Operation = { operationId?: string; security?: unknown[]; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> };
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
 /** A Hono route path as an OpenAPI path template: `/:id/files/:path{.+}` → `/{id}/files/{path}`. */
@@ -29,6 +29,13 @@ describe("GET /openapi.json", () => {
     expect(routed.length).toBeGreaterThan(25);
     expect(routed.filter((r) => !described.includes(r))).toEqual([]);
     expect(described.filter((d) => !routed.includes(d))).toEqual([]);
+  });
+
+  it("names every operation once (generated clients call operations by these names)", () => {
+    const doc = committed as unknown as Doc;
+    const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId));
+    expect(ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it("gives every operation its security and its error responses in the error envelope", () => {

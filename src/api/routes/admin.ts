@@ -24,6 +24,7 @@ const ADMIN_ERRORS = ["unauthorized", "not_found", "rate_limited"] as const;
 const createTenant = createRoute({
   method: "post",
   path: "/tenants",
+  operationId: "createTenant",
   tags,
   security,
   summary: "Create a tenant",
@@ -48,6 +49,7 @@ admin.openapi(createTenant, async (c) => {
 const createKey = createRoute({
   method: "post",
   path: "/tenants/{id}/keys",
+  operationId: "createApiKey",
   tags,
   security,
   summary: "Issue an API key",
@@ -66,6 +68,7 @@ admin.openapi(createKey, async (c) => {
 const revokeKey = createRoute({
   method: "delete",
   path: "/tenants/{id}/keys/{keyId}",
+  operationId: "revokeApiKey",
   tags,
   security,
   summary: "Revoke an API key",
@@ -85,6 +88,7 @@ admin.openapi(revokeKey, async (c) => {
 const runCost = createRoute({
   method: "get",
   path: "/runs/{id}/cost",
+  operationId: "getRunCost",
   tags,
   security,
   summary: "A run's platform cost counters",
@@ -101,6 +105,7 @@ admin.openapi(runCost, async (c) => {
 const topUp = createRoute({
   method: "post",
   path: "/tenants/{id}/credits",
+  operationId: "topUpCredits",
   tags,
   security,
   summary: "Top up credits",

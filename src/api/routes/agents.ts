@@ -24,6 +24,7 @@ function knownName(name: string): string {
 const list = createRoute({
   method: "get",
   path: "/",
+  operationId: "listAgents",
   tags,
   security,
   summary: "List agents",
@@ -39,6 +40,7 @@ agents.openapi(list, async (c) => {
 const get = createRoute({
   method: "get",
   path: "/{name}",
+  operationId: "getAgent",
   tags,
   security,
   summary: "Get an agent",
@@ -56,6 +58,7 @@ agents.openapi(get, async (c) => {
 const put = createRoute({
   method: "put",
   path: "/{name}",
+  operationId: "putAgent",
   tags,
   security,
   summary: "Create or replace a custom agent",
@@ -79,6 +82,7 @@ agents.openapi(put, async (c) => {
 const remove = createRoute({
   method: "delete",
   path: "/{name}",
+  operationId: "deleteAgent",
   tags,
   security,
   summary: "Delete a custom agent",

@@ -18,6 +18,7 @@ const tags = ["Approvals"];
 const list = createRoute({
   method: "get",
   path: "/",
+  operationId: "listApprovals",
   tags,
   security: TENANT_SECURITY,
   summary: "List approvals",
@@ -45,6 +46,7 @@ approvals.openapi(list, async (c) => {
 const decide = createRoute({
   method: "post",
   path: "/{id}",
+  operationId: "decideApproval",
   tags,
   security: TENANT_SECURITY,
   summary: "Approve or reject",

@@ -16,6 +16,7 @@ const tags = ["Operations"];
 const list = createRoute({
   method: "get",
   path: "/",
+  operationId: "listDeadRuns",
   tags,
   security: TENANT_SECURITY,
   summary: "Dead-letter queue",
@@ -41,6 +42,7 @@ dlq.openapi(list, async (c) => {
 const redrive = createRoute({
   method: "post",
   path: "/redrive",
+  operationId: "redriveDeadRuns",
   tags,
   security: TENANT_SECURITY,
   summary: "Redrive dead runs",

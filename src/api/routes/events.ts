@@ -15,6 +15,7 @@ const tags = ["Operations"];
 const putWebhook = createRoute({
   method: "put",
   path: "/webhooks",
+  operationId: "putWebhook",
   tags,
   security: TENANT_SECURITY,
   summary: "Set the webhook",
@@ -35,6 +36,7 @@ events.openapi(putWebhook, async (c) => {
 const listEvents = createRoute({
   method: "get",
   path: "/events",
+  operationId: "listEvents",
   tags,
   security: TENANT_SECURITY,
   summary: "Domain events",

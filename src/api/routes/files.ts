@@ -25,6 +25,7 @@ const tags = ["Files"];
 const listFiles = createRoute({
   method: "get",
   path: "/{id}/files",
+  operationId: "listRunFiles",
   tags,
   security: TENANT_SECURITY,
   summary: "List a run's files",
@@ -48,6 +49,7 @@ files.openAPIRegistry.registerPath(
   createRoute({
     method: "get",
     path: "/{id}/files/{path}",
+    operationId: "getRunFile",
     tags,
     security: TENANT_SECURITY,
     summary: "Download a run's file",

@@ -14,6 +14,7 @@ metrics.use("*", requireAdmin);
 const route = createRoute({
   method: "get",
   path: "/",
+  operationId: "getMetrics",
   tags: ["System"],
   security: ADMIN_SECURITY,
   summary: "Prometheus metrics",

@@ -18,6 +18,7 @@ const security = TENANT_SECURITY;
 const queues = createRoute({
   method: "get",
   path: "/queues",
+  operationId: "getQueues",
   tags,
   security,
   summary: "Queue counts",
@@ -39,6 +40,7 @@ ops.openapi(queues, async (c) => {
 const workers = createRoute({
   method: "get",
   path: "/workers",
+  operationId: "listWorkers",
   tags,
   security,
   summary: "Workers",
@@ -51,6 +53,7 @@ ops.openapi(workers, async (c) => c.json({ workers: await heartbeats(c.env).list
 const credits = createRoute({
   method: "get",
   path: "/credits",
+  operationId: "getCredits",
   tags,
   security,
   summary: "Credit balance",
@@ -62,6 +65,7 @@ ops.openapi(credits, async (c) => c.json(await creditLedger(c.env).balance(c.get
 const ledger = createRoute({
   method: "get",
   path: "/credits/ledger",
+  operationId: "getCreditLedger",
   tags,
   security,
   summary: "Credit ledger",

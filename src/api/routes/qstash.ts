@@ -20,6 +20,7 @@ export const qstash = router();
 const deliver = createRoute({
   method: "post",
   path: "/deliver",
+  operationId: "deliverQStash",
   tags: ["System"],
   summary: "QStash delivery (internal)",
   description:

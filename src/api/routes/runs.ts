@@ -42,6 +42,7 @@ const tags = ["Runs"];
 const streamRoute = createRoute({
   method: "get",
   path: "/{id}/stream",
+  operationId: "streamRun",
   tags,
   summary: "Stream a run's events over a WebSocket",
   description:
@@ -93,6 +94,7 @@ runs.use("*", requireTenant);
 const createRunRoute = createRoute({
   method: "post",
   path: "/",
+  operationId: "createRun",
   tags,
   summary: "Create a run",
   description:
@@ -143,6 +145,7 @@ runs.openapi(createRunRoute, async (c) => {
 const listRunsRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "listRuns",
   tags,
   summary: "List runs",
   description: "Newest first; pass `next_cursor` as `cursor` for the next page.",
@@ -176,6 +179,7 @@ runs.openapi(listRunsRoute, async (c) => {
 const getRunRoute = createRoute({
   method: "get",
   path: "/{id}",
+  operationId: "getRun",
   tags,
   summary: "Get a run",
   description: "The run with its plan, steps, usage, credits, approvals and workspace usage.",
@@ -193,6 +197,7 @@ runs.openapi(getRunRoute, async (c) => {
 const cancelRoute = createRoute({
   method: "post",
   path: "/{id}/cancel",
+  operationId: "cancelRun",
   tags,
   summary: "Cancel a run",
   description: "Any non-final run becomes `canceled`; its unspent credits are released. A final run is 409.",
@@ -210,6 +215,7 @@ runs.openapi(cancelRoute, async (c) => {
 const retryRoute = createRoute({
   method: "post",
   path: "/{id}/retry",
+  operationId: "retryRun",
   tags,
   summary: "Retry a failed or dead run",
   description: "The run goes back to `queued` and resumes after its last completed step; other states are 409.",
@@ -231,6 +237,7 @@ runs.openapi(retryRoute, async (c) => {
 const logsRoute = createRoute({
   method: "get",
   path: "/{id}/logs",
+  operationId: "getRunLogs",
   tags,
   summary: "Read a run's log",
   description:
@@ -273,6 +280,7 @@ runs.openapi(logsRoute, async (c) => {
 const ticketRoute = createRoute({
   method: "post",
   path: "/{id}/stream-ticket",
+  operationId: "createStreamTicket",
   tags,
   summary: "Issue a stream ticket",
   description: "A single-use ticket, valid 60 s, that opens the run's WebSocket stream without an Authorization header.",

@@ -11,6 +11,7 @@ const tags = ["System"];
 const healthz = createRoute({
   method: "get",
   path: "/healthz",
+  operationId: "getHealth",
   tags,
   summary: "Liveness",
   security: NO_SECURITY,
@@ -32,6 +33,7 @@ const Adapters = z
 const ready = createRoute({
   method: "get",
   path: "/readyz",
+  operationId: "getReadiness",
   tags,
   summary: "Readiness",
   description:
@@ -47,6 +49,7 @@ system.openapi(ready, readyz);
 export const openApiRoute = createRoute({
   method: "get",
   path: "/openapi.json",
+  operationId: "getOpenApiDocument",
   tags,
   summary: "This API's OpenAPI 3.1 document",
   security: NO_SECURITY,
