@@ -58,6 +58,11 @@ export class DomainEvents {
         now,
       );
     }
+    // A run is resolved at most once per attempt (a retry clears its resolution).
+    if (s.resolution) {
+      const data = { run_id: s.id, agent: s.agent, status: s.status, attempt: s.attempt, error: s.error, resolution: s.resolution };
+      this.emit({ type: "run.resolved", run_id: s.id, agent: s.agent, data, dedup: `${s.id}:${s.attempt}:resolved` }, now);
+    }
   }
 
   private onApproval(a: ApprovalView, agent: string, now: number): void {
