@@ -34,7 +34,7 @@ describe("retry with a corrected input from step 2", () => {
     const corrected = "- gather the order\n- ship it to the corrected address";
     const res = await retry(r.id, r.key, { input: corrected, from_step: 2 });
     expect(res.status).toBe(200);
-    expect((await res.json()).status).toBe("queued");
+    expect((await res.json<any>()).status).toBe("queued");
     const run = await waitForRun(r.id, { key: r.key });
 
     expect(run.status).toBe("succeeded");
@@ -107,7 +107,7 @@ describe("a retry body that is refused changes nothing", () => {
     for (const [body, field, message] of cases) {
       const res = await retry(r.id, r.key, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      const err = (await res.json()).error;
+      const err = (await res.json<any>()).error;
       expect(err).toMatchObject({ code: "invalid_request", details: { field } });
       expect(err.message).toMatch(message);
     }
