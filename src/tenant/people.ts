@@ -22,8 +22,8 @@ export class PeopleRecords {
   /** Appends an audit entry and its `audit.recorded` event. Call inside the change's transaction. */
   record(r: AuditRecord, now: number): AuditEntry {
     const entry = this.audit.append(r, now);
-    const runId = r.target.type === "run" ? r.target.id : null;
-    this.domain.emit({ type: "audit.recorded", run_id: runId, agent: null, data: entry, dedup: `audit:${entry.id}` }, now);
+    // No run_id: an entry is the tenant's, never sent to a run's own webhook (its target names the run).
+    this.domain.emit({ type: "audit.recorded", run_id: null, agent: null, data: entry, dedup: `audit:${entry.id}` }, now);
     return entry;
   }
 
