@@ -47,6 +47,23 @@ describe("the exceptions list", () => {
     expect(ev).toMatchObject({ run_id: id, data: { status: "failed", resolution: run.resolution } });
   });
 
+  it("a dead run is an exception too, listed newest first with the failed one", async () => {
+    const t = await newTenant();
+    const failedId = await failed(t.key);
+    const dead = await createRun({ agent: "general", input: "- flaky !fail-transient 9" }, t.key);
+    expect((await waitForRun(dead.id, { key: t.key })).status).toBe("dead");
+    const open = await json(api("/v1/exceptions", { key: t.key }));
+    expect(open.exceptions.map((e: any) => [e.run_id, e.status])).toEqual([
+      [dead.id, "dead"],
+      [failedId, "failed"],
+    ]);
+    const page = await json(api("/v1/exceptions?limit=1", { key: t.key }));
+    expect(page.exceptions.map((e: any) => e.run_id)).toEqual([dead.id]);
+    const next = await json(api(`/v1/exceptions?limit=1&cursor=${page.next_cursor}`, { key: t.key }));
+    expect(next.exceptions.map((e: any) => e.run_id)).toEqual([failedId]);
+    expect((await resolve(dead.id, t.key, { action: "resolved", output: "re-ran by hand" })).status).toBe(200);
+  });
+
   it("dismissing needs no output; resolving twice is 409 and keeps the first resolution", async () => {
     const t = await newTenant();
     const id = await failed(t.key);
