@@ -10,8 +10,8 @@ import type { ApprovalStore } from "./approvals";
 import type { Effects, EngineConfig, RunEngine, Transition } from "./engine";
 import type { Journal, RunRow } from "./journal";
 import type { ApprovalDecisionView, InitParams, RunRefusal, StepResume } from "./protocol";
-import { decideCorrectedRetry, type RetryCorrection } from "./retry-correction";
-import { isFinal, isRetryable } from "./state";
+import { type RetryCorrection, retryTransition } from "./retry-correction";
+import { isFinal } from "./state";
 
 const NONE: Effects = { events: [] };
 const notFound = (what: string): RunRefusal<"not_found"> => ({ error: { code: "not_found", message: `${what} not found` } });
@@ -193,12 +193,7 @@ export class RunControl {
     };
   }
 
-  /**
-   * Puts a failed or dead run back in the queue as a new run attempt, resuming after its last
-   * completed step, or from `c.fromStep`: completed steps before it keep their results and are never
-   * run again. A new `c.input` replaces the input (the old one is journaled) and the steps from there
-   * on are planned again from it (retry-correction.ts). A resolution the run had is cleared.
-   */
+  /** A failed or dead run back in the queue, with an optional correction: see retryTransition. */
   retry(
     tenantId: string,
     now: number,
@@ -206,57 +201,7 @@ export class RunControl {
   ): Transition<RunRefusal<"not_found" | "conflict" | "invalid_request"> | null> {
     const run = this.owned(tenantId);
     if (!run) return { result: notFound("run"), effects: NONE };
-    if (!isRetryable(run.status)) {
-      return {
-        result: { error: { code: "conflict", message: `only failed or dead runs can be retried; this run is ${run.status}` } },
-        effects: NONE,
-      };
-    }
-    const decided = decideCorrectedRetry(run.plan, this.j.steps(), c);
-    if (!decided.ok) return { result: { error: { code: "invalid_request", message: decided.message } }, effects: NONE };
-    const gen = run.gen + 1;
-    const events: NewEvent[] = [];
-    if (decided.replan) this.j.deleteStepsFrom(decided.from);
-    else {
-      for (const s of this.j.steps()) {
-        if (s.status !== "completed" || s.idx >= decided.from)
-          this.j.updateStep(s.idx, { status: "pending", attempts: 0, transcript: null, finished_at: null, summary: null, output: null });
-      }
-    }
-    if (c.input !== undefined) {
-      events.push({
-        type: "run.input_replaced",
-        level: "info",
-        message: "input replaced by a correction",
-        data: { previous_input: run.input, input: c.input },
-      });
-    }
-    this.e.setStatus("queued", {
-      attempts: run.attempts + 1,
-      gen,
-      error: null,
-      finished_at: null,
-      not_before: null,
-      resolution: null,
-      ...(c.input === undefined ? {} : { input: c.input }),
-      // A replan starts with a fresh planner budget; a plain retry keeps the plan's.
-      ...(decided.replan ? { plan: null, plan_attempts: 0 } : { plan_attempts: run.plan ? run.plan_attempts : 0 }),
-    });
-    const where = c.fromStep !== undefined ? `from step ${decided.from}` : "after the last completed step";
-    events.push({
-      type: "run.queued",
-      level: "info",
-      message: `retry: attempt ${run.attempts + 1} resumes ${where}${decided.replan ? ", planned again from the new input" : ""}`,
-      data: {
-        reason: "retry",
-        attempt: run.attempts + 1,
-        previous_status: run.status,
-        ...(run.plan ? { from_step: decided.from } : {}),
-        replanned: decided.replan,
-        input_replaced: c.input !== undefined,
-      },
-    });
-    return { result: null, effects: { events: this.j.append(events, now), dispatch: { gen, delayMs: 0 } } };
+    return retryTransition(this.e, this.j, run, c, now);
   }
 
   /** Marks a non-final run dead (its message exhausted the queue's delivery retries). */
