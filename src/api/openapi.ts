@@ -32,6 +32,7 @@ function generate(app: OpenAPIHono<AppEnv>) {
       { name: "Files", description: "A run's workspace files" },
       { name: "Approvals", description: "People approving or rejecting tool calls" },
       { name: "Agents", description: "Built-in and custom agent profiles" },
+      { name: "People", description: "Exceptions and their resolution, feedback and its training export, the audit trail" },
       { name: "Operations", description: "Queues, workers, credits, dead-letter queue, events and webhooks" },
       { name: "Admin", description: "Tenants, API keys and credit top-ups (ADMIN_TOKEN)" },
       { name: "System", description: "Health, readiness, metrics and this document" },

@@ -6,7 +6,7 @@ import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { ApiError, type ApiErrorCode } from "../domain/errors";
 import type { AppEnv } from "./app-env";
-import { readJsonObject } from "./http";
+import { readJsonObject, readOptionalJsonObject } from "./http";
 
 /** A field path as the API names it: `http_tools[0].name`. */
 function fieldName(path: readonly PropertyKey[]): string {
@@ -56,5 +56,12 @@ export const router = () => new OpenAPIHono<AppEnv>({ defaultHook: validationHoo
 export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { text } = await readJsonObject(c);
   (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
+  await next();
+};
+
+/** As `jsonBody`, for a body that may be left out: no body (or an empty one) validates as `{}`. */
+export const optionalJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const body = await readOptionalJsonObject(c);
+  (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(JSON.stringify(body));
   await next();
 };

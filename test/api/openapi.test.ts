@@ -6,7 +6,11 @@ import { app } from "../../src/api/app";
 import { api, json } from "../helpers/api";
 import { checkContract } from "../helpers/contract";
 
-type Operation = { operationId?: string; security?: unknown[]; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> };
+type Operation = {
+  operationId?: string;
+  security?: unknown[];
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+};
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
 /** A Hono route path as an OpenAPI path template: `/:id/files/:path{.+}` → `/{id}/files/{path}`. */

@@ -6,6 +6,7 @@ import { ApiError } from "../../domain/errors";
 import { newId } from "../../domain/ids";
 import { issueKey } from "../../tenant/keys";
 import type { TenantError } from "../../tenant/protocol";
+import { audit } from "../audit";
 import { forgetKeys, requireAdmin, tenantStub } from "../auth";
 import { signingKey } from "../auth-settings";
 import { CreateTenantBody, IssuedKey, RevokedKey, RunCosts, Tenant, TenantIdParams, TopUpBody, TopUpHeaders } from "../schemas/admin";
@@ -39,7 +40,7 @@ admin.openapi(createTenant, async (c) => {
   const name = body.name.trim();
   // An unavailable ledger (e.g. Supabase without its migrations) refuses before anything is created.
   await creditLedger(c.env).balance(id);
-  const res = await tenantStub(c.env, id).ensure(id, name, body.credits ?? 0);
+  const res = await tenantStub(c.env, id).ensure(id, name, body.credits ?? 0, c.get("actor"));
   if ("error" in res) throw tenantError(res as TenantError);
   if (!res.created) throw new ApiError("conflict", `tenant ${id} already exists`);
   const balance = await creditLedger(c.env).balance(id);
@@ -61,7 +62,7 @@ const createKey = createRoute({
 admin.openapi(createKey, async (c) => {
   const { id } = c.req.valid("param");
   const issued = await issueKey(await signingKey(c.env), id);
-  if (!(await tenantStub(c.env, id).addKey(issued.id, issued.hash))) throw new ApiError("not_found", "tenant not found");
+  if (!(await tenantStub(c.env, id).addKey(issued.id, issued.hash, c.get("actor")))) throw new ApiError("not_found", "tenant not found");
   return c.json({ id: issued.id, key: issued.key }, 201);
 });
 
@@ -80,7 +81,7 @@ const revokeKey = createRoute({
 
 admin.openapi(revokeKey, async (c) => {
   const { id, keyId } = c.req.valid("param");
-  if (!(await tenantStub(c.env, id).revokeKey(keyId))) throw new ApiError("not_found", "key not found or already revoked");
+  if (!(await tenantStub(c.env, id).revokeKey(keyId, c.get("actor")))) throw new ApiError("not_found", "key not found or already revoked");
   forgetKeys(id);
   return c.json({ id: keyId, revoked: true as const }, 200);
 });
@@ -124,5 +125,8 @@ admin.openapi(topUp, async (c) => {
   const stub = tenantStub(c.env, id);
   if (!(await stub.exists())) throw new ApiError("not_found", "tenant not found");
   const key = c.req.valid("header")["Idempotency-Key"] ?? newId("topup");
-  return c.json(await creditLedger(c.env).topUp(id, body.amount, `topup:${key}`, body.reason), 200);
+  const balance = await creditLedger(c.env).topUp(id, body.amount, `topup:${key}`, body.reason);
+  const details = { amount: body.amount, ...(body.reason ? { reason: body.reason } : {}) };
+  await audit(c, { action: "credits.topped_up", target: { type: "tenant", id }, details }, id);
+  return c.json(balance, 200);
 });

@@ -75,7 +75,7 @@ const put = createRoute({
 agents.openapi(put, async (c) => {
   const parsed = parseAgent(c.req.valid("param").name, c.req.valid("json"), { development: config(c.env).environment === "development" });
   if (!parsed.ok) throw new ApiError("invalid_request", `${parsed.field}: ${parsed.message}`, { field: parsed.field });
-  const { created } = await tenantStub(c.env, c.get("tenant")).saveAgent(parsed.agent);
+  const { created } = await tenantStub(c.env, c.get("tenant")).saveAgent(parsed.agent, c.get("actor"));
   return created ? c.json(parsed.agent, 201) : c.json(parsed.agent, 200);
 });
 
@@ -93,7 +93,7 @@ const remove = createRoute({
 
 agents.openapi(remove, async (c) => {
   const name = knownName(c.req.valid("param").name);
-  const outcome = await tenantStub(c.env, c.get("tenant")).removeAgent(name);
+  const outcome = await tenantStub(c.env, c.get("tenant")).removeAgent(name, c.get("actor"));
   if (outcome === "builtin") {
     throw new ApiError("conflict", `agent '${name}' is built in and cannot be deleted; PUT /v1/agents/${name} overrides it`);
   }

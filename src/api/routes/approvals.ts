@@ -5,6 +5,7 @@ import { ApiError } from "../../domain/errors";
 import { approvalRun } from "../../run/approvals";
 import type { DecideResult } from "../../run/protocol";
 import type { ApprovalView } from "../../run/view";
+import { audit } from "../audit";
 import { requireTenant, tenantStub } from "../auth";
 import { BODY_ERRORS, errors, json, queryInt, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
 import { APPROVAL_STATUSES, DecideBody } from "../schemas/operations";
@@ -76,5 +77,7 @@ approvals.openapi(decide, async (c) => {
   })) as DecideResult;
   if ("error" in res)
     throw new ApiError(res.error.code, res.error.message, res.error.code === "invalid_request" ? { field: "input" } : undefined);
+  const details = { run_id: runId, decision: body.decision, input_edited: body.input !== undefined };
+  await audit(c, { action: "approval.decided", target: { type: "approval", id }, details });
   return c.json(res.approval as z.infer<typeof Approval>, 200);
 });

@@ -2,7 +2,7 @@
 
 import { createRoute, z } from "@hono/zod-openapi";
 import { RUN_ID_PATTERN } from "../../domain/ids";
-import type { CancelResult } from "../../run/protocol";
+import type { RetryResult } from "../../run/protocol";
 import type { TenantError } from "../../tenant/protocol";
 import { requireTenant, tenantStub } from "../auth";
 import { BODY_ERRORS, errors, json, queryInt, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
@@ -74,7 +74,9 @@ dlq.openapi(redrive, async (c) => {
   const results = await Promise.all(
     ids.map(async (id) => {
       if (!RUN_ID_PATTERN.test(id)) return { id, redriven: false, error: "not_found" };
-      const res = (await tenant.retryRun(c.get("tenant"), id)) as CancelResult | TenantError;
+      const res = (await tenant.retryRun(c.get("tenant"), id, {}, { actor: c.get("actor"), action: "run.redriven" })) as
+        | RetryResult
+        | TenantError;
       return "error" in res ? { id, redriven: false, error: res.error.code } : { id, redriven: true };
     }),
   );

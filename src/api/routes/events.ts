@@ -30,7 +30,10 @@ events.openapi(putWebhook, async (c) => {
   const body = c.req.valid("json");
   const check = checkOutboundUrl(body.url, { development: config(c.env).environment === "development" });
   if (!check.ok) throw new ApiError("invalid_request", `url: ${check.error}`, { field: "url" });
-  return c.json(await tenantStub(c.env, c.get("tenant")).putWebhook({ url: check.url.toString(), events: body.events ?? [] }), 200);
+  return c.json(
+    await tenantStub(c.env, c.get("tenant")).putWebhook({ url: check.url.toString(), events: body.events ?? [] }, c.get("actor")),
+    200,
+  );
 });
 
 const listEvents = createRoute({

@@ -7,11 +7,12 @@ import { ApiError } from "../../domain/errors";
 import { newId } from "../../domain/ids";
 import { newTicketClaims, signTicket, verifyTicket } from "../../domain/stream-ticket";
 import { checkOutboundUrl } from "../../domain/url-policy";
-import type { CancelResult } from "../../run/protocol";
+import type { CancelResult, RetryResult } from "../../run/protocol";
 import type { RunView } from "../../run/view";
 import type { CreateRunResult, TenantError } from "../../tenant/protocol";
 import { parseRunsCursor } from "../../tenant/runs-cursor";
 import type { AppEnv } from "../app-env";
+import { audit } from "../audit";
 import { requireTenant, tenantStub } from "../auth";
 import { limitFailures, recordFailure } from "../auth-failures";
 import { signingKey } from "../auth-settings";
@@ -23,13 +24,14 @@ import {
   checkFileLimits,
   IdempotencyHeaders,
   LogPage,
+  RetryBody,
   Run,
   RunList,
   RunStatus,
   StreamTicket,
 } from "../schemas/runs";
 import { runStub, tenantError } from "../stubs";
-import { jsonBody, router } from "../validation";
+import { jsonBody, optionalJsonBody, router } from "../validation";
 import { workspaceUsage } from "./files";
 
 export const runs = router();
@@ -207,8 +209,10 @@ const cancelRoute = createRoute({
 });
 
 runs.openapi(cancelRoute, async (c) => {
-  const res = (await runStub(c.env, c.req.valid("param").id).cancel(c.get("tenant"))) as CancelResult;
+  const { id } = c.req.valid("param");
+  const res = (await runStub(c.env, id).cancel(c.get("tenant"))) as CancelResult;
   if ("error" in res) throw new ApiError(res.error.code, res.error.message);
+  await audit(c, { action: "run.canceled", target: { type: "run", id }, details: {} });
   return c.json(res.run as z.infer<typeof Run>, 200);
 });
 
@@ -218,19 +222,32 @@ const retryRoute = createRoute({
   operationId: "retryRun",
   tags,
   summary: "Retry a failed or dead run",
-  description: "The run goes back to `queued` and resumes after its last completed step; other states are 409.",
+  description:
+    "The run goes back to `queued`. Without a body it resumes after its last completed step; `from_step` re-runs from that step, and a new `input` replaces the run's input for the steps still to do. Other states are 409.",
   security: TENANT_SECURITY,
-  request: { params: RunIdParams },
+  middleware: [optionalJsonBody],
+  request: { params: RunIdParams, body: { required: false, content: { "application/json": { schema: RetryBody } } } },
   responses: {
     200: json(Run, "The run, queued again"),
-    ...errors("not_found", "conflict", "insufficient_credits", ...TENANT_ERRORS),
+    ...errors(...BODY_ERRORS, "not_found", "conflict", "insufficient_credits", ...TENANT_ERRORS),
   },
 });
 
 runs.openapi(retryRoute, async (c) => {
   const id = c.req.valid("param").id;
-  const res = (await tenantStub(c.env, c.get("tenant")).retryRun(c.get("tenant"), id)) as CancelResult | TenantError;
-  if ("error" in res) throw tenantError(res as TenantError);
+  const body = c.req.valid("json") as z.infer<typeof RetryBody>;
+  const correction = {
+    ...(body.input === undefined ? {} : { input: body.input }),
+    ...(body.from_step === undefined ? {} : { fromStep: body.from_step }),
+  };
+  const res = (await tenantStub(c.env, c.get("tenant")).retryRun(c.get("tenant"), id, correction, {
+    actor: c.get("actor"),
+    action: "run.retried",
+  })) as RetryResult | TenantError;
+  if ("error" in res) {
+    if (res.error.code === "invalid_request") throw new ApiError("invalid_request", res.error.message, { field: "from_step" });
+    throw tenantError(res as TenantError);
+  }
   return c.json(res.run as z.infer<typeof Run>, 200);
 });
 

@@ -22,24 +22,31 @@ export const Priority = z.enum(PRIORITIES as ["high", "normal", "low"], { error:
 export const RunStatus = z.enum(RUN_STATUSES).openapi("RunStatus");
 const JsonObject = z.record(z.string(), z.unknown());
 
+/** A run input: a non-blank string or an object, at most 64 KB as JSON (else 413). */
+const RunInput = z.union([z.string(), JsonObject], { error: "is required and must be a string or an object" }).superRefine((v, ctx) => {
+  if (typeof v === "string" && v.trim() === "") ctx.addIssue({ code: "custom", message: "must not be empty" });
+  else if (jsonBytes(v) > MAX_INPUT_BYTES)
+    ctx.addIssue({ code: "custom", message: `input is over ${MAX_INPUT_BYTES} bytes`, params: { code: "payload_too_large", raw: true } });
+});
+
+/** A JSON value of at most 64 KB, named `field` in the 413 when larger. */
+export const boundedJson = (field: string) =>
+  z.unknown().superRefine((v, ctx) => {
+    if (v !== undefined && jsonBytes(v) > MAX_INPUT_BYTES)
+      ctx.addIssue({
+        code: "custom",
+        message: `${field} is over ${MAX_INPUT_BYTES} bytes`,
+        params: { code: "payload_too_large", raw: true },
+      });
+  });
+
 export const CreateRunBody = z
   .strictObject({
     agent: z.string({ error: agentMsg }).regex(AGENT_NAME, { error: agentMsg }).openapi({ example: "general" }),
-    input: z
-      .union([z.string(), JsonObject], { error: "is required and must be a string or an object" })
-      .superRefine((v, ctx) => {
-        if (typeof v === "string" && v.trim() === "") ctx.addIssue({ code: "custom", message: "must not be empty" });
-        else if (jsonBytes(v) > MAX_INPUT_BYTES)
-          ctx.addIssue({
-            code: "custom",
-            message: `input is over ${MAX_INPUT_BYTES} bytes`,
-            params: { code: "payload_too_large", raw: true },
-          });
-      })
-      .openapi({
-        description: `The task: text, or an object (at most ${MAX_INPUT_BYTES} bytes as JSON)`,
-        example: "- look up\n- summarise",
-      }),
+    input: RunInput.openapi({
+      description: `The task: text, or an object (at most ${MAX_INPUT_BYTES} bytes as JSON)`,
+      example: "- look up\n- summarise",
+    }),
     priority: Priority.optional().openapi({ description: "Queue lane; default: the agent's `default_priority`" }),
     max_credits: z
       .number({ error: creditsMsg })
@@ -115,6 +122,22 @@ export function checkFileLimits(files: Record<string, string>, limits: Workspace
     throw new ApiError("payload_too_large", `files: over ${limits.maxRunBytes} bytes in all`, { field: "files" });
 }
 
+const stepMsg = "must be a step number (1 or more)";
+
+export const RetryBody = z
+  .strictObject({
+    input: RunInput.optional().openapi({
+      description: "Replaces the run's input (the old one is journaled); the steps from `from_step` on are planned again from it",
+    }),
+    from_step: z
+      .number({ error: stepMsg })
+      .int({ error: stepMsg })
+      .min(1, { error: stepMsg })
+      .optional()
+      .openapi({ description: "Run again from this step (1-based), keeping the steps before it; default: after the last completed step" }),
+  })
+  .openapi("RetryRequest");
+
 export const IdempotencyHeaders = z.object({
   "Idempotency-Key": z
     .string()
@@ -178,6 +201,14 @@ export const Step = z
   })
   .openapi("Step");
 
+export const Actor = z
+  .object({ type: z.enum(["api_key", "jwt", "admin"]), id: z.string() })
+  .openapi("Actor", { description: "Who made a change: an API key (its id), a Supabase JWT (its subject) or the admin token" });
+
+export const Resolution = z
+  .object({ action: z.enum(["resolved", "dismissed"]), output: z.unknown(), comment: z.string().nullable(), actor: Actor, at: DateTime })
+  .openapi("Resolution", { description: "How a person closed a failed or dead run" });
+
 export const Run = z
   .object({
     id: z.string(),
@@ -198,6 +229,7 @@ export const Run = z
     created_at: DateTime,
     started_at: NullableDateTime,
     finished_at: NullableDateTime,
+    resolution: Resolution.nullable().optional().openapi({ description: "Set when a person resolved or dismissed the failed or dead run" }),
     workspace: z.object({ files: z.number().int(), bytes: z.number().int() }).optional(),
   })
   .openapi("Run");
