@@ -1,0 +1,77 @@
+// What the dashboard's browser tests share: the real Worker (wrangler dev serving dist/public and
+// the API, scripted model, fast retries), a Chromium, signing in through the page, screenshots.
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Page } from "playwright-core";
+import { expect } from "vitest";
+import { type Browser, launchBrowser } from "../support/browser";
+import { client, type LocalWorker, startWorker } from "../support/local-worker";
+
+export const KEY = "ec_dev_dashboard_tests";
+export const ADMIN = "dashboard-tests-admin";
+const SHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
+
+export interface Harness {
+  worker: LocalWorker;
+  browser: Browser;
+  api: ReturnType<typeof client>;
+  /** Every origin a page of this harness requested. */
+  origins: Set<string>;
+  page(): Promise<Page>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const worker = await startWorker("wrangler.toml", {
+    ENVIRONMENT: "development",
+    ADMIN_TOKEN: ADMIN,
+    DEV_API_KEY: KEY,
+    MODEL_PROVIDER: "scripted",
+    AUTH_SIGNING_SECRET: "dashboard-tests-signing-secret-0123456789abcdef",
+    RETRY_BASE_MS: "100",
+    RETRY_MAX_MS: "1000",
+  });
+  let browser: Browser;
+  try {
+    browser = await launchBrowser();
+  } catch (e) {
+    await worker.stop();
+    throw e;
+  }
+  const origins = new Set<string>();
+  return {
+    worker,
+    browser,
+    api: client(worker.origin, KEY),
+    origins,
+    async page() {
+      const page = await browser.context.newPage();
+      page.setDefaultTimeout(30_000);
+      page.on("request", (r) => {
+        const url = new URL(r.url());
+        if (url.protocol !== "data:") origins.add(url.origin.replace(/^ws/, "http"));
+      });
+      await page.goto(worker.origin);
+      return page;
+    },
+    async stop() {
+      await browser.close();
+      await worker.stop();
+    },
+  };
+}
+
+/** Signs in from the sign-in page with the keyboard only: Tab to the key field, type, Enter. */
+export async function signIn(page: Page, key = KEY): Promise<void> {
+  await page.getByLabel("API key").waitFor();
+  await page.keyboard.press("Tab");
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe("api-key");
+  await page.keyboard.type(key);
+  await page.keyboard.press("Enter");
+}
+
+/** Saves a screenshot of the page as docs/screenshots/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage: true, animations: "disabled" });
+}
