@@ -193,6 +193,48 @@ describe("dashboard in Chromium", () => {
     SCENARIO_MS,
   );
 
+  it(
+    "resumes a run's live log after the connection drops, from the last event, without a gap or a repeat",
+    async () => {
+      const page = await h.page();
+      const sockets: string[] = [];
+      await page.routeWebSocket(/\/v1\/runs\/[^/]+\/stream/, (ws) => {
+        sockets.push(ws.url());
+        const server = ws.connectToServer();
+        if (sockets.length > 1) return;
+        // The first connection drops after three events, as a network would.
+        let seen = 0;
+        server.onMessage((m) => {
+          ws.send(m);
+          if (++seen === 3) {
+            void ws.close({ code: 4000, reason: "dropped" });
+            void server.close();
+          }
+        });
+      });
+      await signIn(page);
+      const id = await createRun(page, "- wait a moment !slow 1500\n- report");
+      await expectStatus(page, "succeeded");
+      await page.locator('[data-log-state="done"]').waitFor();
+      const seqs = await page.locator(".log li .seq").allTextContents();
+      const logged = (await h.api.events(id)).map((e: { seq: number }) => String(e.seq));
+      expect(seqs).toEqual(logged);
+      expect(sockets.length).toBeGreaterThanOrEqual(2);
+      expect(new URL(sockets[0]!).searchParams.get("after")).toBe("0");
+      expect(new URL(sockets[1]!).searchParams.get("after")).toBe("3");
+      for (const url of sockets) expect(new URL(url).searchParams.get("ticket")).toMatch(/^tk\./);
+
+      await nav(page, "Queues & workers");
+      await page.getByRole("table", { name: "Lanes" }).waitFor();
+      await screenshot(page, "queues");
+      await nav(page, "Events & webhooks");
+      await page.getByText("run.succeeded").first().waitFor();
+      await screenshot(page, "events");
+      await page.close();
+    },
+    SCENARIO_MS,
+  );
+
   it("loaded every page, script, style and socket from the Worker's own origin", () => {
     expect([...h.origins]).toEqual([h.worker.origin]);
   });
