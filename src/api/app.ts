@@ -9,6 +9,7 @@ import { requestRateLimit } from "./rate-limit";
 import { admin } from "./routes/admin";
 import { agents } from "./routes/agents";
 import { approvals } from "./routes/approvals";
+import { dashboard } from "./routes/dashboard";
 import { dlq } from "./routes/dlq";
 import { events } from "./routes/events";
 import { files } from "./routes/files";
@@ -34,6 +35,8 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 app.get("/readyz", readyz);
 // QStash deliveries: authenticated by their signature, not by a tenant key.
 app.route("/internal/qstash", qstash);
+// The dashboard's public configuration (its pages are static assets).
+app.route("/dashboard", dashboard);
 
 app.route("/v1/runs", runs);
 app.route("/v1/runs", files);

@@ -9,6 +9,12 @@ import { client, type LocalWorker, startWorker } from "../support/local-worker";
 
 export const KEY = "ec_dev_dashboard_tests";
 export const ADMIN = "dashboard-tests-admin";
+/** Supabase sign-in is configured; the browser's calls to this project are answered by the test. */
+export const SUPABASE = {
+  url: "http://supabase.test",
+  anonKey: "anon-public-key",
+  jwtSecret: "dashboard-tests-supabase-jwt-secret-0123456789",
+};
 const SHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
 
 export interface Harness {
@@ -30,6 +36,9 @@ export async function startHarness(): Promise<Harness> {
     AUTH_SIGNING_SECRET: "dashboard-tests-signing-secret-0123456789abcdef",
     RETRY_BASE_MS: "100",
     RETRY_MAX_MS: "1000",
+    SUPABASE_URL: SUPABASE.url,
+    SUPABASE_JWT_SECRET: SUPABASE.jwtSecret,
+    SUPABASE_ANON_KEY: SUPABASE.anonKey,
   });
   let browser: Browser;
   try {

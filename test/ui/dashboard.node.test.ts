@@ -1,9 +1,11 @@
 // The dashboard in a real browser against the real Worker: a person signs in, creates a run that
 // needs approval and approves it with an edited input; redrives a dead run; sees an agent's field
 // error; and a refused key shows an error and no data. The main pages' screenshots are saved.
+
+import { SignJWT } from "jose";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, type Harness, screenshot, signIn, startHarness } from "./dashboard-harness";
+import { ADMIN, type Harness, SUPABASE, screenshot, signIn, startHarness } from "./dashboard-harness";
 
 const SCENARIO_MS = 120_000;
 let h: Harness;
@@ -235,7 +237,63 @@ describe("dashboard in Chromium", () => {
     SCENARIO_MS,
   );
 
-  it("loaded every page, script, style and socket from the Worker's own origin", () => {
-    expect([...h.origins]).toEqual([h.worker.origin]);
+  it(
+    "signs in with Supabase when the deployment has it: a wrong password is refused, the right one opens the tenant's runs",
+    async () => {
+      const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
+      const tenant = `sb-${Date.now().toString(36)}`;
+      await fetch(`${h.worker.origin}/v1/admin/tenants`, {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ id: tenant, name: "Supabase", credits: 10 }),
+      });
+      const token = await new SignJWT({ role: "authenticated" })
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject(tenant)
+        .setAudience("authenticated")
+        .setIssuer(`${SUPABASE.url}/auth/v1`)
+        .setExpirationTime("10m")
+        .sign(new TextEncoder().encode(SUPABASE.jwtSecret));
+      const page = await h.page();
+      const asked: { apikey?: string; body: unknown }[] = [];
+      // Supabase Auth's password grant, as the project would answer it.
+      await page.route(`${SUPABASE.url}/auth/v1/token?grant_type=password`, async (route) => {
+        const body = route.request().postDataJSON() as { email: string; password: string };
+        asked.push({ apikey: route.request().headers()["apikey"], body });
+        const ok = body.email === "ops@example.com" && body.password === "right password";
+        await route.fulfill({
+          status: ok ? 200 : 400,
+          headers: { "access-control-allow-origin": "*" },
+          contentType: "application/json",
+          body: JSON.stringify(
+            ok
+              ? { access_token: token, token_type: "bearer", expires_in: 600 }
+              : { error: "invalid_grant", error_description: "Invalid login credentials" },
+          ),
+        });
+      });
+      await page.getByRole("heading", { name: "Sign in with Supabase" }).waitFor();
+      await page.getByLabel("Email").fill("ops@example.com");
+      await page.getByLabel("Password").fill("wrong password");
+      await page.getByRole("button", { name: "Sign in with Supabase" }).click();
+      await page.getByRole("alert").filter({ hasText: "Invalid login credentials" }).waitFor();
+      expect(await page.locator("nav").count()).toBe(0);
+      await screenshot(page, "sign-in");
+
+      await page.getByLabel("Password").fill("right password");
+      await page.getByRole("button", { name: "Sign in with Supabase" }).click();
+      await page.getByText("No runs yet").waitFor();
+      expect(asked).toEqual([
+        { apikey: SUPABASE.anonKey, body: { email: "ops@example.com", password: "wrong password" } },
+        { apikey: SUPABASE.anonKey, body: { email: "ops@example.com", password: "right password" } },
+      ]);
+      expect(page.url()).not.toContain(token);
+      await page.close();
+    },
+    SCENARIO_MS,
+  );
+
+  it("loaded every page, script, style and socket from the Worker's own origin (sign-in aside, which asks Supabase)", () => {
+    expect([...h.origins].filter((o) => o !== SUPABASE.url)).toEqual([h.worker.origin]);
   });
 });

@@ -1,14 +1,19 @@
 // Sign in by pasting an API key: it is checked against the API first, and kept for this browser
-// tab only (sessionStorage) once it works. A refused key shows the API's error and no data.
+// tab only (sessionStorage) once it works. A refused key shows the API's error and no data. When
+// the deployment has Supabase sign-in, an email and password form as well.
 import { useState } from "preact/hooks";
 import { api } from "../api/endpoints";
+import { dashboardConfig } from "../api/supabase";
 import { ErrorBox } from "../components/states";
+import { SupabaseSignIn } from "../components/supabase-sign-in";
+import { useResource } from "../hooks";
 import { signIn, signOutReason } from "../session";
 
 export function SignIn() {
   const [key, setKey] = useState("");
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
+  const config = useResource(() => dashboardConfig(), []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -58,6 +63,7 @@ export function SignIn() {
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>
+      {config.data?.supabase && <SupabaseSignIn config={config.data.supabase} />}
     </main>
   );
 }
