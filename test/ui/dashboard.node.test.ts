@@ -19,7 +19,6 @@ afterAll(async () => {
 
 /** Follows a link of the main navigation. */
 const nav = (page: Page, name: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
-const statusOf = (page: Page) => page.locator("h1.run-title .badge");
 async function expectStatus(page: Page, status: string) {
   await page.locator(`h1.run-title .badge[data-status="${status}"]`).waitFor();
 }
@@ -98,6 +97,26 @@ describe("dashboard in Chromium", () => {
   );
 
   it(
+    "cancels a run that waits for approval from its page, after which no action is offered",
+    async () => {
+      const page = await h.page();
+      await signIn(page);
+      const id = await createRun(page, "- ship the parcel !approve");
+      await expectStatus(page, "awaiting_approval");
+      expect(await page.getByRole("button", { name: "Retry run" }).count()).toBe(0);
+      await page.getByRole("button", { name: "Cancel run" }).click();
+      await expectStatus(page, "canceled");
+      await page.locator('.log li[data-type="run.canceled"]').waitFor();
+      await page.locator('[data-log-state="done"]').waitFor();
+      expect(await page.locator(".actions button").count()).toBe(0);
+      const approval = (await h.api.getJson(`/v1/runs/${id}`)).approvals[0];
+      expect([approval.status, approval.comment]).toEqual(["rejected", "run canceled"]);
+      await page.close();
+    },
+    SCENARIO_MS,
+  );
+
+  it(
     "shows a run that died of transient errors in the dead-letter page and redrives it from there",
     async () => {
       const page = await h.page();
@@ -117,9 +136,19 @@ describe("dashboard in Chromium", () => {
 
       await nav(page, "Runs");
       await page.locator(`a[href="/runs/${id}"]`).click();
-      await page.getByTestId("attempts").filter({ hasText: "2" }).waitFor();
-      await expect.poll(async () => (await h.api.getJson(`/v1/runs/${id}`)).attempts).toBe(2);
-      expect(await statusOf(page).getAttribute("data-status")).not.toBe("dead");
+      // The redrive queued the run again (attempt 2) and its step started again: the log, live, says so.
+      await page.getByTestId("attempts").filter({ hasText: /^2$/ }).waitFor();
+      const logTypes = () => page.locator(".log li").evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset["type"]));
+      await expect
+        .poll(
+          async () => {
+            const types = await logTypes();
+            return types.slice(types.indexOf("run.dead") + 1).filter((t) => t === "run.queued" || t === "step.started");
+          },
+          { timeout: 30_000 },
+        )
+        .toEqual(expect.arrayContaining(["run.queued", "step.started"]));
+      expect((await logTypes()).indexOf("run.dead")).toBeGreaterThan(0);
       await page.close();
     },
     SCENARIO_MS,
@@ -181,7 +210,7 @@ describe("dashboard in Chromium", () => {
       ).json()) as { id: string; key: string };
       await page.getByLabel("API key").fill("");
       await page.getByLabel("API key").fill(issued.key);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await page.getByRole("heading", { name: "Runs" }).waitFor();
       await page.getByText("No runs yet").waitFor();
       expect(page.url()).not.toContain(issued.key);
