@@ -78,6 +78,13 @@ describe("dashboard in Chromium", () => {
       expect(shown).toContain("approval.decided");
       await page.locator('tr[data-step="2"] .badge[data-status="completed"]').waitFor();
       await page.getByRole("heading", { name: "Output" }).waitFor();
+      // Credits per unit of work, from the log, add up to what the run was charged.
+      const stepCredits = await page.locator("tr[data-step] td:nth-child(6)").allTextContents();
+      const planCredits = Number(await page.getByTestId("plan-credits").textContent());
+      const spent = (await h.api.getJson(`/v1/runs/${id}`)).credits.spent;
+      expect(stepCredits).toHaveLength(2);
+      expect(planCredits + stepCredits.reduce((sum, c) => sum + Number(c), 0)).toBe(spent);
+      expect(spent).toBeGreaterThan(0);
       expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0);
       await screenshot(page, "run");
 
@@ -121,18 +128,27 @@ describe("dashboard in Chromium", () => {
     async () => {
       const page = await h.page();
       await signIn(page);
+      const other = (await h.api.createRun({ agent: "general", input: "- call the other flaky supplier !fail-transient 9" })).id as string;
       const id = await createRun(page, "- call the flaky supplier !fail-transient 9");
       await expectStatus(page, "dead");
       await page.getByText("model_overloaded").first().waitFor();
 
       await nav(page, "Dead letters");
       const row = page.locator(`tr[data-run="${id}"]`);
+      const otherRow = page.locator(`tr[data-run="${other}"]`);
       await row.getByText("model_overloaded").waitFor();
+      await otherRow.getByText("model_overloaded").waitFor();
       await screenshot(page, "dead-letters");
 
       await row.getByRole("button", { name: `Redrive ${id}` }).click();
       await page.getByText("Redrove 1 of 1.").waitFor();
       await row.waitFor({ state: "detached" });
+      expect(await otherRow.count()).toBe(1);
+      // A selection: tick the other dead run and redrive the selected ones.
+      await otherRow.getByRole("checkbox", { name: `Select ${other}` }).check();
+      await page.getByRole("button", { name: "Redrive selected (1)" }).click();
+      await otherRow.waitFor({ state: "detached" });
+      expect((await h.api.getJson(`/v1/runs/${other}`)).attempts).toBe(2);
 
       await nav(page, "Runs");
       await page.locator(`a[href="/runs/${id}"]`).click();

@@ -110,6 +110,11 @@ export function RunPage({ id }: { id: string }) {
             <h2>Input</h2>
             <Json value={r.input} label="Input" />
             <h2>Plan and steps</h2>
+            {r.plan && (
+              <p>
+                Planning: <span data-testid="plan-credits">{credits.get(0) ?? 0}</span> credits (with the run's fee).
+              </p>
+            )}
             {r.steps.length === 0 ? (
               <p class="state empty">{r.plan ? "The plan has no steps." : "Not planned yet."}</p>
             ) : (
