@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Page } from "playwright-core";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { type Browser, launchBrowser } from "../support/browser";
 import { client, type LocalWorker, startWorker } from "../support/local-worker";
 
@@ -70,6 +70,26 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
+/** Follows a link of the main navigation. */
+export function nav(page: Page, name: string): Promise<void> {
+  return page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
+}
+
+/** Waits until the run page shows the run in `status`. */
+export async function expectStatus(page: Page, status: string): Promise<void> {
+  await page.locator(`h1.run-title .badge[data-status="${status}"]`).waitFor();
+}
+
+/** Creates a run of `general` from the runs page's form; resolves to its id once its page is open. */
+export async function createRun(page: Page, input: string): Promise<string> {
+  await nav(page, "Runs");
+  await page.getByLabel("Agent", { exact: true }).first().selectOption("general");
+  await page.getByLabel("Input").fill(input);
+  await page.getByRole("button", { name: "Create run" }).click();
+  await page.waitForURL(/\/runs\/run_/);
+  return new URL(page.url()).pathname.split("/").pop()!;
+}
+
 /** Signs in from the sign-in page with the keyboard only: Tab to the key field, type, Enter. */
 export async function signIn(page: Page, key = KEY): Promise<void> {
   await page.getByLabel("API key").waitFor();
@@ -77,6 +97,18 @@ export async function signIn(page: Page, key = KEY): Promise<void> {
   expect(await page.evaluate(() => document.activeElement?.id)).toBe("api-key");
   await page.keyboard.type(key);
   await page.keyboard.press("Enter");
+}
+
+/** Starts the harness before a file's tests and stops it after them. */
+export function useHarness(): () => Harness {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await startHarness();
+  }, 120_000);
+  afterAll(async () => {
+    await h?.stop();
+  });
+  return () => h!;
 }
 
 /** Saves a screenshot of the page as docs/screenshots/<name>.png. */

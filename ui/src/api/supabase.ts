@@ -24,7 +24,13 @@ export async function supabasePasswordSignIn(config: SupabaseConfig, email: stri
   } catch (e) {
     throw new Error(`Supabase could not be reached (${e instanceof Error ? e.message : String(e)})`);
   }
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  const text = await res.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+  }
   if (!res.ok || typeof body["access_token"] !== "string") {
     const reason = body["error_description"] ?? body["msg"] ?? body["message"] ?? body["error"] ?? `HTTP ${res.status}`;
     throw new Error(`Supabase refused the sign-in: ${String(reason)}`);
