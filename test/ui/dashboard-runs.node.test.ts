@@ -189,6 +189,44 @@ describe("dashboard in Chromium: runs", () => {
     SCENARIO_MS,
   );
 
+  it(
+    "resolves a failed run from the exceptions page with an outcome, and lists the feedback given on its page",
+    async () => {
+      const page = await h().page();
+      await signIn(page);
+      const id = await createRun(page, "- ask the supplier !fail-permanent");
+      await expectStatus(page, "failed");
+      await page.getByLabel("Comment").fill("the supplier was down");
+      await page.getByRole("button", { name: /Needs work/ }).click();
+      await page.getByText(/Thanks: feedback .* \(down\) saved/).waitFor();
+
+      await nav(page, "Exceptions");
+      const card = page.locator(`li[data-exception="${id}"]`);
+      await card.getByText("model_bad_request", { exact: false }).waitFor();
+      await card.getByLabel("Outcome (JSON, optional)").fill('{"answer": "refunded by hand"');
+      await card.getByRole("button", { name: "Resolve" }).click();
+      await card.locator(".field-error", { hasText: "output: not valid JSON" }).waitFor();
+      await screenshot(page, "exceptions");
+      await card.getByLabel("Outcome (JSON, optional)").fill('{"answer": "refunded by hand"}');
+      await card.getByLabel("Comment").fill("done by phone");
+      await card.getByRole("button", { name: "Resolve" }).click();
+      await card.waitFor({ state: "detached" });
+      await page.getByLabel("Show").selectOption("resolved");
+      const resolved = page.locator(`li[data-exception="${id}"]`);
+      await resolved.getByText(/resolved by api_key .*: done by phone/).waitFor();
+      await resolved.getByText("refunded by hand").waitFor();
+      const run = await h().api.getJson(`/v1/runs/${id}`);
+      expect([run.status, run.resolution.action, run.resolution.output]).toEqual(["failed", "resolved", { answer: "refunded by hand" }]);
+
+      await nav(page, "Feedback");
+      const fb = page.locator(".card", { has: page.locator(`a[href="/runs/${id}"]`) });
+      await fb.getByText("the supplier was down").waitFor();
+      await screenshot(page, "feedback");
+      await page.close();
+    },
+    SCENARIO_MS,
+  );
+
   it("loaded every page, script, style and socket from the Worker's own origin", () => {
     expect([...h().origins]).toEqual([h().worker.origin]);
   });

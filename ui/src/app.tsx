@@ -6,6 +6,8 @@ import { ApprovalsPage } from "./pages/approvals";
 import { CreditsPage } from "./pages/credits";
 import { DlqPage } from "./pages/dlq";
 import { EventsPage } from "./pages/events";
+import { ExceptionsPage } from "./pages/exceptions";
+import { FeedbackPage } from "./pages/feedback";
 import { NotFound } from "./pages/not-found";
 import { OperationsPage } from "./pages/operations";
 import { RunPage } from "./pages/run";
@@ -24,6 +26,8 @@ export function App() {
           <Route path="/runs/:id" component={RunPage} />
           <Route path="/approvals" component={ApprovalsPage} />
           <Route path="/dlq" component={DlqPage} />
+          <Route path="/exceptions" component={ExceptionsPage} />
+          <Route path="/feedback" component={FeedbackPage} />
           <Route path="/queues" component={OperationsPage} />
           <Route path="/credits" component={CreditsPage} />
           <Route path="/agents" component={AgentsPage} />

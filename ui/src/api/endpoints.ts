@@ -6,12 +6,14 @@ import type {
   Credits,
   DeadRun,
   DomainEvent,
+  Feedback,
   LedgerEntry,
   LogEvent,
   Priority,
   Queues,
   Redrive,
   Run,
+  RunException,
   RunStatus,
   RunSummary,
   Webhook,
@@ -57,6 +59,15 @@ export const api = {
   putAgent: (name: string, body: Record<string, unknown>) =>
     request<Agent>(`/v1/agents/${encodeURIComponent(name)}`, { method: "PUT", body }),
   deleteAgent: (name: string) => request<void>(`/v1/agents/${encodeURIComponent(name)}`, { method: "DELETE" }),
+
+  exceptions: (status: "open" | "resolved", cursor?: string | null) =>
+    request<{ exceptions: RunException[]; next_cursor: string | null }>("/v1/exceptions", { query: { status, cursor, limit: 50 } }),
+  resolve: (id: string, body: { action: "resolved" | "dismissed"; output?: unknown; comment?: string }) =>
+    request<Run>(`/v1/runs/${encodeURIComponent(id)}/resolve`, { method: "POST", body }),
+  giveFeedback: (id: string, body: { rating: "up" | "down"; comment?: string; correction?: unknown }) =>
+    request<Feedback>(`/v1/runs/${encodeURIComponent(id)}/feedback`, { method: "POST", body }),
+  feedback: (q: { agent?: string; rating?: "up" | "down" | ""; after?: number }) =>
+    request<{ feedback: Feedback[]; next_after: number }>("/v1/feedback", { query: { ...q, limit: 100 } }),
 
   events: (after = 0) => request<{ events: DomainEvent[]; next_after: number }>("/v1/events", { query: { after, limit: 100 } }),
   setWebhook: (body: { url: string; events?: string[] }) => request<Webhook>("/v1/webhooks", { method: "PUT", body }),

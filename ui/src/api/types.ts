@@ -171,3 +171,33 @@ export interface Webhook {
   events: string[];
   secret: string;
 }
+
+export interface Resolution {
+  action: "resolved" | "dismissed";
+  output: unknown;
+  comment: string | null;
+  actor: { type: string; id: string };
+  at: string;
+}
+
+export interface RunException {
+  run_id: string;
+  agent: string;
+  status: RunStatus;
+  priority: Priority;
+  error: { code: string; message: string; retryable: boolean } | null;
+  attempts: number;
+  finished_at: string | null;
+  resolution: Resolution | null;
+}
+
+export interface Feedback {
+  id: string;
+  run_id: string;
+  agent: string;
+  rating: "up" | "down";
+  comment: string | null;
+  correction: unknown;
+  step: number | null;
+  created_at: string;
+}

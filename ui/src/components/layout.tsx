@@ -7,6 +7,8 @@ const LINKS: [string, string][] = [
   ["/runs", "Runs"],
   ["/approvals", "Approvals"],
   ["/dlq", "Dead letters"],
+  ["/exceptions", "Exceptions"],
+  ["/feedback", "Feedback"],
   ["/queues", "Queues & workers"],
   ["/credits", "Credits"],
   ["/agents", "Agents"],

@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api/endpoints";
 import { FINAL_STATUSES, type Run } from "../api/types";
+import { FeedbackForm } from "../components/feedback-form";
 import { duration, Json, StatusBadge, Time } from "../components/format";
 import { creditsByStep, RunLog } from "../components/run-log";
 import { Async, ErrorBox } from "../components/states";
@@ -170,6 +171,7 @@ export function RunPage({ id }: { id: string }) {
                 </div>
               </>
             )}
+            {FINAL_STATUSES.includes(r.status) && <FeedbackForm runId={r.id} />}
           </>
         )}
       </Async>
