@@ -80,7 +80,7 @@ describe("dashboard in Chromium: runs", () => {
   );
 
   it(
-    "cancels a run that waits for approval from its page, after which no action is offered",
+    "cancels a run that waits for approval from its page, after which neither cancel nor retry is offered",
     async () => {
       const page = await h().page();
       await signIn(page);
@@ -91,7 +91,8 @@ describe("dashboard in Chromium: runs", () => {
       await expectStatus(page, "canceled");
       await page.locator('.log li[data-type="run.canceled"]').waitFor();
       await page.locator('[data-log-state="done"]').waitFor();
-      expect(await page.locator(".actions button").count()).toBe(0);
+      expect(await page.getByRole("button", { name: /^(Cancel|Retry) run$/ }).count()).toBe(0);
+      await page.getByRole("heading", { name: "Feedback" }).waitFor();
       const approval = (await h().api.getJson(`/v1/runs/${id}`)).approvals[0];
       expect([approval.status, approval.comment]).toEqual(["rejected", "run canceled"]);
       await page.close();
