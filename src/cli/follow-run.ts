@@ -14,7 +14,7 @@ export async function followRun(ctx: Context, runId: string, mode: FollowMode, a
     for await (const event of ctx.client.follow(runId, {
       after,
       onReconnect: ({ after: seq, reason }) => {
-        if (!ctx.json) process.stderr.write(`connection lost (${reason}); resuming after event ${seq}\n`);
+        process.stderr.write(`connection lost (${reason}); resuming after event ${seq}\n`);
       },
     })) {
       if (mode === "follow" && ctx.json) jsonLine(event);

@@ -33,9 +33,9 @@ function program(): Command {
 Exit codes: 0 success (run --follow/--wait: the run succeeded), 1 the run ended failed, dead,
 canceled or expired, 2 usage error, 3 the API answered an error, 4 the API could not be reached.
 
-Example:
-  $ export EDGECREW_API_KEY=ec_dev_key
+Examples:
   $ edgecrew run general $'- look up\\n- summarise' --follow
+  $ edgecrew --url https://edgecrew.example.com --key "$KEY" runs list --status failed
 `,
   );
   return root;

@@ -40,14 +40,23 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
     .pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)
     .pipeThrough(new EventSourceParserStream())
     .getReader();
+  // Cancelled only when the consumer stops early; an ended or failed stream needs nothing more.
+  let settled = false;
   try {
     for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
+      const result = await reader.read().catch((e: unknown) => {
+        settled = true;
+        throw e;
+      });
+      if (result.done) {
+        settled = true;
+        return;
+      }
+      const { value } = result;
       yield { id: value.id ?? null, event: value.event ?? "message", data: JSON.parse(value.data) };
     }
   } finally {
-    await reader.cancel().catch((e: unknown) => console.debug("edgecrew: closing an SSE stream failed", e));
+    if (!settled) await reader.cancel();
   }
 }
 
