@@ -112,7 +112,7 @@ export function createEdgecrew(options: EdgecrewOptions = {}) {
       createTenant: (body: BodyOf<Op<"/v1/admin/tenants", "post">>) => unwrap(admin.POST("/v1/admin/tenants", { body })),
       createKey: (tenant: string) => unwrap(admin.POST("/v1/admin/tenants/{id}/keys", id(tenant))),
       revokeKey: (tenant: string, keyId: string) =>
-        unwrap(admin.DELETE("/v1/admin/tenants/{id}/keys/{key_id}", { params: { path: { id: tenant, key_id: keyId } } })),
+        unwrap(admin.DELETE("/v1/admin/tenants/{id}/keys/{keyId}", { params: { path: { id: tenant, keyId } } })),
       addCredits: (tenant: string, body: BodyOf<Op<"/v1/admin/tenants/{id}/credits", "post">>) =>
         unwrap(admin.POST("/v1/admin/tenants/{id}/credits", { ...id(tenant), body })),
       metrics: () => unwrap(admin.GET("/metrics", { parseAs: "text" })),

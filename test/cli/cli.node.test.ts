@@ -295,7 +295,7 @@ describe("agents and operations", { timeout: SLOW }, () => {
     expect((await cli("agents", "get", "cli-triage")).code).toBe(3);
   });
 
-  it("credits, the ledger, queues, workers, events and the dead-letter queue", async () => {
+  it("credits, the ledger, queues, workers and events", async () => {
     expect((await cli("credits")).stdout).toMatch(/^available \d+ · reserved \d+ · spent \d+$/m);
     expect((await cli("credits", "--ledger", "--limit", "2")).stdout).toMatch(
       /^CREATED_AT +KIND +AMOUNT +BALANCE_AFTER +RUN_ID\n.*(charge|release|reserve)/,
@@ -304,8 +304,24 @@ describe("agents and operations", { timeout: SLOW }, () => {
     expect((await cli("workers", "--json")).code).toBe(0);
     const events = json((await cli("events", "--json", "--limit", "5")).stdout);
     expect(events.events.length).toBeGreaterThan(0);
-    expect((await cli("dlq", "list")).stdout).toMatch(/dead-letter queue is empty|^ID/);
-    expect((await cli("dlq", "redrive", "--all")).stdout).toMatch(/^\d+ runs? redriven$/);
+  });
+
+  it("a run whose retries run out: exit 1, listed in the dead-letter queue, redriven by id", async () => {
+    const dead = await cli("run", "general", "- flaky !fail-transient 5", "--wait", "--json");
+    expect(dead.code).toBe(1);
+    const run = json(dead.stdout);
+    expect(run.status).toBe("dead");
+    expect((await cli("dlq", "list")).stdout).toMatch(new RegExp(`^${run.id} +general `, "m"));
+    expect(await cli("dlq", "redrive", run.id)).toMatchObject({ code: 0, stdout: "1 run redriven\n" });
+    // Redriven, it runs again and (the model still failing) dies again: a second final event.
+    const api = client(worker.origin);
+    await api.waitForRun(run.id, () => true);
+    let deaths = 0;
+    for (let i = 0; i < 300 && deaths < 2; i++) {
+      deaths = (await api.events(run.id)).filter((e) => e.type === "run.dead").length;
+      if (deaths < 2) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(deaths).toBe(2);
   });
 
   it("webhooks set shows the signing secret once", async () => {

@@ -99,7 +99,7 @@ export function cliEnv(origin: string, key = WORKER_KEY): Record<string, string>
   return { EDGECREW_URL: origin, EDGECREW_API_KEY: key, EDGECREW_ADMIN_TOKEN: WORKER_ADMIN };
 }
 
-/** edgecrew in development with the scripted model, the admin token and a signing secret (keys, stream tickets). */
+/** edgecrew in development with the scripted model, the admin token, a signing secret (keys, stream tickets) and quick retries. */
 export function startCliWorker(): Promise<LocalWorker> {
   return startWorker("wrangler.toml", {
     ENVIRONMENT: "development",
@@ -107,5 +107,9 @@ export function startCliWorker(): Promise<LocalWorker> {
     DEV_API_KEY: WORKER_KEY,
     MODEL_PROVIDER: "scripted",
     AUTH_SIGNING_SECRET: "cli-tests-signing-secret-0123456789abcdef",
+    // Transient failures exhaust their retries in well under a second, so a run can end dead.
+    RETRY_MAX_ATTEMPTS: "2",
+    RETRY_BASE_MS: "50",
+    RETRY_MAX_MS: "200",
   });
 }
