@@ -101,7 +101,8 @@ describe("the binary", { timeout: SLOW }, () => {
 
 describe("run", { timeout: SLOW }, () => {
   it("--follow shows step progress, waits for an approval decided from a second terminal, ends with status, duration and credits", async () => {
-    const follower = startCli(["run", "general", "- look up\n- check the refund !approve\n- summarise", "--follow"], { env });
+    const input = '- look up !tool memory_set {"key":"order","value":"1042"}\n- check the refund !approve\n- summarise';
+    const follower = startCli(["run", "general", input, "--follow"], { env });
     const [, approvalId] = await follower.waitFor(/approve: edgecrew approve (apr_\S+)/);
     const approved = await cli("approve", approvalId!, "--comment", "ok");
     expect(approved.code).toBe(0);
@@ -112,6 +113,7 @@ describe("run", { timeout: SLOW }, () => {
     expect(res.stdout).toMatch(/^plan: 3 steps$/m);
     expect(res.stdout).toMatch(/^step 1 of 3: look up$/m);
     expect(res.stdout).toMatch(/^ +model scripted · 100 in \/ 20 out tokens · \d+ credits$/m);
+    expect(res.stdout).toMatch(/^ +tool memory_set \{"key":"order","value":"1042"\}$/m);
     expect(res.stdout).toMatch(new RegExp(`waiting for approval ${approvalId}: check the refund`));
     expect(res.stdout).toMatch(new RegExp(`approval ${approvalId} approved: ok`));
     expect(res.stdout).toMatch(/^step 3 of 3: summarise$/m);
