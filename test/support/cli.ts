@@ -2,7 +2,8 @@
 // runner uses), after bundling it once; plus the Worker the CLI and client tests talk to.
 
 import { execFileSync, spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { type LocalWorker, startWorker, WORKER_ADMIN, WORKER_KEY } from "./local-worker";
 
@@ -92,6 +93,23 @@ export function startCli(args: string[], options: CliOptions = {}) {
 /** Runs `edgecrew args…` to its end. */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).done;
+}
+
+/** Writes `text` to a new file `name` in a temporary directory of this test run; returns its path. */
+let scratch: string | null = null;
+export function tempFile(name: string, text: string): string {
+  scratch ??= mkdtempSync(join(tmpdir(), "edgecrew-cli-"));
+  const path = join(scratch, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** The JSON values of NDJSON output, one a line. */
+export function parseNdjson(stdout: string): any[] {
+  return stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
 }
 
 /** The variables that point the CLI at `worker` with the development key and the admin token. */
