@@ -140,17 +140,22 @@ export function registerOps(program: Command): void {
       .description("set the webhook URL (its signing secret is shown once)")
       .argument("<url>", "an https URL")
       .option("--events <types>", "only these event types (comma-separated, e.g. run.succeeded,approval.*)")
+      .option("--topics <topics>", "only these topics (comma-separated, e.g. ai.errors,hitl.requests)")
       .action(async (url: string, opts, cmd: Command) => {
         const ctx = context(cmd);
-        const events =
-          opts.events === undefined
-            ? undefined
-            : String(opts.events)
-                .split(",")
-                .map((s) => s.trim())
-                .filter(Boolean);
-        printValue(ctx, await ctx.client.webhooks.set({ url, ...(events ? { events } : {}) }));
+        const [events, topics] = [commaList(opts.events), commaList(opts.topics)];
+        const body = { url, ...(events ? { events } : {}), ...(topics ? { topics } : {}) };
+        printValue(ctx, await ctx.client.webhooks.set(body as { url: string; events?: string[] }));
       }),
     "edgecrew webhooks set https://example.com/hook --events run.succeeded,run.failed",
   );
+}
+
+/** "a, b,c" as ["a", "b", "c"]; undefined when the flag was not given. */
+function commaList(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  return String(value)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
