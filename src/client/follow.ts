@@ -1,6 +1,7 @@
 // follow(): a run's events live, in order, each once. One connection at a time (WebSocket with a
 // stream ticket, or SSE over fetch); when it drops, the next one resumes after the last seq seen,
-// and a gap (never expected from the server) is filled from the JSON log before going on.
+// and a gap (never expected from the server) is filled from the JSON log before going on. It ends
+// when the stream closes after a final event.
 
 import { EdgecrewError } from "./errors";
 import { FINAL_EVENT_TYPES, type RunEvent, readSse, readWebSocket, type WebSocketConstructor } from "./events";
@@ -28,7 +29,7 @@ export interface FollowConnector {
   WebSocket: WebSocketConstructor | undefined;
 }
 
-/** Yields the events of run `runId` after `options.after`, live, and ends after the final event. */
+/** Yields the events of run `runId` after `options.after`, live, and ends with the run's final event. */
 export async function* follow(connector: FollowConnector, runId: string, options: FollowOptions = {}): AsyncGenerator<RunEvent> {
   let last = options.after ?? 0;
   const maxReconnects = options.maxReconnects ?? 8;
@@ -36,6 +37,10 @@ export async function* follow(connector: FollowConnector, runId: string, options
   if (options.transport === "websocket" && connector.WebSocket === undefined)
     throw new TypeError("no WebSocket available: pass one as the WebSocket option, or follow over SSE");
   let idle = 0;
+  // The last event seen was a final one. A retried run has several in its log, so the end is the
+  // server closing the stream after a final event (it does, once the run is final), not the
+  // final event itself.
+  let ended = false;
   for (;;) {
     let reason = "the connection closed before the final event";
     let progressed = false;
@@ -50,13 +55,13 @@ export async function* follow(connector: FollowConnector, runId: string, options
           for (const missing of await fill(connector, runId, last, event.seq)) {
             yield missing;
             last = missing.seq;
-            if (FINAL_EVENT_TYPES.has(missing.type)) return;
+            ended = FINAL_EVENT_TYPES.has(missing.type);
           }
         }
         yield event;
         last = event.seq;
         progressed = true;
-        if (FINAL_EVENT_TYPES.has(event.type)) return;
+        ended = FINAL_EVENT_TYPES.has(event.type);
       }
     } catch (e) {
       if (options.signal?.aborted) throw e;
@@ -64,6 +69,7 @@ export async function* follow(connector: FollowConnector, runId: string, options
       if (e instanceof EdgecrewError && e.status >= 400 && e.status < 500 && e.status !== 429) throw e;
       reason = e instanceof Error ? e.message : String(e);
     }
+    if (ended) return;
     if (options.signal?.aborted) return;
     idle = progressed ? 0 : idle + 1;
     if (idle > maxReconnects) {

@@ -45,6 +45,21 @@ describe("runs, logs, approvals", { timeout: SLOW }, () => {
     expect(json(retried.stdout)).toMatchObject({ id: failed.id, status: "queued" });
   });
 
+  it("runs retry --input @file --from-step corrects a failed run; logs --follow shows it to its success", async () => {
+    const failed = json((await cli("run", "general", "- look up\n- send !fail-permanent", "--wait", "--json")).stdout);
+    expect(failed.status).toBe("failed");
+    const fixed = file("fixed.txt", "- look up\n- send it again");
+    const retried = await cli("runs", "retry", failed.id, "--input", `@${fixed}`, "--from-step", "2", "--json");
+    expect(retried.code).toBe(0);
+    expect(json(retried.stdout)).toMatchObject({ id: failed.id, status: "queued" });
+    // The log holds the first run.failed and, later, the retry's outcome: following goes past the first.
+    const followed = await cli("logs", failed.id, "--follow");
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toMatch(/^step 2 of 2: send it again$/m);
+    expect(followed.stdout).toMatch(/^succeeded · /m);
+    expect((await client(worker.origin).getJson(`/v1/runs/${failed.id}`)).input).toBe("- look up\n- send it again");
+  });
+
   it("logs prints every event; --json as NDJSON; --after skips; --follow on a finished run ends at once", async () => {
     const run = json((await cli("run", "general", "- a\n- b", "--wait", "--json")).stdout);
     const all = ndjson((await cli("logs", run.id, "--json")).stdout);

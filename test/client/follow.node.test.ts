@@ -55,10 +55,19 @@ describe("follow", () => {
     expect(await collect(follow(c, "run_1"))).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it("ends after the final event without opening another connection", async () => {
-    const { c, opened } = connector([() => sse([event(7), event(8, "run.canceled"), event(9)])]);
+  it("ends when the stream closes after a final event, without opening another connection", async () => {
+    const { c, opened } = connector([() => sse([event(7), event(8, "run.canceled")])]);
     expect(await collect(follow(c, "run_1", { after: 6 }))).toEqual([7, 8]);
     expect(opened).toEqual([6]);
+  });
+
+  it("a retried run's earlier final event does not end it: the events after it follow", async () => {
+    const { c, opened } = connector([
+      () => sse([event(1), event(2, "run.failed"), event(3, "run.queued")]),
+      () => sse([event(4), event(5, "run.succeeded")]),
+    ]);
+    expect(await collect(follow(c, "run_1"))).toEqual([1, 2, 3, 4, 5]);
+    expect(opened).toEqual([0, 3]);
   });
 
   it("a 204 (nothing after the cursor of a finished run) ends at once", async () => {
