@@ -42,8 +42,8 @@ export function createEdgecrew(options: EdgecrewOptions = {}) {
       list: (query: QueryOf<Op<"/v1/runs", "get">> = {}) => unwrap(api.GET("/v1/runs", { params: { query } })),
       cancel: (runId: string) => unwrap(api.POST("/v1/runs/{id}/cancel", id(runId))),
       /** Retries a failed or dead run; `body` (a new input, the step to start from) is sent when given. */
-      retry: (runId: string, body?: { input?: unknown; from_step?: number }) =>
-        unwrap(api.POST("/v1/runs/{id}/retry", { ...id(runId), ...(body ? { body: body as never } : {}) })),
+      retry: (runId: string, body?: BodyOf<Op<"/v1/runs/{id}/retry", "post">>) =>
+        unwrap(api.POST("/v1/runs/{id}/retry", { ...id(runId), ...(body ? { body } : {}) })),
       logs: (runId: string, query: QueryOf<Op<"/v1/runs/{id}/logs", "get">> = {}) =>
         unwrap(api.GET("/v1/runs/{id}/logs", { params: { path: { id: runId }, query } })),
       streamTicket: (runId: string) => unwrap(api.POST("/v1/runs/{id}/stream-ticket", id(runId))),
