@@ -7,6 +7,7 @@ import { registerAdmin } from "./commands/admin";
 import { registerAgents } from "./commands/agents";
 import { registerApprovals } from "./commands/approvals";
 import { registerOps } from "./commands/ops";
+import { registerPeople } from "./commands/people";
 import { registerRuns } from "./commands/runs";
 import { EXIT, UsageError } from "./context";
 
@@ -26,6 +27,7 @@ function program(): Command {
   registerApprovals(root);
   registerAgents(root);
   registerOps(root);
+  registerPeople(root);
   registerAdmin(root);
   root.addHelpText(
     "after",

@@ -47,6 +47,32 @@ export function createEdgecrew(options: EdgecrewOptions = {}) {
       logs: (runId: string, query: QueryOf<Op<"/v1/runs/{id}/logs", "get">> = {}) =>
         unwrap(api.GET("/v1/runs/{id}/logs", { params: { path: { id: runId }, query } })),
       streamTicket: (runId: string) => unwrap(api.POST("/v1/runs/{id}/stream-ticket", id(runId))),
+      /** Records how a failed or dead run was handled (`resolved` with an output, or `dismissed`). */
+      resolve: (runId: string, body: BodyOf<Op<"/v1/runs/{id}/resolve", "post">>) =>
+        unwrap(api.POST("/v1/runs/{id}/resolve", { ...id(runId), body })),
+      /** Feedback on a final run: a rating, and optionally a comment, a correction and the step. */
+      feedback: (runId: string, body: BodyOf<Op<"/v1/runs/{id}/feedback", "post">>) =>
+        unwrap(api.POST("/v1/runs/{id}/feedback", { ...id(runId), body })),
+    },
+    files: {
+      list: (runId: string) => unwrap(api.GET("/v1/runs/{id}/files", id(runId))),
+      /** One workspace file's bytes as the answer (its content type in the headers). */
+      download: (runId: string, path: string) =>
+        t.download(`/v1/runs/${encodeURIComponent(runId)}/files/${path.split("/").map(encodeURIComponent).join("/")}`),
+    },
+    exceptions: {
+      list: (query: QueryOf<Op<"/v1/exceptions", "get">> = {}) => unwrap(api.GET("/v1/exceptions", { params: { query } })),
+    },
+    feedback: {
+      list: (query: QueryOf<Op<"/v1/feedback", "get">> = {}) => unwrap(api.GET("/v1/feedback", { params: { query } })),
+      /** The training export: one JSON example a line (NDJSON), as text. */
+      export: async (query: Record<string, string> = {}) => {
+        const qs = new URLSearchParams(query).toString();
+        return (await t.download(`/v1/feedback${qs ? `?${qs}` : ""}`, "application/x-ndjson")).text();
+      },
+    },
+    audit: {
+      list: (query: QueryOf<Op<"/v1/audit", "get">> = {}) => unwrap(api.GET("/v1/audit", { params: { query } })),
     },
     approvals: {
       list: (query: QueryOf<Op<"/v1/approvals", "get">> = {}) => unwrap(api.GET("/v1/approvals", { params: { query } })),

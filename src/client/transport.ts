@@ -89,7 +89,14 @@ export function createTransport(options: EdgecrewOptions) {
     return res;
   }
 
-  return { base, api, admin, connector, openStream };
+  /** GETs `path` (a path with its query) with the tenant credential and `accept`; the raw answer. */
+  async function download(path: string, accept = "*/*"): Promise<Response> {
+    const res = await send(new Request(`${base}${path}`, { headers: { ...bearer(options.key), accept } }));
+    if (!res.ok) throw errorFromResponse(res, await readBody(res));
+    return res;
+  }
+
+  return { base, api, admin, connector, openStream, download };
 }
 
 /** A failed answer's body: its JSON when it is JSON, else its text. */
