@@ -48,7 +48,7 @@ describe("GET /openapi.json", () => {
       for (const [method, op] of Object.entries(ops)) {
         const where = `${method} ${path}`;
         expect(op.security, where).toBeDefined();
-        const open = ["/healthz", "/readyz", "/openapi.json", "/internal/qstash/deliver"].includes(path);
+        const open = ["/healthz", "/readyz", "/openapi.json", "/internal/qstash/deliver", "/dashboard/config"].includes(path);
         expect(op.security!.length === 0, where).toBe(open);
         expect(Object.keys(op.responses), where).toContain("500");
         for (const [status, response] of Object.entries(op.responses)) {
