@@ -4,8 +4,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Balance, Charge, LedgerEntry, ReserveResult } from "../adapters/ledger/port";
 import { BUILTIN_AGENTS } from "../agent/agents";
-import { config, externalAdapters, externalLedger, queueCounters } from "../deps";
+import { config, eventStreamKeepAliveMs, externalAdapters, externalLedger, queueCounters } from "../deps";
 import { SlidingWindow } from "../domain/rate-limit";
+import { isTopic, type Topic } from "../domain/topics";
 import type { AgentProfile } from "../domain/types";
 import { metricsStub } from "../ops/metrics-object";
 import type { CancelResult } from "../run/protocol";
@@ -15,6 +16,7 @@ import { APPROVALS_INDEX_SCHEMA } from "./approvals-index";
 import { CounterDeltas } from "./counter-deltas";
 import { DeliveryOutbox } from "./delivery-outbox";
 import { DomainEvents } from "./domain-events";
+import { EventStreams } from "./event-stream";
 import { type DomainEvent, EVENTS_SCHEMA } from "./events-store";
 import { settleExternally } from "./external-credits";
 import { LEDGER_SCHEMA, LedgerStore } from "./ledger-store";
@@ -37,6 +39,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly creation: RunCreation;
   private readonly counters: CounterDeltas;
   private readonly outbox: DeliveryOutbox;
+  private readonly live: EventStreams;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -62,7 +65,17 @@ export class TenantObject extends DurableObject<Env> {
       () => (externalAdapters(env).supabase ? null : this.ledger.balance()),
     );
     this.memory = new MemoryStore(ctx.storage.sql);
-    this.domain = new DomainEvents(ctx.storage.sql, (id) => this.store.runWebhook(id));
+    this.domain = new DomainEvents(
+      ctx.storage.sql,
+      (id) => this.store.runWebhook(id),
+      () => this.live.schedule(),
+    );
+    this.live = new EventStreams(
+      ctx,
+      (after, limit, topics) => this.domain.events.list(after, limit, topics).events,
+      () => this.domain.events.lastSeq(),
+      eventStreamKeepAliveMs(env),
+    );
     this.outbox = new DeliveryOutbox(
       ctx,
       () => env.EVENTS,
@@ -264,8 +277,29 @@ export class TenantObject extends DurableObject<Env> {
     return ev;
   }
 
-  listEvents(after: number, limit: number) {
-    return this.domain.list(after, limit);
+  listEvents(after: number, limit: number, topics: Topic[] | null = null) {
+    return this.domain.list(after, limit, topics);
+  }
+
+  /**
+   * The live event stream (event-stream.ts). The Worker forwards only authenticated requests, with
+   * the tenant header and a validated `after` and `topic`; anything else is 404.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const tenant = this.store.tenant();
+    if (!tenant || request.headers.get("x-edgecrew-tenant") !== tenant.id) {
+      return Response.json({ error: { code: "not_found", message: "not found" } }, { status: 404 });
+    }
+    const url = new URL(request.url);
+    const topics = url.searchParams.get("topic")?.split(",").filter(isTopic) ?? [];
+    const after = Math.max(0, Number(url.searchParams.get("after")) || 0);
+    return this.live.open(request, { after, topics: topics.length > 0 ? topics : null });
+  }
+
+  // The event stream's sockets are one-way; "ping" is answered by the runtime with "pong".
+  override async webSocketMessage(): Promise<void> {}
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.live.onClose(ws, code, reason);
   }
 
   listApprovals(status: string | null, limit: number) {
@@ -273,7 +307,7 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   /** Sets the tenant webhook; returns the new signing secret (shown once). */
-  putWebhook(w: Webhook): { url: string; events: string[]; secret: string } {
+  putWebhook(w: Webhook): Webhook & { secret: string } {
     const secret = this.domain.webhooks.setWebhook(w);
     return { ...w, secret };
   }
