@@ -125,7 +125,8 @@ export class EventStreams {
   private write(writer: WritableStreamDefaultWriter<Uint8Array>, chunk: Uint8Array): void {
     writer.write(chunk).catch((e: unknown) => {
       if (!this.sse.delete(writer)) return;
-      console.warn("event stream sse client gone", { error: String(e) });
+      // A client that went away ends its stream this way; anything else is worth a warning.
+      if (e !== undefined) console.warn("event stream sse write failed", { error: String(e) });
       if (this.sse.size === 0 && this.keepAlive !== null) {
         clearInterval(this.keepAlive);
         this.keepAlive = null;
