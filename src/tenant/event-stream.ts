@@ -2,7 +2,7 @@
 // Server-Sent Events that replay the log after a cursor, then carry each event as it is committed,
 // optionally of some topics only, and never close by themselves.
 
-import type { Topic } from "../domain/topics";
+import { isTopic, type Topic } from "../domain/topics";
 import { replyCloseCode } from "../run/stream";
 import type { DomainEvent } from "./events-store";
 
@@ -45,8 +45,23 @@ export class EventStreams {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
-  /** Opens a stream for a request the Worker authenticated: WebSocket on `Upgrade`, else SSE. */
-  open(request: Request, sub: Subscription): Response {
+  /**
+   * Opens a stream (WebSocket on `Upgrade`, else SSE) for a request the Worker forwarded: allowed
+   * by the `x-edgecrew-tenant` header it sets after authenticating the caller, which must name this
+   * object's tenant (else 404); a ticket's nonce (`x-edgecrew-ticket-nonce`) opens one stream only.
+   * `after` and `topic` were validated by the Worker.
+   */
+  open(request: Request, tenantId: string | null, takeTicket: (nonce: string) => boolean): Response {
+    if (tenantId === null || request.headers.get("x-edgecrew-tenant") !== tenantId) {
+      return Response.json({ error: { code: "not_found", message: "not found" } }, { status: 404 });
+    }
+    const nonce = request.headers.get("x-edgecrew-ticket-nonce");
+    if (nonce !== null && !takeTicket(nonce)) {
+      return Response.json({ error: { code: "unauthorized", message: "stream ticket was already used or has expired" } }, { status: 401 });
+    }
+    const url = new URL(request.url);
+    const topics = url.searchParams.get("topic")?.split(",").filter(isTopic) ?? [];
+    const sub: Subscription = { after: Math.max(0, Number(url.searchParams.get("after")) || 0), topics: topics.length > 0 ? topics : null };
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") return this.openWebSocket(sub);
     return this.openSse(sub);
   }

@@ -6,7 +6,7 @@ import type { Balance, Charge, LedgerEntry, ReserveResult } from "../adapters/le
 import { BUILTIN_AGENTS } from "../agent/agents";
 import { config, eventStreamKeepAliveMs, externalAdapters, externalLedger, queueCounters } from "../deps";
 import { SlidingWindow } from "../domain/rate-limit";
-import { isTopic, type Topic } from "../domain/topics";
+import type { Topic } from "../domain/topics";
 import type { AgentProfile } from "../domain/types";
 import { metricsStub } from "../ops/metrics-object";
 import type { CancelResult } from "../run/protocol";
@@ -24,6 +24,7 @@ import { MEMORY_SCHEMA, MemoryStore } from "./memory-store";
 import type { CreateRunParams, CreateRunResult, QueueStats, RunIndexEntry, RunSync, TenantError } from "./protocol";
 import { RunCreation, tenantError } from "./run-creation";
 import { TENANT_SCHEMA, TenantStore } from "./store";
+import { STREAM_TICKETS_SCHEMA, StreamTickets } from "./stream-tickets";
 import { TENANT_METRICS_SCHEMA, TenantMetrics } from "./tenant-metrics";
 import { type DeliveryAssignment, type DeliveryTarget, WEBHOOKS_SCHEMA, type Webhook } from "./webhooks-store";
 
@@ -40,6 +41,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly counters: CounterDeltas;
   private readonly outbox: DeliveryOutbox;
   private readonly live: EventStreams;
+  private readonly tickets: StreamTickets;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -52,6 +54,7 @@ export class TenantObject extends DurableObject<Env> {
       WEBHOOKS_SCHEMA,
       APPROVALS_INDEX_SCHEMA,
       TENANT_METRICS_SCHEMA,
+      STREAM_TICKETS_SCHEMA,
     ];
     migrate(ctx.storage, stores);
     this.store = new TenantStore(ctx.storage.sql);
@@ -70,6 +73,7 @@ export class TenantObject extends DurableObject<Env> {
       (id) => this.store.runWebhook(id),
       () => this.live.schedule(),
     );
+    this.tickets = new StreamTickets(ctx.storage.sql);
     this.live = new EventStreams(
       ctx,
       (after, limit, topics) => this.domain.events.list(after, limit, topics).events,
@@ -281,19 +285,16 @@ export class TenantObject extends DurableObject<Env> {
     return this.domain.list(after, limit, topics);
   }
 
-  /**
-   * The live event stream (event-stream.ts). The Worker forwards only authenticated requests, with
-   * the tenant header and a validated `after` and `topic`; anything else is 404.
-   */
+  /** The live event stream (event-stream.ts), for requests the Worker authenticated. */
   override async fetch(request: Request): Promise<Response> {
-    const tenant = this.store.tenant();
-    if (!tenant || request.headers.get("x-edgecrew-tenant") !== tenant.id) {
-      return Response.json({ error: { code: "not_found", message: "not found" } }, { status: 404 });
-    }
-    const url = new URL(request.url);
-    const topics = url.searchParams.get("topic")?.split(",").filter(isTopic) ?? [];
-    const after = Math.max(0, Number(url.searchParams.get("after")) || 0);
-    return this.live.open(request, { after, topics: topics.length > 0 ? topics : null });
+    return this.live.open(request, this.store.tenant()?.id ?? null, (nonce) => this.tickets.take(nonce, Date.now()));
+  }
+
+  /** Records the nonce of a ticket to the live event stream (the Worker signs it); usable once until `expiresAt`. */
+  issueStreamTicket(nonce: string, expiresAt: number): boolean {
+    if (!this.store.tenant()) return false;
+    this.tickets.issue(nonce, expiresAt, Date.now());
+    return true;
   }
 
   // The event stream's sockets are one-way; "ping" is answered by the runtime with "pong".

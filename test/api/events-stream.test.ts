@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 import { openSse, openWs } from "../helpers/event-stream";
+import { openStream } from "../helpers/ws";
 
 const emit = (type: string, n: number) => `- ${type} !tool emit_event ${JSON.stringify({ type, data: { n } })}`;
 
@@ -140,5 +141,57 @@ describe("the live event stream over WebSocket", () => {
     const refused = await openWs("?topic=nope", a.key);
     expect(refused.status).toBe(400);
     expect(refused.body.error.details.field).toBe("topic");
+  });
+});
+
+describe("stream tickets for the event stream (browsers cannot set headers)", () => {
+  /** A client address of its own per call: the failed-authentication limit is per client. */
+  const client = () => {
+    const [a, b] = crypto.getRandomValues(new Uint8Array(2));
+    return { "cf-connecting-ip": `198.51.${a}.${b}` };
+  };
+
+  it("a ticket opens the tenant's stream once, over SSE or WebSocket, and shows only that tenant's events", async () => {
+    const t = await newTenant();
+    const run = await emitting(t.key, ["order.created"]);
+    const issued = await api("/v1/events/stream-ticket", { method: "POST", key: t.key });
+    expect(issued.status).toBe(201);
+    const { ticket, expires_at } = await issued.json<any>();
+    expect(ticket.startsWith(`tk.events.${t.id}.`)).toBe(true);
+    expect(Date.parse(expires_at)).toBeLessThanOrEqual(Date.now() + 60_000);
+
+    const q = `?ticket=${encodeURIComponent(ticket)}&topic=domain.orders`;
+    const first = await openSse(q, null, client());
+    expect(first.status).toBe(200);
+    await first.client!.until((e) => e.length >= 1);
+    expect(first.client!.events.map((e) => [e.type, e.run_id])).toEqual([["order.created", run]]);
+    await first.client!.close();
+    const again = await openSse(q, null, client());
+    expect(again.status).toBe(401);
+    expect(again.body.error.message).toMatch(/already used/);
+
+    const wsTicket = (await json(api("/v1/events/stream-ticket", { method: "POST", key: t.key }))).ticket;
+    const ws = await openWs(`?ticket=${encodeURIComponent(wsTicket)}`, null);
+    expect(ws.status).toBe(101);
+    await ws.client!.until(has("run.succeeded"));
+    await ws.client!.close();
+  });
+
+  it("a run's ticket does not open the event stream, nor an event-stream ticket a run's stream; a forged one is 401", async () => {
+    const t = await newTenant();
+    const run = await createRun({ agent: "general", input: "one step" }, t.key);
+    await waitForRun(run.id, { key: t.key });
+    const runTicket = (await json(api(`/v1/runs/${run.id}/stream-ticket`, { method: "POST", key: t.key }))).ticket;
+    const onEvents = await openSse(`?ticket=${encodeURIComponent(runTicket)}`, null, client());
+    expect(onEvents.status).toBe(401);
+    expect(onEvents.body.error.message).toBe("stream ticket is for another stream");
+
+    const eventsTicket = (await json(api("/v1/events/stream-ticket", { method: "POST", key: t.key }))).ticket;
+    const onRun = await openStream(run.id, { query: `?ticket=${encodeURIComponent(eventsTicket)}`, key: null, headers: client() });
+    expect(onRun.status).toBe(401);
+
+    const forged = `${eventsTicket.slice(0, -4)}0000`;
+    expect((await openSse(`?ticket=${encodeURIComponent(forged)}`, null, client())).status).toBe(401);
+    expect((await openSse("", null, client())).status).toBe(401);
   });
 });

@@ -19,6 +19,7 @@ import { EVENTS_SCHEMA } from "../../src/tenant/events-store";
 import { LEDGER_SCHEMA } from "../../src/tenant/ledger-store";
 import { MEMORY_SCHEMA } from "../../src/tenant/memory-store";
 import { TENANT_SCHEMA } from "../../src/tenant/store";
+import { STREAM_TICKETS_SCHEMA } from "../../src/tenant/stream-tickets";
 import { TENANT_METRICS_SCHEMA } from "../../src/tenant/tenant-metrics";
 import { WEBHOOKS_SCHEMA } from "../../src/tenant/webhooks-store";
 import { ADMIN, allEvents, api, json, waitForRun } from "../helpers/api";
@@ -32,7 +33,16 @@ import { fill, holdings, keptRows, type Placeholders, plant } from "./planting";
 /** Each object class with the stores its constructor migrates (the versions an upgraded object must reach). */
 const CLASSES = {
   run: [JOURNAL_SCHEMA, APPROVALS_SCHEMA],
-  tenant: [TENANT_SCHEMA, LEDGER_SCHEMA, MEMORY_SCHEMA, EVENTS_SCHEMA, WEBHOOKS_SCHEMA, APPROVALS_INDEX_SCHEMA, TENANT_METRICS_SCHEMA],
+  tenant: [
+    TENANT_SCHEMA,
+    LEDGER_SCHEMA,
+    MEMORY_SCHEMA,
+    EVENTS_SCHEMA,
+    WEBHOOKS_SCHEMA,
+    APPROVALS_INDEX_SCHEMA,
+    TENANT_METRICS_SCHEMA,
+    STREAM_TICKETS_SCHEMA,
+  ],
   ops: [HEARTBEATS_SCHEMA, REPLAYS_SCHEMA, SCHEDULER_SCHEMA],
   metrics: [METRICS_SCHEMA],
 } satisfies Record<string, StoreSchema[]>;

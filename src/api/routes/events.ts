@@ -4,10 +4,13 @@
 import { type Context, Hono } from "hono";
 import { config } from "../../deps";
 import { ApiError } from "../../domain/errors";
+import { EVENTS_STREAM, newTicketClaims, signTicket, verifyTicket } from "../../domain/stream-ticket";
 import { isTopic, TOPICS, type Topic } from "../../domain/topics";
 import { checkOutboundUrl } from "../../domain/url-policy";
 import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";
+import { limitFailures, recordFailure } from "../auth-failures";
+import { signingKey } from "../auth-settings";
 import { queryInt, readJsonObject } from "../http";
 
 export const events = new Hono<AppEnv>();
@@ -55,9 +58,13 @@ events.get("/events", requireTenant, async (c) => {
   return c.json(await tenantStub(c.env, c.get("tenant")).listEvents(after, limit, topicFilter(c)));
 });
 
-// The tenant's object holds the stream; it is told the tenant the caller authenticated as, and
-// gets only a validated cursor (`?after=`, or `Last-Event-ID` on an SSE reconnect) and topics.
-events.get("/events/stream", requireTenant, async (c) => {
+// The tenant's object holds the stream; it is told the tenant the caller authenticated as (by
+// header, or for browsers by a ticket from POST /v1/events/stream-ticket, whose MAC, stream and
+// expiry are checked here), and gets only a validated cursor (`?after=`, or `Last-Event-ID` on an
+// SSE reconnect) and topics.
+events.get("/events/stream", async (c) => {
+  const ticketed = !c.get("tenant");
+  const caller = ticketed ? await ticketCaller(c) : { tenant: c.get("tenant"), nonce: null };
   const lastEventId = c.req.header("last-event-id");
   const after =
     c.req.query("after") === undefined && lastEventId !== undefined && /^\d{1,15}$/.test(lastEventId)
@@ -66,8 +73,33 @@ events.get("/events/stream", requireTenant, async (c) => {
   const topics = topicFilter(c);
   const url = new URL(c.req.url);
   url.search = new URLSearchParams({ after: String(after), ...(topics ? { topic: topics.join(",") } : {}) }).toString();
-  const headers = new Headers({ "x-edgecrew-tenant": c.get("tenant") });
+  const headers = new Headers({ "x-edgecrew-tenant": caller.tenant });
+  if (caller.nonce !== null) headers.set("x-edgecrew-ticket-nonce", caller.nonce);
   const upgrade = c.req.header("upgrade");
   if (upgrade) headers.set("upgrade", upgrade);
-  return tenantStub(c.env, c.get("tenant")).fetch(new Request(url, { headers }));
+  const res = await tenantStub(c.env, caller.tenant).fetch(new Request(url, { headers }));
+  // A ticket the tenant has already seen: a failed authentication like any other.
+  if (ticketed && res.status === 401) recordFailure(c);
+  return res;
+});
+
+/** The tenant and nonce of a valid `?ticket=` for the event stream; 401 (counted as a failure) otherwise. */
+function ticketCaller(c: Context<AppEnv>): Promise<{ tenant: string; nonce: string }> {
+  return limitFailures(c, async () => {
+    const ticket = c.req.query("ticket");
+    if (!ticket) throw new ApiError("unauthorized", "send Authorization: Bearer <key> or ?ticket= from POST /v1/events/stream-ticket");
+    const verdict = await verifyTicket(await signingKey(c.env), ticket, EVENTS_STREAM, Date.now());
+    if (!verdict.ok) throw new ApiError("unauthorized", verdict.reason);
+    return { tenant: verdict.claims.tenant, nonce: verdict.claims.nonce };
+  });
+}
+
+/** A single-use ticket (valid 60 s) that lets a browser open the event stream without a header. */
+events.post("/events/stream-ticket", requireTenant, async (c) => {
+  const key = await signingKey(c.env);
+  const claims = newTicketClaims(EVENTS_STREAM, c.get("tenant"), Date.now());
+  if (!(await tenantStub(c.env, c.get("tenant")).issueStreamTicket(claims.nonce, claims.expiresAt))) {
+    throw new ApiError("not_found", "tenant not found");
+  }
+  return c.json({ ticket: await signTicket(key, claims), expires_at: new Date(claims.expiresAt).toISOString() }, 201);
 });
