@@ -6,6 +6,7 @@ import type { CreditLedger } from "../adapters/ledger/port";
 import { externalLedger, runWorkspace } from "../deps";
 import type { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile, Priority } from "../domain/types";
+import { errorText, log } from "../ops/log";
 import type { CancelResult, InitParams } from "../run/protocol";
 import type { CounterDeltas } from "./counter-deltas";
 import { releaseExternally, reserveExternally } from "./external-credits";
@@ -87,13 +88,18 @@ export class RunCreation {
       const stub = this.t.env.RUNS.get(this.t.env.RUNS.idFromName(p.runId));
       await stub.init(decided.init);
     } catch (e) {
-      console.error("run initialisation failed; reservation released", { run: p.runId, error: String(e) });
+      log.error("run.init_failed", "run initialisation failed; reservation released", {
+        run_id: p.runId,
+        tenant: tenantId,
+        error: errorText(e),
+      });
       if (workspace)
-        await workspace
-          .clear()
-          .catch((cleanup: unknown) =>
-            console.error("removing the files of a run that was not created failed", { run: p.runId, error: String(cleanup) }),
-          );
+        await workspace.clear().catch((cleanup: unknown) =>
+          log.error("workspace.cleanup_failed", "removing the files of a run that was not created failed", {
+            run_id: p.runId,
+            error: errorText(cleanup),
+          }),
+        );
       if (external) await releaseExternally(external, tenantId, p.runId, `release:${p.runId}:init`);
       this.t.counters.transaction(tenantId, () => {
         if (!external) this.t.ledger.release(p.runId, `release:${p.runId}:init`);

@@ -3,6 +3,7 @@
 // along with its gauges (queue counts, oldest approval wait, credits).
 
 import type { Balance } from "../adapters/ledger/port";
+import { errorText, log } from "../ops/log";
 import { agentLabel, type MetricsBatch, MetricsBuffer, type Sample } from "../ops/metrics";
 import { isFinal } from "../run/state";
 import type { StoreSchema } from "../storage/migrations";
@@ -192,7 +193,7 @@ export class TenantMetrics {
     } catch (e) {
       this.buffer.restore(counters);
       this.dirty = true;
-      console.warn("metrics flush failed; deltas kept for the next flush", { tenant: source, error: String(e) });
+      log.warn("metrics.flush_failed", "metrics flush failed; deltas kept for the next flush", { tenant: source, error: errorText(e) });
     } finally {
       this.flushing = false;
       if (this.dirty) this.schedule(source);
