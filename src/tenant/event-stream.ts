@@ -3,6 +3,7 @@
 // optionally of some topics only, and never close by themselves.
 
 import { isTopic, type Topic } from "../domain/topics";
+import { errorText, log } from "../ops/log";
 import { replyCloseCode } from "../run/stream";
 import type { DomainEvent } from "./events-store";
 
@@ -118,7 +119,7 @@ export class EventStreams {
       for (const e of events) if (wanted(sub, e)) ws.send(JSON.stringify(e));
     } catch (e) {
       // A socket that closed meanwhile: the runtime drops it; the client resumes with ?after=.
-      console.warn("event stream websocket send failed", { error: String(e) });
+      log.debug("events_stream.ws_send_failed", "event stream websocket send failed", { error: errorText(e) });
     }
   }
 
@@ -140,8 +141,7 @@ export class EventStreams {
   private write(writer: WritableStreamDefaultWriter<Uint8Array>, chunk: Uint8Array): void {
     writer.write(chunk).catch((e: unknown) => {
       if (!this.sse.delete(writer)) return;
-      // A client that went away ends its stream this way; anything else is worth a warning.
-      if (e !== undefined) console.warn("event stream sse write failed", { error: String(e) });
+      log.debug("events_stream.sse_write_failed", "event stream sse client gone", { error: errorText(e) });
       if (this.sse.size === 0 && this.keepAlive !== null) {
         clearInterval(this.keepAlive);
         this.keepAlive = null;
@@ -155,7 +155,7 @@ export class EventStreams {
     try {
       ws.close(replyCloseCode(code), code === 1005 ? "" : reason);
     } catch (e) {
-      console.warn("event stream close reply failed", { code, error: String(e) });
+      log.debug("events_stream.ws_close_failed", "event stream close reply failed", { code, error: errorText(e) });
     }
   }
 }
