@@ -72,8 +72,19 @@ export const JOURNAL_SCHEMA: StoreSchema = {
       sql.exec(TABLES_1);
       fromUnversionedBuilds(sql);
     },
+    // 2: a person's resolution of a failed or dead run (POST /v1/runs/:id/resolve).
+    "ALTER TABLE run ADD COLUMN resolution TEXT",
   ],
 };
+
+/** How a person closed a failed or dead run: resolved (with the output they supplied) or dismissed. */
+export interface Resolution {
+  action: "resolved" | "dismissed";
+  output: unknown;
+  comment: string | null;
+  actor: { type: string; id: string };
+  at: string;
+}
 
 /** The run row as stored, JSON columns decoded. */
 export interface RunRow {
@@ -111,6 +122,8 @@ export interface RunRow {
   charges_synced: number;
   /** Retries scheduled over the run's life. */
   retries: number;
+  /** Set by a person on a failed or dead run; cleared when the run is retried. */
+  resolution: Resolution | null;
 }
 
 export interface StepRow {
@@ -129,7 +142,7 @@ export interface StepRow {
   finished_at: number | null;
 }
 
-const JSON_RUN_COLUMNS = ["agent", "input", "output", "error", "plan", "usage", "metadata"] as const;
+const JSON_RUN_COLUMNS = ["agent", "input", "output", "error", "plan", "usage", "metadata", "resolution"] as const;
 const JSON_STEP_COLUMNS = ["output", "usage", "transcript"] as const;
 
 function decode<T>(row: Record<string, SqlStorageValue>, columns: readonly string[]): T {
@@ -199,6 +212,7 @@ export class Journal {
       | "next_seq"
       | "charges_synced"
       | "retries"
+      | "resolution"
     >,
   ): void {
     this.write(
@@ -257,16 +271,23 @@ export class Journal {
     }
   }
 
-  insertSteps(plan: PlanStep[]): void {
+  /** Inserts plan steps numbered from `after + 1` (after the steps a replan keeps). */
+  insertSteps(plan: PlanStep[], after = 0): void {
     plan.forEach((s, i) => {
       this.write(
         "INSERT OR IGNORE INTO steps (idx, title, instructions, usage) VALUES (?,?,?,?)",
-        i + 1,
+        after + i + 1,
         s.title,
         s.instructions,
         JSON.stringify(ZERO_USAGE),
       );
     });
+  }
+
+  /** Deletes the steps from `idx` on (a corrected retry plans them again), with their unflushed changes. */
+  deleteStepsFrom(idx: number): void {
+    for (const k of [...this.pendingSteps.keys()]) if (k >= idx) this.pendingSteps.delete(k);
+    this.write("DELETE FROM steps WHERE idx >= ?", idx);
   }
 
   /** Steps in order, with changes not yet flushed applied. */

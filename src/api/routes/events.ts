@@ -35,7 +35,7 @@ events.put("/webhooks", requireTenant, async (c) => {
     throw new ApiError("invalid_request", `topics: an array of topics, each ${TOPIC_LIST}`, { field: "topics" });
   }
   const webhook = { url: check.url.toString(), events: list as string[], topics: [...new Set(topics as Topic[])] };
-  return c.json(await tenantStub(c.env, c.get("tenant")).putWebhook(webhook));
+  return c.json(await tenantStub(c.env, c.get("tenant")).putWebhook(webhook, c.get("actor")));
 });
 
 /** `?topic=a,b` as a list of topics (null when absent); an unknown topic is a 400 naming `topic`. */
