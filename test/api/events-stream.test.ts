@@ -15,7 +15,15 @@ async function emitting(key: string, types: string[]): Promise<string> {
   return run.id;
 }
 
-const types = (events: any[]) => events.map((e) => e.type);
+/** The events that are not audit entries (a new tenant's log starts with those of its creation and key). */
+const domain = (events: any[]) => events.filter((e) => e.topic !== "audit.trail");
+const types = (events: any[]) => domain(events).map((e) => e.type);
+
+/** The ids of the audit events in the tenant's own log. */
+async function ownAudit(key: string): Promise<string[]> {
+  const log = await json(api("/v1/events?topic=audit.trail", { key }));
+  return log.events.map((e: any) => e.id);
+}
 const has =
   (type: string, count = 1) =>
   (events: any[]) =>
@@ -27,14 +35,14 @@ describe("the live event stream over SSE", () => {
     await emitting(t.key, ["order.created", "lead.qualified"]);
     const log = await json(api("/v1/events", { key: t.key }));
     expect(types(log.events)).toEqual(["order.created", "lead.qualified", "run.succeeded"]);
-    const first = log.events[0].seq;
+    const first = domain(log.events)[0].seq;
 
     const { status, client, contentType } = await openSse(`?after=${first}`, t.key);
     expect(status).toBe(200);
     expect(contentType).toBe("text/event-stream");
     await client!.until((e) => e.length >= 2);
     expect(types(client!.events)).toEqual(["lead.qualified", "run.succeeded"]);
-    expect(client!.events[0]).toMatchObject({ seq: log.events[1].seq, topic: "domain.leads", data: { n: 1 } });
+    expect(client!.events[0]).toMatchObject({ seq: domain(log.events)[1].seq, topic: "domain.leads", data: { n: 1 } });
 
     const second = await emitting(t.key, ["customer.updated"]);
     await client!.until(has("run.succeeded", 2));
@@ -57,7 +65,8 @@ describe("the live event stream over SSE", () => {
     const t = await newTenant();
     await emitting(t.key, ["order.created", "order.paid"]);
     const log = await json(api("/v1/events", { key: t.key }));
-    const { client } = await openSse("", t.key, { "last-event-id": String(log.events[1].seq) });
+    expect(types(log.events)).toEqual(["order.created", "order.paid", "run.succeeded"]);
+    const { client } = await openSse("", t.key, { "last-event-id": String(domain(log.events)[1].seq) });
     await client!.until((e) => e.length >= 1);
     expect(types(client!.events)).toEqual(["run.succeeded"]);
     await client!.close();
@@ -84,9 +93,11 @@ describe("the live event stream over SSE", () => {
     await as!.until(has("run.succeeded"));
     const bRun = await emitting(b.key, ["lead.qualified"]);
     await bs!.until(has("run.succeeded"));
+    // b's own: the audit entries of its creation, then its run's events; nothing of a's.
     expect(types(bs!.events)).toEqual(["lead.qualified", "run.succeeded"]);
-    expect(bs!.events.every((e) => e.run_id === bRun)).toBe(true);
-    expect(as!.events.every((e) => e.run_id === aRun)).toBe(true);
+    expect(domain(bs!.events).map((e) => e.run_id)).toEqual([bRun, bRun]);
+    expect(bs!.events.filter((e) => e.topic === "audit.trail").map((e) => e.id)).toEqual(await ownAudit(b.key));
+    expect(domain(as!.events).map((e) => e.run_id)).toEqual([aRun, aRun]);
     await Promise.all([as!.close(), bs!.close()]);
   });
 
@@ -107,7 +118,8 @@ describe("the live event stream over WebSocket", () => {
     const t = await newTenant();
     await emitting(t.key, ["order.created", "order.paid", "metric.revenue"]);
     const log = await json(api("/v1/events", { key: t.key }));
-    const { status, client } = await openWs(`?after=${log.events[0].seq}&topic=domain.orders,ai.completions`, t.key);
+    expect(types(log.events)).toEqual(["order.created", "order.paid", "metric.revenue", "run.succeeded"]);
+    const { status, client } = await openWs(`?after=${domain(log.events)[0].seq}&topic=domain.orders,ai.completions`, t.key);
     expect(status).toBe(101);
     await client!.until(has("run.succeeded"));
     expect(types(client!.events)).toEqual(["order.paid", "run.succeeded"]);
@@ -133,10 +145,11 @@ describe("the live event stream over WebSocket", () => {
     await as!.until(has("run.succeeded"));
     const bRun = await emitting(b.key, ["lead.qualified"]);
     await bs!.until(has("run.succeeded"));
-    expect(bs!.events.map((e) => [e.type, e.run_id])).toEqual([
+    expect(domain(bs!.events).map((e) => [e.type, e.run_id])).toEqual([
       ["lead.qualified", bRun],
       ["run.succeeded", bRun],
     ]);
+    expect(bs!.events.filter((e) => e.topic === "audit.trail").map((e) => e.id)).toEqual(await ownAudit(b.key));
     await Promise.all([as!.close(), bs!.close()]);
     const refused = await openWs("?topic=nope", a.key);
     expect(refused.status).toBe(400);
