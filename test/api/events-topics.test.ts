@@ -95,7 +95,9 @@ describe("event topics", () => {
     for (const topics of [["nope"], "domain.orders", [1], ["domain.orders", "domain"]]) {
       const res = await api("/v1/webhooks", { method: "PUT", key: t.key, json: { url: "http://127.0.0.1:9/x", topics } });
       expect(res.status, JSON.stringify(topics)).toBe(400);
-      expect((await res.json<any>()).error).toMatchObject({ code: "invalid_request", details: { field: "topics" } });
+      const error = (await res.json<any>()).error;
+      expect(error.code).toBe("invalid_request");
+      expect(error.details.field).toMatch(/^topics/);
     }
     // The subscription is still the earlier one: a failed run is delivered to it.
     await createRun({ agent: "general", input: "- break !fail-permanent" }, t.key);

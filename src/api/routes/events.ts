@@ -1,7 +1,8 @@
 // The tenant's webhook subscription (PUT /v1/webhooks), domain event log (GET /v1/events) and live
-// event stream (GET /v1/events/stream, SSE or WebSocket).
+// event stream (GET /v1/events/stream, SSE or WebSocket, and its tickets).
 
-import { type Context, Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { config } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import { EVENTS_STREAM, newTicketClaims, signTicket, verifyTicket } from "../../domain/stream-ticket";
@@ -11,36 +12,47 @@ import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";
 import { limitFailures, recordFailure } from "../auth-failures";
 import { signingKey } from "../auth-settings";
-import { queryInt, readJsonObject } from "../http";
+import { BODY_ERRORS, errors, json, queryInt, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
+import { EventPage, Webhook, WebhookBody } from "../schemas/operations";
+import { StreamTicket } from "../schemas/runs";
+import { jsonBody, router } from "../validation";
 
-export const events = new Hono<AppEnv>();
+export const events = router();
+const tags = ["Operations"];
 
 const TOPIC_LIST = `one of ${TOPICS.join(", ")}`;
 
-events.put("/webhooks", requireTenant, async (c) => {
-  const { body } = await readJsonObject(c);
-  for (const k of Object.keys(body))
-    if (!["url", "events", "topics"].includes(k)) throw new ApiError("invalid_request", `${k}: unknown field`, { field: k });
-  if (typeof body.url !== "string") throw new ApiError("invalid_request", "url: required", { field: "url" });
-  const check = checkOutboundUrl(body.url, { development: config(c.env).environment === "development" });
-  if (!check.ok) throw new ApiError("invalid_request", `url: ${check.error}`, { field: "url" });
-  const list = body.events ?? [];
-  if (!Array.isArray(list) || list.length > 50 || !list.every((e) => typeof e === "string" && /^[a-z0-9_.*-]{1,100}$/.test(e))) {
-    throw new ApiError("invalid_request", "events: an array of event types (e.g. run.succeeded, approval.*), at most 50", {
-      field: "events",
-    });
-  }
-  const topics = body.topics ?? [];
-  if (!Array.isArray(topics) || !topics.every((t) => typeof t === "string" && isTopic(t))) {
-    throw new ApiError("invalid_request", `topics: an array of topics, each ${TOPIC_LIST}`, { field: "topics" });
-  }
-  const webhook = { url: check.url.toString(), events: list as string[], topics: [...new Set(topics as Topic[])] };
-  return c.json(await tenantStub(c.env, c.get("tenant")).putWebhook(webhook, c.get("actor")));
+const putWebhook = createRoute({
+  method: "put",
+  path: "/webhooks",
+  operationId: "putWebhook",
+  tags,
+  security: TENANT_SECURITY,
+  summary: "Set the webhook",
+  description:
+    "Domain events whose type is in `events` or whose topic is in `topics` (both empty: every event) are delivered to this URL, signed with Standard Webhooks headers. Answers the signing secret, shown only here; setting the webhook again makes a new one.",
+  middleware: [requireTenant, jsonBody],
+  request: { body: { required: true, content: { "application/json": { schema: WebhookBody } } } },
+  responses: { 200: json(Webhook, "The subscription and its signing secret"), ...errors(...BODY_ERRORS, ...TENANT_ERRORS) },
 });
 
+events.openapi(putWebhook, async (c) => {
+  const body = c.req.valid("json");
+  const check = checkOutboundUrl(body.url, { development: config(c.env).environment === "development" });
+  if (!check.ok) throw new ApiError("invalid_request", `url: ${check.error}`, { field: "url" });
+  const webhook = { url: check.url.toString(), events: body.events ?? [], topics: [...new Set(body.topics ?? [])] };
+  const saved = await tenantStub(c.env, c.get("tenant")).putWebhook(webhook, c.get("actor"));
+  return c.json(saved as z.infer<typeof Webhook>, 200);
+});
+
+/** The `topic` query parameter: comma-separated topics. */
+const TopicQuery = z
+  .string()
+  .optional()
+  .openapi({ description: `Only events of these topics, comma-separated; each ${TOPIC_LIST}` });
+
 /** `?topic=a,b` as a list of topics (null when absent); an unknown topic is a 400 naming `topic`. */
-function topicFilter(c: Context<AppEnv>): Topic[] | null {
-  const raw = c.req.query("topic");
+function topicFilter(raw: string | undefined): Topic[] | null {
   if (raw === undefined) return null;
   const names = raw.split(",").map((t) => t.trim());
   const unknown = names.find((t) => !isTopic(t));
@@ -52,25 +64,68 @@ function topicFilter(c: Context<AppEnv>): Topic[] | null {
   return [...new Set(names as Topic[])];
 }
 
-events.get("/events", requireTenant, async (c) => {
-  const after = queryInt(c, "after", 0, Number.MAX_SAFE_INTEGER, 0);
-  const limit = queryInt(c, "limit", 1, 100, 50);
-  return c.json(await tenantStub(c.env, c.get("tenant")).listEvents(after, limit, topicFilter(c)));
+const listEvents = createRoute({
+  method: "get",
+  path: "/events",
+  operationId: "listEvents",
+  tags,
+  security: TENANT_SECURITY,
+  summary: "Domain events",
+  description:
+    "The tenant's domain events in order, each with its topic and webhook deliveries, optionally of some topics only; pass `next_after` as `after` for the next page.",
+  middleware: [requireTenant],
+  request: {
+    query: z.object({
+      after: queryInt(0, Number.MAX_SAFE_INTEGER, 0, "Only events after this position"),
+      limit: queryInt(1, 100, 50, "Page size"),
+      topic: TopicQuery,
+    }),
+  },
+  responses: { 200: json(EventPage, "A page of events"), ...errors("invalid_request", ...TENANT_ERRORS) },
+});
+
+events.openapi(listEvents, async (c) => {
+  const { after, limit, topic } = c.req.valid("query");
+  const page = await tenantStub(c.env, c.get("tenant")).listEvents(after, limit, topicFilter(topic));
+  return c.json(page as z.infer<typeof EventPage>, 200);
+});
+
+const streamRoute = createRoute({
+  method: "get",
+  path: "/events/stream",
+  operationId: "streamEvents",
+  tags,
+  summary: "Follow the tenant's domain events live",
+  description:
+    "Replays the events after `after` (or `Last-Event-ID`), then sends each new one as it is committed, and never closes by itself. Server-Sent Events (`id: <seq>`, `event: <type>`, `data: <event>`, a `: keep-alive` comment every 15 s), or with `Upgrade: websocket` one event as JSON a message (a text `ping` is answered `pong`). Browsers authenticate with `?ticket=` from `POST /v1/events/stream-ticket`.",
+  security: [...TENANT_SECURITY, { streamTicket: [] }],
+  request: {
+    query: z.object({
+      after: queryInt(0, Number.MAX_SAFE_INTEGER, 0, "Replay the events after this seq"),
+      topic: TopicQuery,
+    }),
+  },
+  responses: {
+    200: {
+      description: "The live stream over SSE",
+      content: { "text/event-stream": { schema: z.string().openapi({ description: "Server-sent events, one a domain event" }) } },
+    },
+    101: { description: "Switching to the WebSocket protocol" },
+    ...errors("invalid_request", ...TENANT_ERRORS),
+  },
 });
 
 // The tenant's object holds the stream; it is told the tenant the caller authenticated as (by
-// header, or for browsers by a ticket from POST /v1/events/stream-ticket, whose MAC, stream and
-// expiry are checked here), and gets only a validated cursor (`?after=`, or `Last-Event-ID` on an
-// SSE reconnect) and topics.
-events.get("/events/stream", async (c) => {
+// header, or for browsers by a ticket whose MAC, stream and expiry are checked here), and gets only
+// a validated cursor (`?after=`, or `Last-Event-ID` on an SSE reconnect) and topics.
+events.openapi(streamRoute, async (c) => {
   const ticketed = !c.get("tenant");
   const caller = ticketed ? await ticketCaller(c) : { tenant: c.get("tenant"), nonce: null };
+  const query = c.req.valid("query");
   const lastEventId = c.req.header("last-event-id");
   const after =
-    c.req.query("after") === undefined && lastEventId !== undefined && /^\d{1,15}$/.test(lastEventId)
-      ? Number(lastEventId)
-      : queryInt(c, "after", 0, Number.MAX_SAFE_INTEGER, 0);
-  const topics = topicFilter(c);
+    c.req.query("after") === undefined && lastEventId !== undefined && /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : query.after;
+  const topics = topicFilter(query.topic);
   const url = new URL(c.req.url);
   url.search = new URLSearchParams({ after: String(after), ...(topics ? { topic: topics.join(",") } : {}) }).toString();
   const headers = new Headers({ "x-edgecrew-tenant": caller.tenant });
@@ -94,8 +149,19 @@ function ticketCaller(c: Context<AppEnv>): Promise<{ tenant: string; nonce: stri
   });
 }
 
-/** A single-use ticket (valid 60 s) that lets a browser open the event stream without a header. */
-events.post("/events/stream-ticket", requireTenant, async (c) => {
+const ticketRoute = createRoute({
+  method: "post",
+  path: "/events/stream-ticket",
+  operationId: "createEventsStreamTicket",
+  tags,
+  summary: "A ticket to open the event stream without a header",
+  description: "A single-use ticket, valid 60 s, for `GET /v1/events/stream?ticket=…` from a browser.",
+  security: TENANT_SECURITY,
+  middleware: [requireTenant],
+  responses: { 201: json(StreamTicket, "The ticket"), ...errors("not_found", ...TENANT_ERRORS) },
+});
+
+events.openapi(ticketRoute, async (c) => {
   const key = await signingKey(c.env);
   const claims = newTicketClaims(EVENTS_STREAM, c.get("tenant"), Date.now());
   if (!(await tenantStub(c.env, c.get("tenant")).issueStreamTicket(claims.nonce, claims.expiresAt))) {
