@@ -49,7 +49,7 @@ export default defineConfig({
       workerd(
         "workers",
         ["test/**/*.test.ts"],
-        (urls) => ({ ...baseBindings(urls), RETRY_MAX_MS: "2000", WEBHOOK_RETRY_DELAYS_S: "1,1,1" }),
+        (urls) => ({ ...baseBindings(urls), RETRY_MAX_MS: "2000", WEBHOOK_RETRY_DELAYS_S: "1,1,1", EVENT_STREAM_KEEPALIVE_MS: "500" }),
         { exclude: ["test/**/*.node.test.ts", "test/**/*.claude.test.ts", "test/**/*.external.test.ts", "test/**/*.broken.test.ts"] },
       ),
       // The same Worker driving the real Anthropic SDK against the local fake Messages API.

@@ -71,6 +71,11 @@ function num(env: Env, name: string, fallback: number): number {
   return n;
 }
 
+/** Time between the keep-alive comments of an event stream over SSE (ms, default 15000). */
+export function eventStreamKeepAliveMs(env: Env): number {
+  return Math.max(100, num(env, "EVENT_STREAM_KEEPALIVE_MS", 15_000));
+}
+
 const configs = new WeakMap<object, Config>();
 
 /** The deployment's configuration, parsed once per `env` object. */

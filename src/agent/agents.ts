@@ -1,7 +1,8 @@
-// The built-in agent profiles (docs/agents.md). Every tenant has them; a tenant may override
-// one by defining a custom agent of the same name.
+// The built-in agent profiles (docs/agents.md), the business catalogue among them (catalogue.ts).
+// Every tenant has them; a tenant may override one by defining a custom agent of the same name.
 
 import type { AgentProfile } from "../domain/types";
+import { catalogueAgents } from "./catalogue";
 
 /** The workspace tools every built-in agent lists; `general` adds run_code. */
 const FILE_TOOLS = ["file_write", "file_read", "file_list"];
@@ -67,6 +68,7 @@ content.publish, which waits for a person's approval.${COMMON_RULES}`,
     ttl_seconds: 14_400,
     approval: { tools: ["request_approval"], tool_prefixes: [], event_types: ["content.publish"] },
   }),
+  ...catalogueAgents(profile, COMMON_RULES),
 };
 
 /** Whether a tool call needs a person's approval under the agent's policy (docs/agents.md). */

@@ -130,9 +130,10 @@ function isAdminPath(path: string): boolean {
   return path === "/v1/admin" || path.startsWith("/v1/admin/");
 }
 
-/** `GET /v1/runs/:id/stream` without a header: the stream route checks its `?ticket=` itself. */
+/** `GET /v1/runs/:id/stream` or `/v1/events/stream` without a header: the stream route checks its `?ticket=` itself. */
 function isTicketStream(c: Context<AppEnv>): boolean {
-  return c.req.method === "GET" && !c.req.header("authorization") && /^\/v1\/runs\/[^/]+\/stream$/.test(c.req.path);
+  if (c.req.method !== "GET" || c.req.header("authorization")) return false;
+  return /^\/v1\/runs\/[^/]+\/stream$/.test(c.req.path) || c.req.path === "/v1/events/stream";
 }
 
 /**

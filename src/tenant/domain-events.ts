@@ -1,6 +1,7 @@
 // Domain events of a tenant: which run transitions and approvals become events, written once,
 // and which webhook targets each event is delivered to.
 
+import type { Topic } from "../domain/topics";
 import type { ApprovalView } from "../run/view";
 import { ApprovalsIndex } from "./approvals-index";
 import { type DomainEvent, EventsStore } from "./events-store";
@@ -12,7 +13,8 @@ import { WebhooksStore } from "./webhooks-store";
 const RUN_EVENT_STATUSES = new Set(["succeeded", "failed", "dead"]);
 
 /**
- * Audit entries are delivered only to a webhook that names them (`audit.recorded` or `audit.*`):
+ * Audit entries are delivered only to a webhook that names them (`audit.recorded`, `audit.*` or
+ * the topic `audit.trail`):
  * a subscription to every event means the run and domain events, not the trail of every change.
  */
 const isAudit = (type: string): boolean => type.startsWith("audit.");
@@ -25,6 +27,8 @@ export class DomainEvents {
   constructor(
     sql: SqlStorage,
     private readonly runWebhook: (runId: string) => string | null,
+    /** Told after each event written (the live stream sends what was committed). */
+    private readonly appended: () => void = () => {},
   ) {
     this.events = new EventsStore(sql);
     this.webhooks = new WebhooksStore(sql);
@@ -34,8 +38,9 @@ export class DomainEvents {
   /** Writes an event once (by `dedup`) and a pending delivery for each interested target. */
   emit(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }, now: number): DomainEvent {
     const ev = this.events.append(e, now);
+    this.appended();
     const hook = this.webhooks.webhook();
-    if (hook && WebhooksStore.wants(hook, ev.type) && (!isAudit(ev.type) || hook.events.some(isAudit)))
+    if (hook && WebhooksStore.wants(hook, ev) && (!isAudit(ev.type) || hook.events.some(isAudit) || hook.topics.includes("audit.trail")))
       this.webhooks.addDelivery(ev.id, "tenant", hook.url);
     const own = ev.run_id ? this.runWebhook(ev.run_id) : null;
     if (own) this.webhooks.addDelivery(ev.id, "run", own);
@@ -86,9 +91,13 @@ export class DomainEvents {
     if (a.status !== "pending") this.emit({ type: "approval.decided", ...common, data: a, dedup: `${a.id}:decided` }, now);
   }
 
-  /** Events after a cursor with their delivery state. */
-  list(after: number, limit: number): { events: (DomainEvent & { deliveries: Delivery[] })[]; next_after: number } {
-    const page = this.events.list(after, limit);
+  /** Events after a cursor (of the given topics, when some are) with their delivery state. */
+  list(
+    after: number,
+    limit: number,
+    topics: readonly Topic[] | null = null,
+  ): { events: (DomainEvent & { deliveries: Delivery[] })[]; next_after: number } {
+    const page = this.events.list(after, limit, topics);
     const deliveries = this.webhooks.deliveriesOf(page.events.map((e) => e.id));
     return { events: page.events.map((e) => ({ ...e, deliveries: deliveries.get(e.id) ?? [] })), next_after: page.next_after };
   }

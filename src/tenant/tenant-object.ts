@@ -4,9 +4,10 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Balance, Charge, LedgerEntry, ReserveResult } from "../adapters/ledger/port";
 import { BUILTIN_AGENTS } from "../agent/agents";
-import { config, externalAdapters, externalLedger, queueCounters } from "../deps";
+import { config, eventStreamKeepAliveMs, externalAdapters, externalLedger, queueCounters } from "../deps";
 import type { Actor } from "../domain/actor";
 import { SlidingWindow } from "../domain/rate-limit";
+import type { Topic } from "../domain/topics";
 import type { AgentProfile } from "../domain/types";
 import { metricsStub } from "../ops/metrics-object";
 import type { RetryResult } from "../run/protocol";
@@ -18,6 +19,7 @@ import { AUDIT_SCHEMA, type AuditEntry, type AuditRecord } from "./audit-store";
 import { CounterDeltas } from "./counter-deltas";
 import { DeliveryOutbox } from "./delivery-outbox";
 import { DomainEvents } from "./domain-events";
+import { EventStreams } from "./event-stream";
 import { type DomainEvent, EVENTS_SCHEMA } from "./events-store";
 import { type ExceptionStatus, listExceptions } from "./exceptions-index";
 import { settleExternally } from "./external-credits";
@@ -28,6 +30,7 @@ import { auditUrl, change, PeopleRecords } from "./people";
 import type { CreateRunParams, CreateRunResult, QueueStats, RunIndexEntry, RunSync, TenantError } from "./protocol";
 import { RunCreation, tenantError } from "./run-creation";
 import { TENANT_SCHEMA, TenantStore } from "./store";
+import { STREAM_TICKETS_SCHEMA, StreamTickets } from "./stream-tickets";
 import { TENANT_METRICS_SCHEMA, TenantMetrics } from "./tenant-metrics";
 import { type DeliveryAssignment, type DeliveryTarget, WEBHOOKS_SCHEMA, type Webhook } from "./webhooks-store";
 
@@ -43,6 +46,8 @@ export class TenantObject extends DurableObject<Env> {
   private readonly creation: RunCreation;
   private readonly counters: CounterDeltas;
   private readonly outbox: DeliveryOutbox;
+  private readonly live: EventStreams;
+  private readonly tickets: StreamTickets;
   private readonly people: PeopleRecords;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -58,6 +63,7 @@ export class TenantObject extends DurableObject<Env> {
       TENANT_METRICS_SCHEMA,
       AUDIT_SCHEMA,
       FEEDBACK_SCHEMA,
+      STREAM_TICKETS_SCHEMA,
     ];
     migrate(ctx.storage, stores);
     this.store = new TenantStore(ctx.storage.sql);
@@ -71,7 +77,18 @@ export class TenantObject extends DurableObject<Env> {
       () => (externalAdapters(env).supabase ? null : this.ledger.balance()),
     );
     this.memory = new MemoryStore(ctx.storage.sql);
-    this.domain = new DomainEvents(ctx.storage.sql, (id) => this.store.runWebhook(id));
+    this.domain = new DomainEvents(
+      ctx.storage.sql,
+      (id) => this.store.runWebhook(id),
+      () => this.live.schedule(),
+    );
+    this.tickets = new StreamTickets(ctx.storage.sql);
+    this.live = new EventStreams(
+      ctx,
+      (after, limit, topics) => this.domain.events.list(after, limit, topics).events,
+      () => this.domain.events.lastSeq(),
+      eventStreamKeepAliveMs(env),
+    );
     this.people = new PeopleRecords(ctx.storage.sql, this.domain);
     this.outbox = new DeliveryOutbox(
       ctx,
@@ -307,8 +324,26 @@ export class TenantObject extends DurableObject<Env> {
     return ev;
   }
 
-  listEvents(after: number, limit: number) {
-    return this.domain.list(after, limit);
+  listEvents(after: number, limit: number, topics: Topic[] | null = null) {
+    return this.domain.list(after, limit, topics);
+  }
+
+  /** The live event stream (event-stream.ts), for requests the Worker authenticated. */
+  override async fetch(request: Request): Promise<Response> {
+    return this.live.open(request, this.store.tenant()?.id ?? null, (nonce) => this.tickets.take(nonce, Date.now()));
+  }
+
+  /** Records the nonce of a ticket to the live event stream (the Worker signs it); usable once until `expiresAt`. */
+  issueStreamTicket(nonce: string, expiresAt: number): boolean {
+    if (!this.store.tenant()) return false;
+    this.tickets.issue(nonce, expiresAt, Date.now());
+    return true;
+  }
+
+  // The event stream's sockets are one-way; "ping" is answered by the runtime with "pong".
+  override async webSocketMessage(): Promise<void> {}
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.live.onClose(ws, code, reason);
   }
 
   listApprovals(status: string | null, limit: number) {
@@ -316,10 +351,10 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   /** Sets the tenant webhook; returns the new signing secret (shown once, never in the audit trail). */
-  putWebhook(w: Webhook, actor?: Actor): { url: string; events: string[]; secret: string } {
+  putWebhook(w: Webhook, actor?: Actor): Webhook & { secret: string } {
     const secret = this.tx((now) => {
       const made = this.domain.webhooks.setWebhook(w);
-      const details = { url: auditUrl(w.url), events: w.events };
+      const details = { url: auditUrl(w.url), events: w.events, topics: w.topics };
       this.audited(change(actor, { action: "webhook.set", target: { type: "webhook", id: "tenant" }, details }), now);
       return made;
     });

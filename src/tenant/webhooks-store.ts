@@ -2,12 +2,14 @@
 // (the tenant webhook and a run's own `webhook_url`).
 
 import { newSigningSecret } from "../domain/signature";
-import type { StoreSchema } from "../storage/migrations";
+import { addMissingColumns, type StoreSchema } from "../storage/migrations";
 
 export interface Webhook {
   url: string;
-  /** Event types delivered; empty means every type. */
+  /** Event types delivered (`run.*` style prefixes allowed). */
   events: string[];
+  /** Topics delivered. An event is delivered when it matches either list; both empty means every event. */
+  topics: string[];
 }
 
 export type DeliveryStatus = "pending" | "delivered" | "failed";
@@ -41,6 +43,8 @@ export const WEBHOOKS_SCHEMA: StoreSchema = {
         status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_status INTEGER, last_error TEXT,
         delivered_at INTEGER, enqueued INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (event_id, target));
       CREATE INDEX IF NOT EXISTS deliveries_unsent ON deliveries (enqueued) WHERE enqueued = 0;`,
+    // Topics the subscription wants beside its event types; an existing subscription wants none more.
+    (sql) => void addMissingColumns(sql, "webhook", { topics: "TEXT NOT NULL DEFAULT '[]'" }),
   ],
 };
 
@@ -49,21 +53,29 @@ export class WebhooksStore {
   constructor(private readonly sql: SqlStorage) {}
 
   webhook(): Webhook | null {
-    const r = this.sql.exec("SELECT url, events FROM webhook WHERE id = 1").toArray()[0];
-    return r ? { url: r.url as string, events: JSON.parse(r.events as string) as string[] } : null;
+    const r = this.sql.exec("SELECT url, events, topics FROM webhook WHERE id = 1").toArray()[0];
+    if (!r) return null;
+    return { url: r.url as string, events: JSON.parse(r.events as string) as string[], topics: JSON.parse(r.topics as string) as string[] };
   }
 
   /** Sets the subscription and rotates the signing secret, which is returned (shown once). */
   setWebhook(w: Webhook): string {
-    this.sql.exec("INSERT OR REPLACE INTO webhook (id, url, events) VALUES (1, ?, ?)", w.url, JSON.stringify(w.events));
+    this.sql.exec(
+      "INSERT OR REPLACE INTO webhook (id, url, events, topics) VALUES (1, ?, ?, ?)",
+      w.url,
+      JSON.stringify(w.events),
+      JSON.stringify(w.topics),
+    );
     const secret = newSigningSecret();
     this.sql.exec("INSERT OR REPLACE INTO settings (name, value) VALUES ('signing_secret', ?)", secret);
     return secret;
   }
 
-  /** Whether the subscription wants an event type (`run.*` style prefixes allowed). */
-  static wants(w: Webhook, type: string): boolean {
-    return w.events.length === 0 || w.events.some((e) => e === type || (e.endsWith(".*") && type.startsWith(e.slice(0, -1))));
+  /** Whether the subscription wants an event: its type is listed (`run.*` style prefixes allowed) or its topic is. */
+  static wants(w: Webhook, e: { type: string; topic: string }): boolean {
+    if (w.events.length === 0 && w.topics.length === 0) return true;
+    if (w.topics.includes(e.topic)) return true;
+    return w.events.some((t) => t === e.type || (t.endsWith(".*") && e.type.startsWith(t.slice(0, -1))));
   }
 
   addDelivery(eventId: string, target: DeliveryTarget, url: string): void {

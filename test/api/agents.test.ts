@@ -4,12 +4,22 @@ import { api, json, newTenant } from "../helpers/api";
 const PROMPT = "You look after a small bookshop's orders.";
 
 describe("/v1/agents", () => {
-  it("lists the four built-in agents for a new tenant", async () => {
+  it("lists the nine built-in agents for a new tenant", async () => {
     const t = await newTenant();
     const res = await api("/v1/agents", { key: t.key });
     expect(res.status).toBe(200);
     const { agents } = await res.json<any>();
-    expect(agents.map((a: any) => a.name)).toEqual(["general", "marketing", "orders", "support"]);
+    expect(agents.map((a: any) => a.name)).toEqual([
+      "analytics",
+      "email_campaigns",
+      "general",
+      "inventory",
+      "marketing",
+      "orders",
+      "seo",
+      "social_media",
+      "support",
+    ]);
     expect(agents.every((a: any) => a.builtin)).toBe(true);
     const support = await json(api("/v1/agents/support", { key: t.key }));
     expect(support).toMatchObject({ name: "support", default_priority: "high", ttl_seconds: 7200 });

@@ -68,7 +68,11 @@ describe("the audit trail", () => {
     ]);
     expect(entries.find((e) => e.action === "credits.topped_up").details).toEqual({ amount: 50, reason: "goodwill" });
     expect(entries.find((e) => e.action === "run.retried").details).toEqual({ attempt: 2, from_step: 2, input_replaced: false });
-    expect(entries.find((e) => e.action === "webhook.set").details).toEqual({ url: `${echoUrl()}/hook/audit/webhook`, events: [] });
+    expect(entries.find((e) => e.action === "webhook.set").details).toEqual({
+      url: `${echoUrl()}/hook/audit/webhook`,
+      events: [],
+      topics: [],
+    });
     const text = JSON.stringify(entries);
     for (const s of [second.key, t.key, secret, "s3cr3t"]) expect(text).not.toContain(s);
 

@@ -10,13 +10,13 @@ export const scope = () => `wh-${crypto.randomUUID().slice(0, 8)}`;
 
 /**
  * Subscribes the tenant to `/hook/<s>/webhook<query>` on the echo server and tells the echo
- * server the returned secret. Returns the PUT answer `{ url, events, secret }`.
+ * server the returned secret. Returns the PUT answer `{ url, events, topics, secret }`.
  */
-export async function subscribe(key: string, s: string, events?: string[], query = ""): Promise<any> {
+export async function subscribe(key: string, s: string, events?: string[], query = "", topics?: string[]): Promise<any> {
   const res = await api("/v1/webhooks", {
     method: "PUT",
     key,
-    json: { url: `${echoUrl()}/hook/${s}/webhook${query}`, ...(events ? { events } : {}) },
+    json: { url: `${echoUrl()}/hook/${s}/webhook${query}`, ...(events ? { events } : {}), ...(topics ? { topics } : {}) },
   });
   expect(res.status).toBe(200);
   const body = await res.json<any>();

@@ -21,6 +21,7 @@ import { FEEDBACK_SCHEMA } from "../../src/tenant/feedback-store";
 import { LEDGER_SCHEMA } from "../../src/tenant/ledger-store";
 import { MEMORY_SCHEMA } from "../../src/tenant/memory-store";
 import { TENANT_SCHEMA } from "../../src/tenant/store";
+import { STREAM_TICKETS_SCHEMA } from "../../src/tenant/stream-tickets";
 import { TENANT_METRICS_SCHEMA } from "../../src/tenant/tenant-metrics";
 import { WEBHOOKS_SCHEMA } from "../../src/tenant/webhooks-store";
 import { ADMIN, allEvents, api, json, waitForRun } from "../helpers/api";
@@ -44,6 +45,7 @@ const CLASSES = {
     TENANT_METRICS_SCHEMA,
     AUDIT_SCHEMA,
     FEEDBACK_SCHEMA,
+    STREAM_TICKETS_SCHEMA,
   ],
   ops: [HEARTBEATS_SCHEMA, REPLAYS_SCHEMA, SCHEDULER_SCHEMA],
   metrics: [METRICS_SCHEMA],
@@ -105,6 +107,15 @@ const BUILDS: Build[] = [
     holds: { events: 33, approvals: ["approved"], domainEvents: 4, webhook: true },
   },
 ];
+
+/** The topic each event type of the fixtures has. */
+const FIXTURE_TOPICS: Record<string, string> = {
+  "order.noted": "domain.orders",
+  "run.succeeded": "ai.completions",
+  "approval.requested": "hitl.requests",
+  "approval.decided": "hitl.decisions",
+  "audit.recorded": "audit.trail",
+};
 
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -198,6 +209,10 @@ async function readThroughApi(build: Build, s: Scenario) {
   const trail = await json(api("/v1/audit", { key }));
   expect(trail.entries.map((e: any) => [e.action, e.actor])).toEqual([["key.created", { type: "admin", id: "admin" }]]);
   expect(domain.events.map((e: any) => e.type)).toContain("order.noted");
+  // Rows written before events had topics get the topic of their type.
+  for (const e of domain.events) expect(e.topic, e.type).toBe(FIXTURE_TOPICS[e.type]);
+  const orders = await json(api("/v1/events?topic=domain.orders", { key }));
+  expect(orders.events.map((e: any) => e.type)).toEqual(["order.noted"]);
   const approvals = await json(api("/v1/approvals", { key }));
   expect(approvals.approvals.map((a: any) => a.status)).toEqual(build.holds.approvals);
 

@@ -9,8 +9,9 @@ export const MAX_EVENT_DATA_BYTES = 16 * 1024;
 /** Event types: dotted lower-case words, e.g. `order.refunded`; at most 64 characters. */
 export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 
-// The runtime's own lifecycle events; an agent may not forge them.
-const RESERVED_PREFIXES = ["run.", "approval."];
+// The runtime's own events (run lifecycle, approvals, feedback, the audit trail); an agent may not
+// forge them, nor so reach the topics that carry them (src/domain/topics.ts).
+const RESERVED_PREFIXES = ["run.", "approval.", "feedback.", "audit."];
 
 /** `emit_event {type, data}` → `{id}` of the stored domain event. */
 export const EMIT_EVENT: ToolDefinition = {
@@ -29,7 +30,7 @@ export const EMIT_EVENT: ToolDefinition = {
     const { type, data } = raw as { type: string; data: unknown };
     if (!EVENT_TYPE_PATTERN.test(type)) return { ok: false, error: `event type ${JSON.stringify(type)} must be dotted lower-case words` };
     if (RESERVED_PREFIXES.some((p) => type.startsWith(p))) {
-      return { ok: false, error: `event types starting with ${RESERVED_PREFIXES.join(" or ")} are reserved for the runtime` };
+      return { ok: false, error: `event types starting with ${RESERVED_PREFIXES.join(", ")} are reserved for the runtime` };
     }
     const size = new TextEncoder().encode(JSON.stringify(data)).byteLength;
     if (size > MAX_EVENT_DATA_BYTES) return { ok: false, error: `event data is ${size} bytes as JSON; at most ${MAX_EVENT_DATA_BYTES}` };

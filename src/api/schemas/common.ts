@@ -112,7 +112,8 @@ export const SECURITY_SCHEMES = {
     type: "apiKey" as const,
     in: "query" as const,
     name: "ticket",
-    description: "A single-use ticket from `POST /v1/runs/{id}/stream-ticket`, for browsers that cannot set headers.",
+    description:
+      "A single-use ticket from `POST /v1/runs/{id}/stream-ticket` (a run's stream) or `POST /v1/events/stream-ticket` (the event stream), for browsers that cannot set headers.",
   },
 };
 

@@ -2,6 +2,7 @@
 // events and the webhook subscription, and approvals.
 
 import { z } from "@hono/zod-openapi";
+import { TOPICS } from "../../domain/topics";
 import { DateTime, NullableDateTime } from "./common";
 import { Priority } from "./runs";
 
@@ -89,6 +90,7 @@ export const RedriveResult = z
   })
   .openapi("RedriveResult");
 
+const topicsMsg = `an array of topics, each one of ${TOPICS.join(", ")}`;
 const eventsMsg = "an array of event types (e.g. run.succeeded, approval.*), at most 50";
 
 export const WebhookBody = z
@@ -100,12 +102,21 @@ export const WebhookBody = z
       .array(z.string({ error: eventsMsg }).regex(/^[a-z0-9_.*-]{1,100}$/, { error: eventsMsg }), { error: eventsMsg })
       .max(50, { error: eventsMsg })
       .optional()
-      .openapi({ description: "Event types to deliver (`*` wildcards); empty or absent: all" }),
+      .openapi({ description: "Event types to deliver (`*` wildcards)" }),
+    topics: z
+      .array(z.enum(TOPICS, { error: topicsMsg }), { error: topicsMsg })
+      .optional()
+      .openapi({ description: "Topics to deliver; an event matching `events` or `topics` is delivered; both empty or absent: all" }),
   })
   .openapi("WebhookRequest");
 
 export const Webhook = z
-  .object({ url: z.string(), events: z.array(z.string()), secret: z.string().openapi({ description: "Signing secret, shown once" }) })
+  .object({
+    url: z.string(),
+    events: z.array(z.string()),
+    topics: z.array(z.enum(TOPICS)),
+    secret: z.string().openapi({ description: "Signing secret, shown once" }),
+  })
   .openapi("Webhook");
 
 export const DomainEvent = z
@@ -113,6 +124,7 @@ export const DomainEvent = z
     id: z.string(),
     seq: z.number().int(),
     type: z.string(),
+    topic: z.enum(TOPICS).openapi({ description: "The topic of the event's type" }),
     run_id: z.string().nullable(),
     agent: z.string().nullable(),
     data: z.unknown(),

@@ -14,8 +14,10 @@ describe("emit_event", () => {
     const services = memoryServices();
     const ctx = toolContext({}, services);
     expect((await EMIT_EVENT.run({ type: "Order Refunded", data: {} }, ctx)).ok).toBe(false);
-    const reserved = await EMIT_EVENT.run({ type: "run.succeeded", data: {} }, ctx);
-    expect((reserved as { error: string }).error).toContain("reserved");
+    for (const type of ["run.succeeded", "approval.decided", "feedback.created", "audit.recorded"]) {
+      const reserved = await EMIT_EVENT.run({ type, data: {} }, ctx);
+      expect((reserved as { error: string }).error, type).toContain("reserved");
+    }
     expect((await EMIT_EVENT.run({ type: "big.event", data: "x".repeat(17_000) }, ctx)).ok).toBe(false);
     expect(services.events).toHaveLength(0);
   });
