@@ -28,6 +28,7 @@ import { LANE_BINDINGS, QUEUE_DELAY_MAX_MS } from "./domain/lanes";
 import type { Pricing } from "./domain/pricing";
 import type { Priority } from "./domain/types";
 import { countModelCalls } from "./ops/isolate-metrics";
+import { log } from "./ops/log";
 import type { RetryConfig } from "./run/retry-policy";
 import { parseWorkspaceLimits, type WorkspaceLimits } from "./workspace/limits";
 import { type RunScope, RunWorkspace } from "./workspace/run-workspace";
@@ -320,7 +321,7 @@ function unavailableOnFailure(ledger: CreditLedger, schemaCheck: () => Promise<A
         return await fn(...args);
       } catch (err) {
         if (err instanceof SupabaseLedgerError && err.code !== "invalid_argument") {
-          console.error("Supabase credit ledger failed", { code: err.code, error: err.message });
+          log.error("ledger.error", "Supabase credit ledger failed", { code: err.code, error: err.message });
           const check = err.code === "schema_missing" ? await schemaCheck() : null;
           const reason = check && !check.ok ? `${check.problem}; fix: ${check.fix}` : err.message;
           throw new ApiError("unavailable", `credit ledger (Supabase) unavailable: ${reason}`);

@@ -1,5 +1,5 @@
-// The Worker entry: HTTP API, queue consumers and cron; re-exports the Durable Object classes and
-// the WorkspaceFiles entrypoint that run_code's isolates call.
+// The Worker entry: HTTP API and queue consumers (no cron: periodic work runs in Durable Object
+// alarms); re-exports the Durable Object classes and the WorkspaceFiles entrypoint of run_code.
 
 import { app } from "./api/app";
 import { flushIsolateMetrics } from "./ops/isolate-metrics";

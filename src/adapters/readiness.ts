@@ -1,6 +1,8 @@
 // Readiness of the configured external adapters and of the auth signing secret (GET /readyz, and
 // the Supabase guard at run creation): each adapter check's good result is cached for 30 s per
 // configuration, failures never are, and concurrent callers share one check in flight.
+
+import { errorText, log } from "../ops/log";
 import { checkUpstash } from "./heartbeats/upstash-check";
 import { checkSupabaseSchema, type SupabaseServiceClient } from "./ledger/supabase";
 import type { AdapterCheck } from "./readiness-types";
@@ -52,7 +54,7 @@ async function cached(owner: object, name: ExternalAdapter, run: () => Promise<A
     })
     .then((result) => {
       current.goodUntil = result.ok ? Date.now() + READY_CACHE_MS : 0;
-      if (!result.ok) console.error("adapter not ready", { adapter: name, problem: result.problem, fix: result.fix });
+      if (!result.ok) log.error("adapter.not_ready", "adapter not ready", { adapter: name, problem: result.problem, fix: result.fix });
       return result;
     })
     .finally(() => {
@@ -73,7 +75,7 @@ async function checkJwks(url: string): Promise<AdapterCheck> {
   const fix = "set SUPABASE_JWKS_URL to the project's JWKS, e.g. <SUPABASE_URL>/auth/v1/.well-known/jwks.json";
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
   const body = (await res.json().catch((err: unknown) => {
-    console.warn("JWKS is not JSON", { error: String(err) });
+    log.warn("auth.jwks_invalid", "JWKS is not JSON", { error: errorText(err) });
     return null;
   })) as { keys?: unknown } | null;
   if (!res.ok || !Array.isArray(body?.keys))

@@ -36,7 +36,14 @@ export class UnitRecorder {
    */
   async call(request: ModelRequest): Promise<ModelResponse> {
     const u = this.work.unit;
-    const ctx: CallContext = { runId: this.work.runId, step: u.index, attempt: u.attempt, call: this.calls, failedCalls: u.failedCalls };
+    const ctx: CallContext = {
+      runId: this.work.runId,
+      tenantId: this.work.tenantId,
+      step: u.index,
+      attempt: u.attempt,
+      call: this.calls,
+      failedCalls: u.failedCalls,
+    };
     const started = Date.now();
     const res = await this.model.createMessage(request, ctx);
     const callNo = ++this.calls;

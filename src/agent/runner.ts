@@ -5,6 +5,7 @@
 import type { CallContext, ModelClient, ModelRequest } from "../adapters/model/port";
 import { RunFailure } from "../domain/errors";
 import type { Pricing } from "../domain/pricing";
+import { errorText, log } from "../ops/log";
 import type { CommitRequest, CommitResult, WorkState } from "../run/protocol";
 import { makePlan } from "./planner";
 import { UnitRecorder } from "./recorder";
@@ -117,7 +118,7 @@ async function withRenewal<T>(
       .then((held) => {
         if (!held) stop.abort("the run took the lease back");
       })
-      .catch((e: unknown) => console.warn("lease renewal failed", { error: String(e) }));
+      .catch((e: unknown) => log.warn("lease.renew_failed", "lease renewal failed", { error: errorText(e) }));
   }, everyMs);
   try {
     return await work();

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { ApiError } from "../domain/errors";
 import { newId } from "../domain/ids";
+import { errorText, log } from "../ops/log";
 import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth";
 import { requestRateLimit } from "./rate-limit";
@@ -52,6 +53,12 @@ app.onError((err, c) => {
     const body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
     return c.json(body, err.status as 400, err.headers);
   }
-  console.error("unhandled error", { request_id: c.get("requestId"), error: err instanceof Error ? err.message : String(err) });
+  log.error("api.unhandled_error", "unhandled error", {
+    request_id: c.get("requestId"),
+    method: c.req.method,
+    path: c.req.path,
+    tenant: c.get("tenant"),
+    error: errorText(err),
+  });
   return c.json({ error: { code: "internal", message: `internal error (request ${c.get("requestId")})` } }, 500);
 });

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { ApiError } from "../domain/errors";
 import { sha256Hex } from "../domain/ids";
 import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../domain/json-depth";
+import { errorText, log } from "../ops/log";
 
 /** Largest request body accepted (128 KB). */
 export const MAX_BODY_BYTES = 128 * 1024;
@@ -28,7 +29,7 @@ export async function readBoundedText(req: Request): Promise<string> {
     total += value.byteLength;
     if (total > MAX_BODY_BYTES) {
       await reader.cancel("request body over the limit").catch((err: unknown) => {
-        console.warn("cancelling an oversized request body failed", { error: err instanceof Error ? err.message : String(err) });
+        log.warn("api.body_cancel_failed", "cancelling an oversized request body failed", { error: errorText(err) });
       });
       throw tooLarge();
     }

@@ -5,6 +5,7 @@
 import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import type { JwtSettings } from "../adapters/settings";
 import { TENANT_ID_PATTERN } from "../domain/ids";
+import { errorText, log } from "../ops/log";
 
 /** The tenant and subject (`sub`) of a verified token, or why it was refused (safe to show: no token, no secret). */
 export type JwtVerdict = { ok: true; tenant: string; subject: string } | { ok: false; reason: string };
@@ -40,7 +41,7 @@ function refusal(err: unknown): string {
   if (e.code === "ERR_JWT_CLAIM_VALIDATION_FAILED") return `claim ${e.claim ?? "?"} is not acceptable (${e.reason ?? "invalid"})`;
   if (e.code && REASONS[e.code]) return REASONS[e.code]!;
   // Anything else (JWKS unreachable, ...) is logged in full; the caller only learns it failed.
-  console.error("Supabase JWT verification failed", { code: e.code, error: err instanceof Error ? err.message : String(err) });
+  log.error("auth.jwt_failed", "Supabase JWT verification failed", { code: e.code, error: errorText(err) });
   return "the token could not be verified";
 }
 

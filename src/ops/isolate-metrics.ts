@@ -5,6 +5,7 @@
 import type { ModelClient } from "../adapters/model/port";
 import { RunFailure } from "../domain/errors";
 import { randomSecret } from "../domain/ids";
+import { errorText, log } from "./log";
 import { type Labels, type MetricsBatch, MetricsBuffer } from "./metrics";
 import { metricsStub } from "./metrics-object";
 
@@ -76,7 +77,10 @@ export class IsolateMetrics {
     } catch (e) {
       this.buffer.restore(counters);
       this.urgent ||= urgent;
-      console.warn("isolate metrics push failed; deltas kept for the next push", { source: this.source, error: String(e) });
+      log.warn("metrics.push_failed", "isolate metrics push failed; deltas kept for the next push", {
+        source: this.source,
+        error: errorText(e),
+      });
     }
   }
 }
@@ -102,7 +106,17 @@ export function countModelCalls(client: ModelClient, metrics: IsolateMetrics = i
         metrics.add("edgecrew_model_calls_total", { outcome: "ok" });
         return res;
       } catch (e) {
-        metrics.add("edgecrew_model_calls_total", { outcome: e instanceof RunFailure ? e.code : "worker_crash" }, 1, true);
+        const outcome = e instanceof RunFailure ? e.code : "worker_crash";
+        metrics.add("edgecrew_model_calls_total", { outcome }, 1, true);
+        log.warn("model.error", "model call failed", {
+          run_id: ctx.runId,
+          tenant: ctx.tenantId,
+          step: ctx.step,
+          attempt: ctx.attempt,
+          provider: client.provider,
+          code: outcome,
+          error: errorText(e),
+        });
         throw e;
       }
     },

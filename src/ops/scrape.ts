@@ -4,6 +4,7 @@
 import type { WorkerBeat } from "../adapters/heartbeats/port";
 import { heartbeats } from "../deps";
 import { PRIORITIES } from "../domain/types";
+import { errorText, log } from "./log";
 import { FAMILIES, type Sample } from "./metrics";
 import { collectMetrics } from "./metrics-object";
 import { renderPrometheus } from "./prometheus";
@@ -26,7 +27,7 @@ async function liveWorkers(env: Env): Promise<Sample[]> {
   try {
     return workerSamples(await heartbeats(env).list());
   } catch (e) {
-    console.error("GET /metrics: heartbeats unreadable; edgecrew_workers_alive left out", { error: String(e) });
+    log.error("heartbeats.read_failed", "GET /metrics: heartbeats unreadable; edgecrew_workers_alive left out", { error: errorText(e) });
     return [];
   }
 }

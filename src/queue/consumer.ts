@@ -8,6 +8,7 @@ import { config, heartbeats, laneQueue, modelClient } from "../deps";
 import { randomSecret } from "../domain/ids";
 import { queueDelaySeconds, queueKind } from "../domain/lanes";
 import type { Priority } from "../domain/types";
+import { errorText, log } from "../ops/log";
 import { sendLaneMessage } from "../run/later";
 import type { ClaimResult, CommitResult, RunMessage, WorkState } from "../run/protocol";
 import { handleDeliveries } from "./deliveries";
@@ -17,7 +18,7 @@ import { toolServices } from "./tool-services";
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
   const kind = queueKind(batch.queue);
   if (!kind) {
-    console.error("message from an unknown queue; retried later", { queue: batch.queue });
+    log.error("queue.unknown", "message from an unknown queue; retried later", { queue: batch.queue });
     batch.retryAll({ delaySeconds: 60 });
     return;
   }
@@ -40,10 +41,12 @@ async function handleLane(batch: MessageBatch<unknown>, env: Env, ctx: Execution
   // Not awaited: liveness reporting must not delay the runs (nor fail the batch if it is down).
   let lastBeat: Promise<void> = beats
     .beat(worker, lane, inFlight, beatTtl)
-    .catch((e: unknown) => console.warn("heartbeat failed", { error: String(e) }));
+    .catch((e: unknown) => log.warn("heartbeat.failed", "heartbeat failed", { worker, lane, error: errorText(e) }));
   const timer = setInterval(
     () => {
-      lastBeat = beats.beat(worker, lane, inFlight, beatTtl).catch((e: unknown) => console.warn("heartbeat failed", { error: String(e) }));
+      lastBeat = beats
+        .beat(worker, lane, inFlight, beatTtl)
+        .catch((e: unknown) => log.warn("heartbeat.failed", "heartbeat failed", { worker, lane, error: errorText(e) }));
     },
     Math.max(1000, beatTtl / 3),
   );
@@ -60,14 +63,16 @@ async function handleLane(batch: MessageBatch<unknown>, env: Env, ctx: Execution
     clearInterval(timer);
     // A beat still in flight must not re-register the worker after it stopped.
     await lastBeat;
-    ctx.waitUntil(beats.stop(worker).catch((e: unknown) => console.warn("heartbeat stop failed", { error: String(e) })));
+    ctx.waitUntil(
+      beats.stop(worker).catch((e: unknown) => log.warn("heartbeat.stop_failed", "heartbeat stop failed", { worker, error: errorText(e) })),
+    );
   }
 }
 
 async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string, deadline: number): Promise<void> {
   const body = parseRunMessage(msg.body);
   if (!body) {
-    console.error("malformed lane message dropped", { id: msg.id });
+    log.error("queue.malformed_message", "malformed lane message dropped", { queue: "lane", message_id: msg.id });
     msg.ack();
     return;
   }
@@ -111,14 +116,23 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
       },
       stop,
     );
-    if (res.status === "stopped") console.info("unit stopped: the run took it back", { run: body.run, reason: res.reason });
+    if (res.status === "stopped")
+      log.info("run.unit_stopped", "unit stopped: the run took it back", { run_id: body.run, tenant: body.tenant, reason: res.reason });
     if (res.status === "dead") await env.DLQ.send(body, { contentType: "json" });
     msg.ack();
   } catch (err) {
     // An unexpected error (a crash): free the lease so the redelivery can claim, then redeliver.
     const reason = err instanceof Error ? err.message : String(err);
-    console.error("run execution crashed; message will be redelivered", { run: body.run, error: reason });
-    await stub.abandon(claim.token, reason).catch((e: unknown) => console.error("abandon failed", { run: body.run, error: String(e) }));
+    log.error("run.crashed", "run execution crashed; message will be redelivered", {
+      run_id: body.run,
+      tenant: body.tenant,
+      error: reason,
+    });
+    await stub
+      .abandon(claim.token, reason)
+      .catch((e: unknown) =>
+        log.error("run.abandon_failed", "abandon failed", { run_id: body.run, tenant: body.tenant, error: errorText(e) }),
+      );
     msg.retry();
   }
 }
@@ -136,9 +150,16 @@ async function handleDead(batch: MessageBatch<unknown>, env: Env): Promise<void>
   for (const msg of batch.messages) {
     const body = parseRunMessage(msg.body);
     if (body) {
+      log.error("run.dead_letter", "run message reached the dead-letter queue; the run is marked dead", {
+        run_id: body.run,
+        tenant: body.tenant,
+        gen: body.gen,
+        queue: batch.queue,
+        delivery_attempts: msg.attempts,
+      });
       const stub = env.RUNS.get(env.RUNS.idFromName(body.run));
       await stub.markDead("delivery retries exhausted: the message reached the dead-letter queue", body.gen);
-    }
+    } else log.error("queue.malformed_message", "malformed dead-letter message dropped", { queue: batch.queue, message_id: msg.id });
     msg.ack();
   }
 }

@@ -5,6 +5,7 @@
 import { config } from "../deps";
 import { signedHeaders } from "../domain/signature";
 import { checkOutboundUrl, type UrlRules } from "../domain/url-policy";
+import { errorText, log } from "../ops/log";
 import type { DeliveryAssignment, DeliveryTarget } from "../tenant/webhooks-store";
 
 interface DeliveryMessage {
@@ -38,7 +39,7 @@ export async function handleDeliveries(batch: MessageBatch<unknown>, env: Env): 
     batch.messages.map((msg) =>
       handleMessage(msg, env).catch((e: unknown) => {
         // Nothing was recorded (or the record failed): the queue hands the message out again.
-        console.error("webhook delivery message failed; retried", { id: msg.id, error: e instanceof Error ? e.message : String(e) });
+        log.error("webhook.message_failed", "webhook delivery message failed; retried", { message_id: msg.id, error: errorText(e) });
         msg.retry();
       }),
     ),
@@ -48,7 +49,7 @@ export async function handleDeliveries(batch: MessageBatch<unknown>, env: Env): 
 async function handleMessage(msg: Message<unknown>, env: Env): Promise<void> {
   const m = parse(msg.body);
   if (!m) {
-    console.error("malformed events message dropped", { id: msg.id });
+    log.error("queue.malformed_message", "malformed events message dropped", { queue: "events", message_id: msg.id });
     msg.ack();
     return;
   }
@@ -68,8 +69,27 @@ async function handleMessage(msg: Message<unknown>, env: Env): Promise<void> {
   const schedule = cfg.webhookRetryDelaysS;
   const final = outcome.refused || (!outcome.ok && d.attempts + 1 > schedule.length);
   await tenant.recordDelivery(m.event, m.target, msg.id, { ok: outcome.ok, status: outcome.status, error: outcome.error, final });
+  if (!outcome.ok) {
+    const fields = {
+      tenant: m.tenant,
+      event_id: m.event,
+      target: m.target,
+      host: hostOf(d.url),
+      attempt: d.attempts + 1,
+      http_status: outcome.status,
+      error: outcome.error,
+      final,
+    };
+    if (final) log.error("webhook.delivery_failed", "webhook delivery failed for good", fields);
+    else log.warn("webhook.delivery_failed", "webhook delivery failed; retried", fields);
+  }
   if (outcome.ok || final) msg.ack();
   else msg.retry({ delaySeconds: schedule[Math.min(d.attempts, schedule.length - 1)] ?? 60 });
+}
+
+/** The host a delivery goes to: its URL's path and query may carry the receiver's own tokens. */
+function hostOf(url: string): string | null {
+  return URL.canParse(url) ? new URL(url).host : null;
 }
 
 /**
@@ -98,7 +118,11 @@ export async function deliver(
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
     // Only the status counts: the answer is discarded unread, however large.
-    await res.body?.cancel().catch((e: unknown) => console.warn("discarding a webhook answer failed", { eventId, error: String(e) }));
+    await res.body
+      ?.cancel()
+      .catch((e: unknown) =>
+        log.warn("webhook.answer_discard_failed", "discarding a webhook answer failed", { event_id: eventId, error: errorText(e) }),
+      );
     const ok = res.status >= 200 && res.status < 300;
     const redirect = res.status >= 300 && res.status < 400 ? " (redirects are not followed)" : "";
     return { ok, status: res.status, error: ok ? null : `HTTP ${res.status}${redirect}`, refused: false };

@@ -2,10 +2,12 @@
 // the sync with the tenant (charges, status, final settlement), the run's one alarm, and the stop
 // signal to a worker whose lease was taken. Also keeps the run object's platform cost counters.
 
+import { errorText, log } from "../ops/log";
 import type { Effects } from "./engine";
 import type { Journal } from "./journal";
 import { sendLaneMessage } from "./later";
 import type { CancelListener, RunMessage } from "./protocol";
+import { logRunEvents } from "./run-log";
 import { isFinal } from "./state";
 import type { Streams } from "./stream";
 import type { TenantSync } from "./tenant-sync";
@@ -74,6 +76,7 @@ export class EffectsExecutor {
     if (effects.revoke && this.listener?.token === effects.revoke.token) await this.stopWorker(effects.revoke.reason);
     if (this.listener && run.lease_token !== this.listener.token) this.release();
     streams.broadcast(effects.events, effects.final === true);
+    logRunEvents(run, effects.events);
     if (effects.dispatch) await this.dispatch(effects.dispatch.gen, effects.dispatch.delayMs);
     // The tenant hears of every status change. Charges alone wait for the next status change,
     // the final settlement, or CHARGE_SYNC_MS: the reservation already holds the credits and the
@@ -131,7 +134,13 @@ export class EffectsExecutor {
     try {
       await l.stop(reason);
     } catch (e) {
-      console.warn("the worker could not be told to stop; its lease renewal will tell it", { reason, error: String(e) });
+      const run = this.d.journal.run();
+      log.warn("run.stop_signal_failed", "the worker could not be told to stop; its lease renewal will tell it", {
+        run_id: run?.id,
+        tenant: run?.tenant_id,
+        reason,
+        error: errorText(e),
+      });
     }
     this.release();
   }
@@ -153,7 +162,11 @@ export class EffectsExecutor {
       // Past the queue's limit without a Scheduler: the run's own alarm sends it when it is due.
       if (sent === "too_far") wakeAt = Date.now() + delayMs;
     } catch (e) {
-      console.error("dispatch failed; the alarm will retry", { run: run.id, error: String(e) });
+      log.error("run.dispatch_failed", "dispatch failed; the alarm will retry", {
+        run_id: run.id,
+        tenant: run.tenant_id,
+        error: errorText(e),
+      });
       wakeAt = Date.now() + DISPATCH_RETRY_MS;
     }
     if (wakeAt !== null) this.d.tx(() => journal.updateRun({ wake_at: wakeAt }));

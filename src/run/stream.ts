@@ -3,6 +3,7 @@
 // cursor, then live ones, and is closed after the final event.
 
 import type { RunEvent } from "../domain/types";
+import { errorText, log } from "../ops/log";
 
 const PAGE = 500;
 const encoder = new TextEncoder();
@@ -91,7 +92,7 @@ export class Streams {
     const writer = writable.getWriter();
     const fail = (e: unknown) => {
       this.sse.delete(writer);
-      console.warn("sse client write failed", { error: String(e) });
+      log.debug("stream.sse_write_failed", "sse client write failed", { error: errorText(e) });
     };
     writer.write(encoder.encode(": connected\n\n")).catch(fail);
     for (const e of replay(read, after)) writer.write(sseFrame(e)).catch(fail);
@@ -114,13 +115,13 @@ export class Streams {
         if (finished) ws.close(1000, "run finished");
       } catch (e) {
         // A socket that closed meanwhile: the runtime drops it; the client can resume with ?after=.
-        console.warn("websocket send failed", { error: String(e) });
+        log.debug("stream.ws_send_failed", "websocket send failed", { error: errorText(e) });
       }
     }
     for (const [writer, after] of this.sse) {
       const fail = (e: unknown) => {
         this.sse.delete(writer);
-        console.warn("sse client write failed", { error: String(e) });
+        log.debug("stream.sse_write_failed", "sse client write failed", { error: errorText(e) });
       };
       for (const e of events) if (e.seq > after) writer.write(sseFrame(e)).catch(fail);
       if (finished) {
@@ -145,11 +146,11 @@ export class Streams {
     try {
       ws.close(replyCloseCode(code), code === 1005 ? "" : reason);
     } catch (e) {
-      console.warn("websocket close reply failed", { code, error: String(e) });
+      log.debug("stream.ws_close_failed", "websocket close reply failed", { code, error: errorText(e) });
     }
   }
 
   onError(error: unknown): void {
-    console.warn("websocket error", { error: String(error) });
+    log.debug("stream.ws_error", "websocket error", { error: errorText(error) });
   }
 }

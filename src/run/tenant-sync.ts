@@ -1,6 +1,7 @@
 // Pushes a run's state to its tenant object: status for the run index, charges for the ledger and,
 // at a final state, the release (and the archive when one is configured). Calls are coalesced.
 
+import { errorText, log } from "../ops/log";
 import type { RunSync } from "../tenant/protocol";
 import type { ApprovalStore } from "./approvals";
 import { archiveFinalRun } from "./archive";
@@ -76,7 +77,11 @@ export class TenantSync {
           charges_synced: Math.max(synced.charges_synced, through),
         });
       } catch (e) {
-        console.error("tenant sync failed; the alarm will retry", { run: run.id, error: String(e) });
+        log.error("run.tenant_sync_failed", "tenant sync failed; the alarm will retry", {
+          run_id: run.id,
+          tenant: run.tenant_id,
+          error: errorText(e),
+        });
         await this.d.retryBy(Date.now() + RETRY_SYNC_MS);
         return;
       }

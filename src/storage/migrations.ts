@@ -2,6 +2,8 @@
 // version each store has reached is kept in the object's `_schema` table, and the steps an object
 // lacks are applied, all in one transaction, when the object starts.
 
+import { log } from "../ops/log";
+
 /**
  * One migration step: SQL run as it is (one or more statements), or a function for what plain SQL
  * cannot say, such as adding a column only when an earlier build did not create it.
@@ -94,7 +96,7 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
   });
   for (const p of pending) {
     // A new object starts at 0 on every store; anything else is an upgrade worth a line in the log.
-    if (p.from > 0) console.log("schema upgraded", { store: p.schema.store, from: p.from, to: p.to });
+    if (p.from > 0) log.info("schema.upgraded", "schema upgraded", { store: p.schema.store, from: p.from, to: p.to });
   }
   return plan.map(({ schema, from, to }) => ({ store: schema.store, from, to }));
 }

@@ -4,6 +4,7 @@
 import { bucketOf } from "../adapters/counters/buckets";
 import type { QueueCounters } from "../adapters/counters/port";
 import type { Priority, RunStatus } from "../domain/types";
+import { errorText, log } from "../ops/log";
 import type { TenantStore } from "./store";
 
 /** First and longest wait before the alarm retries a failed flush (doubling in between). */
@@ -46,7 +47,7 @@ export class CounterDeltas {
       try {
         this.resolved = { counters: this.adapter() };
       } catch (e) {
-        console.error("queue counters not kept: the adapter is misconfigured", { error: e instanceof Error ? e.message : String(e) });
+        log.error("counters.misconfigured", "queue counters not kept: the adapter is misconfigured", { error: errorText(e) });
         this.resolved = { counters: null };
       }
     }
@@ -116,7 +117,11 @@ export class CounterDeltas {
           for (const [bucket, n] of Object.entries(batch)) add(this.pending, bucket, n);
           const wait = Math.min(RETRY_FIRST_MS * 2 ** this.failures, RETRY_MAX_MS);
           this.failures += 1;
-          console.error("queue counter flush failed; retrying from the alarm", { tenant, waitMs: wait, error: String(e) });
+          log.error("counters.flush_failed", "queue counter flush failed; retrying from the alarm", {
+            tenant,
+            wait_ms: wait,
+            error: errorText(e),
+          });
           await this.retryAt(Date.now() + wait);
           return;
         }

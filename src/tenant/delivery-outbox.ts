@@ -2,6 +2,7 @@
 // at a time, so no delivery is sent twice by racing flushes) and lends each delivery to one queue
 // message at a time, so a message the queue hands out twice cannot post it twice.
 
+import { errorText, log } from "../ops/log";
 import type { DeliveryTarget, WebhooksStore } from "./webhooks-store";
 
 /** How long a delivery stays lent to one message without being settled (30 000 ms, beyond one delivery's 10 s limit). */
@@ -51,7 +52,7 @@ export class DeliveryOutbox {
             unsent.map((u) => ({ body: { tenant, event: u.event_id, target: u.target }, contentType: "json" as const })),
           );
         } catch (e) {
-          console.error("event delivery enqueue failed; retrying from the alarm", { tenant, error: String(e) });
+          log.error("webhook.enqueue_failed", "event delivery enqueue failed; retrying from the alarm", { tenant, error: errorText(e) });
           await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
           return;
         }

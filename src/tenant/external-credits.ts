@@ -7,6 +7,7 @@ import type { CreditLedger } from "../adapters/ledger/port";
 import { supabaseReadiness } from "../adapters/readiness";
 import { externalAdapters, supabaseClient } from "../deps";
 import { ApiError } from "../domain/errors";
+import { errorText, log } from "../ops/log";
 import { isFinal } from "../run/state";
 import type { RunSync, TenantError } from "./protocol";
 
@@ -15,7 +16,7 @@ const unavailable = (message: string): TenantError => ({ error: { code: "unavail
 /** Why a call failed, for the caller: an API error's message (it names the fix), else a generic one. */
 function describe(err: unknown): string {
   if (err instanceof ApiError) return err.message;
-  console.error("external credit ledger call failed", { error: err instanceof Error ? err.message : String(err) });
+  log.error("ledger.error", "external credit ledger call failed", { error: errorText(err) });
   return "the credit ledger could not be reached; nothing was charged, please retry";
 }
 
@@ -69,6 +70,11 @@ export async function releaseExternally(ledger: CreditLedger, tenantId: string, 
     await ledger.release(tenantId, runId, key);
   } catch (err) {
     // The reservation stays held until an operator releases it; say so loudly.
-    console.error("external release failed; the run's reservation stays held", { run: runId, key, error: describe(err) });
+    log.error("ledger.release_failed", "external release failed; the run's reservation stays held", {
+      run_id: runId,
+      tenant: tenantId,
+      charge: key,
+      error: describe(err),
+    });
   }
 }

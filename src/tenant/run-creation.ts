@@ -6,6 +6,7 @@ import type { CreditLedger } from "../adapters/ledger/port";
 import { externalLedger, runWorkspace } from "../deps";
 import type { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile, Priority } from "../domain/types";
+import { errorText, log } from "../ops/log";
 import type { CancelResult, InitParams } from "../run/protocol";
 import type { RowCounter } from "../storage/row-counter";
 import type { CounterDeltas } from "./counter-deltas";
@@ -96,13 +97,18 @@ export class RunCreation {
       await stub.init({ ...decided.init, tenantCost });
       this.t.metrics.platformOperations(tenantId, { durable_object_requests: 1, rows_written: rows.n, queue_messages: 0 });
     } catch (e) {
-      console.error("run initialisation failed; reservation released", { run: p.runId, error: String(e) });
+      log.error("run.init_failed", "run initialisation failed; reservation released", {
+        run_id: p.runId,
+        tenant: tenantId,
+        error: errorText(e),
+      });
       if (workspace)
-        await workspace
-          .clear()
-          .catch((cleanup: unknown) =>
-            console.error("removing the files of a run that was not created failed", { run: p.runId, error: String(cleanup) }),
-          );
+        await workspace.clear().catch((cleanup: unknown) =>
+          log.error("workspace.cleanup_failed", "removing the files of a run that was not created failed", {
+            run_id: p.runId,
+            error: errorText(cleanup),
+          }),
+        );
       if (external) await releaseExternally(external, tenantId, p.runId, `release:${p.runId}:init`);
       this.t.counters.transaction(tenantId, () => {
         if (!external) this.t.ledger.release(p.runId, `release:${p.runId}:init`);

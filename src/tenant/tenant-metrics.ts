@@ -5,6 +5,7 @@
 import type { Balance } from "../adapters/ledger/port";
 import { modelUsd, type PlatformOperations, type Prices, platformUsd } from "../domain/costs";
 import type { Usage } from "../domain/types";
+import { errorText, log } from "../ops/log";
 import { agentLabel, type MetricsBatch, MetricsBuffer, type Sample } from "../ops/metrics";
 import { isFinal } from "../run/state";
 import type { StoreSchema } from "../storage/migrations";
@@ -225,7 +226,7 @@ export class TenantMetrics {
     } catch (e) {
       this.buffer.restore(counters);
       this.dirty = true;
-      console.warn("metrics flush failed; deltas kept for the next flush", { tenant: source, error: String(e) });
+      log.warn("metrics.flush_failed", "metrics flush failed; deltas kept for the next flush", { tenant: source, error: errorText(e) });
     } finally {
       this.flushing = false;
       if (this.dirty) this.schedule(source);

@@ -3,6 +3,7 @@
 // through here, so no caller can name a key outside the run it was given.
 
 import type { WorkspaceStore } from "../adapters/workspace/port";
+import { errorText, log } from "../ops/log";
 import { contentTypeProblem, defaultContentType } from "./content-type";
 import type { WorkspaceLimits } from "./limits";
 import { pathProblem, prefixProblem } from "./paths";
@@ -157,11 +158,12 @@ export class RunWorkspace {
         );
       }
     } catch (e) {
-      await this.store
-        .delete(written)
-        .catch((cleanup: unknown) =>
-          console.error("workspace cleanup after a failed placement failed", { prefix: this.prefix, error: String(cleanup) }),
-        );
+      await this.store.delete(written).catch((cleanup: unknown) =>
+        log.error("workspace.cleanup_failed", "workspace cleanup after a failed placement failed", {
+          prefix: this.prefix,
+          error: errorText(cleanup),
+        }),
+      );
       throw e;
     }
   }

@@ -1,6 +1,7 @@
 // Heartbeats in Upstash Redis: one key per worker holding its beat as JSON with a Redis TTL, plus
 // a sorted set of worker ids scored by expiry time so list() finds the live ones without SCAN.
 import { Redis } from "@upstash/redis/cloudflare";
+import { errorText, log } from "../../ops/log";
 import type { Heartbeats, WorkerBeat } from "./port";
 
 /** Plain configuration of upstashHeartbeats (values from the environment, read elsewhere). */
@@ -26,7 +27,7 @@ function parseBeat(id: string, raw: unknown): WorkerBeat | null {
     value = JSON.parse(raw);
   } catch (err) {
     // A foreign value under our prefix: skip it rather than break GET /v1/workers.
-    console.warn(`heartbeats: ignoring unreadable beat of ${id}: ${err instanceof Error ? err.message : String(err)}`);
+    log.warn("heartbeats.unreadable_beat", "heartbeats: ignoring an unreadable beat", { worker: id, error: errorText(err) });
     return null;
   }
   const beat = value as Partial<StoredBeat>;

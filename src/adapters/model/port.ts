@@ -37,6 +37,8 @@ export interface ModelResponse {
 /** Where a call stands in its run, so a deterministic model can keep counts across retries. */
 export interface CallContext {
   runId: string;
+  /** The run's tenant, for the log line of a failed call. */
+  tenantId?: string;
   /** 0 for the planner, 1.. for plan steps. */
   step: number;
   /** Attempt of this step, starting at 1; grows with every retry or redelivery. */

@@ -3,6 +3,7 @@
 
 import { RunFailure } from "../../domain/errors";
 import type { Usage } from "../../domain/types";
+import { log } from "../../ops/log";
 import type { CallContext, ContentBlock, ModelClient, ModelRequest, ModelResponse } from "./port";
 
 /** Directives of one input line. */
@@ -77,7 +78,7 @@ export function parseDirectives(line: string): Directives {
       case "slow": {
         const ms = Number(word()) || 0;
         d.slowMs = Math.min(Math.max(ms, 0), MAX_SLOW_MS);
-        if (ms > MAX_SLOW_MS) console.warn("scripted model: !slow clamped", { requested_ms: ms, max_ms: MAX_SLOW_MS });
+        if (ms > MAX_SLOW_MS) log.warn("model.slow_clamped", "scripted model: !slow clamped", { requested_ms: ms, max_ms: MAX_SLOW_MS });
         break;
       }
       case "tokens":

@@ -1,5 +1,7 @@
 // The embedded Scheduler: pending deliveries in the SQLite of one OpsObject instance ("scheduler"),
 // one row per dedup key; the object's alarm, kept at the earliest due time, sends them to their queue.
+
+import { log } from "../../ops/log";
 import type { StoreSchema } from "../../storage/migrations";
 import { DELIVERABLE_QUEUES, isDeliverableQueue, type ScheduledDelivery, type Scheduler } from "./port";
 
@@ -165,7 +167,11 @@ export async function sendDue(store: DeliveryStore, send: SendDelivery, now = Da
         store.sent(d.key, Date.now());
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
-        console.error("scheduled delivery failed; the alarm will retry", { key: d.key, queue: d.queue, error });
+        log.error("scheduler.delivery_failed", "scheduled delivery failed; the alarm will retry", {
+          delivery: d.key,
+          queue: d.queue,
+          error,
+        });
         store.failed(d.key, Date.now(), error);
       }
     }),

@@ -2,6 +2,7 @@
 // body read up to a byte cap, and transport failures turned into transient RunFailures.
 
 import { RunFailure } from "../../domain/errors";
+import { errorText, log } from "../../ops/log";
 
 /** Largest response body a tool passes on to the model (32 KB). */
 export const MAX_RESPONSE_BYTES = 32 * 1024;
@@ -56,7 +57,9 @@ async function readCapped(res: Response, maxBytes: number): Promise<{ text: stri
     if (size > maxBytes) {
       truncated = true;
       // The rest is never needed: stop the transfer instead of downloading it.
-      await reader.cancel().catch((e: unknown) => console.warn("cancelling a tool response body failed", { error: String(e) }));
+      await reader
+        .cancel()
+        .catch((e: unknown) => log.warn("tool.body_cancel_failed", "cancelling a tool response body failed", { error: errorText(e) }));
       break;
     }
   }

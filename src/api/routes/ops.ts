@@ -4,6 +4,7 @@
 import { Hono } from "hono";
 import { creditLedger, heartbeats, queueCounters } from "../../deps";
 import { ApiError } from "../../domain/errors";
+import { errorText, log } from "../../ops/log";
 import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";
 import { queryInt } from "../http";
@@ -17,7 +18,7 @@ ops.get("/queues", async (c) => {
   try {
     return c.json(await counters.read(c.get("tenant")));
   } catch (e) {
-    console.error("queue counters (Upstash) read failed", { error: String(e) });
+    log.error("counters.read_failed", "queue counters (Upstash) read failed", { error: errorText(e) });
     throw new ApiError("unavailable", "queue counts (Upstash Redis) are unavailable; please retry");
   }
 });

@@ -9,6 +9,7 @@ import { qstashDeliverUrl } from "../../adapters/scheduler/qstash";
 import { verifyQStashRequest } from "../../adapters/scheduler/qstash-receiver";
 import { externalAdapters, qstashReplays } from "../../deps";
 import { ApiError } from "../../domain/errors";
+import { log } from "../../ops/log";
 import type { AppEnv } from "../app-env";
 
 export const qstash = new Hono<AppEnv>();
@@ -23,7 +24,7 @@ qstash.post("/deliver", async (c) => {
   const keys = { current: q.currentSigningKey, next: q.nextSigningKey };
   const verdict = await verifyQStashRequest(c.req.raw, keys, qstashDeliverUrl(q.publicUrl), qstashReplays(c.env));
   if (!verdict.ok) {
-    console.warn("QStash delivery refused", { request_id: c.get("requestId"), reason: verdict.reason });
+    log.warn("qstash.refused", "QStash delivery refused", { request_id: c.get("requestId"), reason: verdict.reason });
     throw new ApiError("unauthorized", `QStash delivery refused: ${verdict.reason}`);
   }
   const delivery = verdict.body;
