@@ -90,6 +90,9 @@ export class EffectsExecutor {
         this.settling = this.d.tenantSync.sync();
         await this.settling;
         this.settling = null;
+        // Records the settlement (synced version, acknowledged charges, the tenant's share of
+        // the cost) in the run row: one write, so an eviction afterwards loses none of it.
+        this.d.tx(() => undefined);
       } else if (run.status === "running" && !chargesDue) this.deferSync();
       else this.d.ctx.waitUntil(this.d.tenantSync.sync());
     }

@@ -1,7 +1,14 @@
 // The fault-injection suite: each test injects one fault into real runs and asserts the outcome.
 // `npm run faults` prints the table; runs lost, steps committed twice and events duplicated must be 0.
 
-import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  evictDurableObject,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import type { ClaimResult, CommitResult } from "../../src/run/protocol";
@@ -221,5 +228,26 @@ describe("fault injection", () => {
       const ledger = await json(api("/v1/credits/ledger", { key: t.key }));
       return ledger.entries.filter((e: any) => e.kind === "reserve").length === 1;
     });
+  });
+
+  it("the run object loses its memory between units (evicted, storage kept)", async () => {
+    const t = await newTenant(1000);
+    const r = await createRun({ agent: "general", input: "- one !slow 400\n- two !slow 400" }, t.key);
+    await waitForRun(r.id, { key: t.key, until: (run) => run.steps?.[0]?.status === "running", timeoutMs: 20_000 });
+    // The worker's next commit, and everything after it, reaches a fresh instance of the object.
+    await evictDurableObject(runStub(r.id));
+    const chargedOnce = async () => {
+      const seen = await json(api(`/v1/runs/${r.id}`, { key: t.key }));
+      const credits = await json(api("/v1/credits", { key: t.key }));
+      return credits.spent_total === seen.credits.spent;
+    };
+    const { run } = await check("run object evicted between units", "succeeded", r.id, t.key, chargedOnce);
+    const credits = await json(api("/v1/credits", { key: t.key }));
+    expect(credits.spent_total).toBe(run.credits.spent);
+    expect(credits.reserved).toBe(0);
+    // What was counted before the eviction was recorded with the run row: init, claim, three
+    // commits, the creation and the final settlement.
+    expect(run.cost.durable_object_requests).toBeGreaterThanOrEqual(7);
+    expect(run.cost.queue_messages).toBe(1);
   });
 });
