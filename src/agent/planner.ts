@@ -35,13 +35,26 @@ export function inputText(input: unknown): string {
   return typeof input === "string" ? input : JSON.stringify(input, null, 2);
 }
 
+/**
+ * The planner's user message: the input and, when a corrected retry kept steps, those steps with
+ * their summaries (`<completed_step>` elements, as the supervisor shows them).
+ */
+export function planningMessage(work: WorkState): string {
+  if (work.completed.length === 0) return inputText(work.input);
+  const done = work.completed.map((c) => `<completed_step index="${c.index}" title="${c.title}">${c.summary}</completed_step>`).join("\n");
+  return `${inputText(work.input)}\n\n<completed_steps>\n${done}\n</completed_steps>\n\nThese steps are done and kept. Plan only the steps still to do.`;
+}
+
 /** Asks the model for a plan and validates it (1..max_steps steps with title and instructions). */
 export async function makePlan(work: WorkState, rec: UnitRecorder, model: string): Promise<PlanStep[]> {
-  const max = work.agent.max_steps;
+  // A corrected retry keeps its completed steps: the planner sees them and plans only what is left.
+  const kept = work.completed;
+  const max = Math.max(1, work.agent.max_steps - kept.length);
+  const task = kept.length > 0 ? "the rest of the task, after the completed steps listed," : "the task";
   const res = await rec.call({
     model,
-    system: `${work.agent.system_prompt}\n\nFirst, plan: split the task into 1 to ${max} ordered steps and submit them with submit_plan.`,
-    messages: [{ role: "user", content: inputText(work.input) }],
+    system: `${work.agent.system_prompt}\n\nFirst, plan: split ${task} into 1 to ${max} ordered steps and submit them with submit_plan.`,
+    messages: [{ role: "user", content: planningMessage(work) }],
     tools: [submitPlanTool(max)],
     tool_choice: { type: "tool", name: "submit_plan" },
     max_tokens: MAX_TOKENS,

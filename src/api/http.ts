@@ -71,6 +71,18 @@ export async function readJsonObject(c: Context): Promise<{ body: Record<string,
   return { body: body as Record<string, unknown>, text };
 }
 
+/** A JSON object body when the request has one (`{}` when it has none), read as `readJsonObject` does. */
+export async function readOptionalJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const declared = c.req.header("content-length");
+  if (c.req.raw.body === null || declared === "0") return {};
+  if (c.req.header("content-type") === undefined) {
+    const text = await readBoundedText(c.req.raw);
+    if (text.trim() === "") return {};
+    throw new ApiError("unsupported_media_type", "send the body as JSON with Content-Type: application/json");
+  }
+  return (await readJsonObject(c)).body;
+}
+
 /** An integer query parameter within [min, max], or the default when absent. */
 export function queryInt(c: Context, name: string, min: number, max: number, fallback: number): number {
   const raw = c.req.query(name);

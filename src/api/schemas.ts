@@ -67,6 +67,29 @@ export function parseInitialFiles(files: unknown, limits: WorkspaceLimits): Reco
   return files as Record<string, string>;
 }
 
+/** Validates `input` as run creation does: a non-empty string or an object, at most 64 KB. */
+function parseInput(input: unknown): unknown {
+  if (input === undefined || !(typeof input === "string" || isObject(input)))
+    throw invalid("input", "is required and must be a string or an object");
+  if (typeof input === "string" && input.trim() === "") throw invalid("input", "must not be empty");
+  if (jsonBytes(input) > MAX_INPUT_BYTES)
+    throw new ApiError("payload_too_large", `input is over ${MAX_INPUT_BYTES} bytes`, { field: "input" });
+  return input;
+}
+
+/** Validates a `POST /v1/runs/:id/retry` body: `input` (as at creation) and `from_step` (1 or more), both optional. */
+export function parseRetryBody(body: Record<string, unknown>): { input?: unknown; fromStep?: number } {
+  for (const k of Object.keys(body)) if (k !== "input" && k !== "from_step") throw invalid(k, "unknown field");
+  const out: { input?: unknown; fromStep?: number } = {};
+  if (body.input !== undefined) out.input = parseInput(body.input);
+  if (body.from_step !== undefined) {
+    if (!Number.isSafeInteger(body.from_step) || (body.from_step as number) < 1)
+      throw invalid("from_step", "must be a step number (1 or more)");
+    out.fromStep = body.from_step as number;
+  }
+  return out;
+}
+
 /** Validates a `POST /v1/runs` body (`files` against `limits`, default the standard workspace limits). */
 export function parseCreateRun(
   body: Record<string, unknown>,
@@ -77,11 +100,7 @@ export function parseCreateRun(
   const { agent, input, priority, max_credits, metadata, run_at, webhook_url } = body;
   if (typeof agent !== "string" || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(agent))
     throw invalid("agent", "must be an agent name (lowercase letters, digits, - and _)");
-  if (input === undefined || !(typeof input === "string" || isObject(input)))
-    throw invalid("input", "is required and must be a string or an object");
-  if (typeof input === "string" && input.trim() === "") throw invalid("input", "must not be empty");
-  if (jsonBytes(input) > MAX_INPUT_BYTES)
-    throw new ApiError("payload_too_large", `input is over ${MAX_INPUT_BYTES} bytes`, { field: "input" });
+  parseInput(input);
   if (priority !== undefined && !PRIORITIES.includes(priority as Priority)) throw invalid("priority", "must be high, normal or low");
   if (max_credits !== undefined && (!Number.isInteger(max_credits) || (max_credits as number) < 1 || (max_credits as number) > 1_000_000)) {
     throw invalid("max_credits", "must be an integer from 1 to 1000000");

@@ -25,6 +25,8 @@ export type EventType =
   | "run.created"
   | "run.scheduled"
   | "run.queued"
+  | "run.input_replaced"
+  | "run.resolved"
   | "run.started"
   | "plan.created"
   | "step.started"

@@ -10,7 +10,8 @@ import type { ApprovalStore } from "./approvals";
 import type { Effects, EngineConfig, RunEngine, Transition } from "./engine";
 import type { Journal, RunRow } from "./journal";
 import type { ApprovalDecisionView, InitParams, RunRefusal, StepResume } from "./protocol";
-import { isFinal, isRetryable } from "./state";
+import { type RetryCorrection, retryTransition } from "./retry-correction";
+import { isFinal } from "./state";
 
 const NONE: Effects = { events: [] };
 const notFound = (what: string): RunRefusal<"not_found"> => ({ error: { code: "not_found", message: `${what} not found` } });
@@ -192,38 +193,15 @@ export class RunControl {
     };
   }
 
-  /**
-   * Puts a failed or dead run back in the queue as a new run attempt, resuming after its last
-   * completed step: completed steps keep their results and are never run again.
-   */
-  retry(tenantId: string, now: number): Transition<RunRefusal<"not_found" | "conflict"> | null> {
+  /** A failed or dead run back in the queue, with an optional correction: see retryTransition. */
+  retry(
+    tenantId: string,
+    now: number,
+    c: RetryCorrection = {},
+  ): Transition<RunRefusal<"not_found" | "conflict" | "invalid_request"> | null> {
     const run = this.owned(tenantId);
     if (!run) return { result: notFound("run"), effects: NONE };
-    if (!isRetryable(run.status)) {
-      return {
-        result: { error: { code: "conflict", message: `only failed or dead runs can be retried; this run is ${run.status}` } },
-        effects: NONE,
-      };
-    }
-    const gen = run.gen + 1;
-    for (const s of this.j.steps()) {
-      if (s.status !== "completed") this.j.updateStep(s.idx, { status: "pending", attempts: 0, transcript: null, finished_at: null });
-    }
-    this.e.setStatus("queued", {
-      attempts: run.attempts + 1,
-      gen,
-      error: null,
-      finished_at: null,
-      not_before: null,
-      plan_attempts: run.plan ? run.plan_attempts : 0,
-    });
-    const ev: NewEvent = {
-      type: "run.queued",
-      level: "info",
-      message: `retry: attempt ${run.attempts + 1} resumes after the last completed step`,
-      data: { reason: "retry", attempt: run.attempts + 1, previous_status: run.status },
-    };
-    return { result: null, effects: { events: this.j.append([ev], now), dispatch: { gen, delayMs: 0 } } };
+    return retryTransition(this.e, this.j, run, c, now);
   }
 
   /** Marks a non-final run dead (its message exhausted the queue's delivery retries). */

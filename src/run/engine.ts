@@ -154,12 +154,11 @@ export class RunEngine {
 
   private workState(unit: WorkUnit): WorkState {
     const run = this.run;
-    const completed = run.plan
-      ? this.j
-          .steps()
-          .filter((s) => s.status === "completed")
-          .map((s) => ({ index: s.idx, title: s.title, summary: s.summary ?? "" }))
-      : [];
+    // Before a plan exists there are no steps, except those a corrected retry kept for the planner.
+    const completed = this.j
+      .steps()
+      .filter((s) => s.status === "completed")
+      .map((s) => ({ index: s.idx, title: s.title, summary: s.summary ?? "" }));
     return {
       runId: run.id,
       tenantId: run.tenant_id,
@@ -217,13 +216,16 @@ export class RunEngine {
     this.applyReport(index, req.report, events);
     switch (req.kind) {
       case "plan": {
-        this.j.updateRun({ plan: req.plan });
-        this.j.insertSteps(req.plan);
+        // Steps a corrected retry kept stay first; the new plan continues after them.
+        const kept = this.j.steps().map((s) => ({ title: s.title, instructions: s.instructions }));
+        const plan = [...kept, ...req.plan];
+        this.j.updateRun({ plan });
+        this.j.insertSteps(req.plan, kept.length);
         events.push({
           type: "plan.created",
           level: "info",
-          message: `plan of ${req.plan.length} steps`,
-          data: { steps: req.plan.map((s, i) => ({ index: i + 1, title: s.title })) },
+          message: `plan of ${plan.length} steps`,
+          data: { steps: plan.map((s, i) => ({ index: i + 1, title: s.title })), ...(kept.length > 0 ? { kept: kept.length } : {}) },
         });
         return this.next(req.handoff, now, events);
       }

@@ -73,13 +73,24 @@ export const JOURNAL_SCHEMA: StoreSchema = {
       sql.exec(TABLES_1);
       fromUnversionedBuilds(sql);
     },
-    // Step 2: what the run has cost so far (JSON RunCost), written with the run row's updates.
+    // 2: a person's resolution of a failed or dead run (POST /v1/runs/:id/resolve).
+    "ALTER TABLE run ADD COLUMN resolution TEXT",
+    // 3: what the run has cost so far (JSON RunCost), written with the run row's updates.
     "ALTER TABLE run ADD COLUMN cost TEXT",
-    // Step 3: the events a transition appends, stored together as one page (a JSON array), one
-    // row per transition instead of one per event. Events written before stay in `events`.
+    // 4: the events a transition appends, stored together as one page (a JSON array), one row
+    // per transition instead of one per event. Events written before stay in `events`.
     "CREATE TABLE IF NOT EXISTS event_pages (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, body TEXT NOT NULL)",
   ],
 };
+
+/** How a person closed a failed or dead run: resolved (with the output they supplied) or dismissed. */
+export interface Resolution {
+  action: "resolved" | "dismissed";
+  output: unknown;
+  comment: string | null;
+  actor: { type: string; id: string };
+  at: string;
+}
 
 /** The run row as stored, JSON columns decoded. */
 export interface RunRow {
@@ -117,6 +128,8 @@ export interface RunRow {
   charges_synced: number;
   /** Retries scheduled over the run's life. */
   retries: number;
+  /** Set by a person on a failed or dead run; cleared when the run is retried. */
+  resolution: Resolution | null;
   /** Platform operations recorded so far (null before the first update); see `Journal.cost()`. */
   cost: RunCost | null;
 }
@@ -137,7 +150,7 @@ export interface StepRow {
   finished_at: number | null;
 }
 
-const JSON_RUN_COLUMNS = ["agent", "input", "output", "error", "plan", "usage", "metadata", "cost"] as const;
+const JSON_RUN_COLUMNS = ["agent", "input", "output", "error", "plan", "usage", "metadata", "resolution", "cost"] as const;
 const JSON_STEP_COLUMNS = ["output", "usage", "transcript"] as const;
 
 function decode<T>(row: Record<string, SqlStorageValue>, columns: readonly string[]): T {
@@ -222,6 +235,7 @@ export class Journal {
       | "next_seq"
       | "charges_synced"
       | "retries"
+      | "resolution"
       | "cost"
     >,
   ): void {
@@ -290,16 +304,23 @@ export class Journal {
     }
   }
 
-  insertSteps(plan: PlanStep[]): void {
+  /** Inserts plan steps numbered from `after + 1` (after the steps a replan keeps). */
+  insertSteps(plan: PlanStep[], after = 0): void {
     plan.forEach((s, i) => {
       this.write(
         "INSERT OR IGNORE INTO steps (idx, title, instructions, usage) VALUES (?,?,?,?)",
-        i + 1,
+        after + i + 1,
         s.title,
         s.instructions,
         JSON.stringify(ZERO_USAGE),
       );
     });
+  }
+
+  /** Deletes the steps from `idx` on (a corrected retry plans them again), with their unflushed changes. */
+  deleteStepsFrom(idx: number): void {
+    for (const k of [...this.pendingSteps.keys()]) if (k >= idx) this.pendingSteps.delete(k);
+    this.write("DELETE FROM steps WHERE idx >= ?", idx);
   }
 
   /** Steps in order, with changes not yet flushed applied. */

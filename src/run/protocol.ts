@@ -129,6 +129,9 @@ export type RunRefusal<C extends string> = { error: { code: C; message: string }
 /** `POST /v1/runs/:id/cancel` and `/retry`: the run afterwards, or why not. */
 export type CancelResult = { run: RunView } | RunRefusal<"not_found" | "conflict">;
 
+/** `POST /v1/runs/:id/retry` (and a redrive): the run afterwards, or why not (`invalid_request`: `from_step`). */
+export type RetryResult = { run: RunView } | RunRefusal<"not_found" | "conflict" | "invalid_request">;
+
 /** `POST /v1/approvals/:id`: the decided approval, or why not. */
 export type DecideResult = { approval: ApprovalView } | RunRefusal<"not_found" | "conflict" | "invalid_request">;
 

@@ -12,7 +12,19 @@ import { type ApprovalDecision, RunControl } from "./control";
 import { AlarmWrites, EffectsExecutor } from "./effects";
 import { RunEngine, type Transition } from "./engine";
 import { JOURNAL_SCHEMA, Journal } from "./journal";
-import type { CancelResult, ClaimRequest, ClaimResult, CommitRequest, CommitResult, DecideResult, InitParams, LogPage } from "./protocol";
+import type {
+  CancelResult,
+  ClaimRequest,
+  ClaimResult,
+  CommitRequest,
+  CommitResult,
+  DecideResult,
+  InitParams,
+  LogPage,
+  RetryResult,
+} from "./protocol";
+import { type ResolveRequest, resolveRun } from "./resolve";
+import type { RetryCorrection } from "./retry-correction";
 import { isFinal } from "./state";
 import { Streams } from "./stream";
 import { TenantSync } from "./tenant-sync";
@@ -120,9 +132,20 @@ export class RunObject extends DurableObject<Env> {
     return refused ?? { approval: this.approvals.get(this.journal.run()!.id, approvalId)! };
   }
 
-  /** `POST /v1/runs/:id/retry` and DLQ redrive: a failed or dead run back to queued. */
-  async retry(tenantId: string): Promise<CancelResult> {
-    return (await this.apply((now) => this.control.retry(tenantId, now))) ?? { run: this.view() };
+  /** `POST /v1/runs/:id/retry` (with an optional correction) and DLQ redrive: a failed or dead run back to queued. */
+  async retry(tenantId: string, correction: RetryCorrection = {}): Promise<RetryResult> {
+    return (await this.apply((now) => this.control.retry(tenantId, now, correction))) ?? { run: this.view() };
+  }
+
+  /**
+   * `POST /v1/runs/:id/resolve`: records a person's resolution of a failed or dead run, once. The
+   * tenant's index has it (exceptions, `run.resolved`) before this returns.
+   */
+  async resolve(tenantId: string, r: ResolveRequest): Promise<CancelResult> {
+    const refused = await this.apply((now) => resolveRun(this.engine, this.journal, tenantId, r, now));
+    if (refused) return refused;
+    await this.effects.syncIfBehind();
+    return { run: this.view() };
   }
 
   /** Called by the dead-letter consumer: the run's message could not be delivered. */

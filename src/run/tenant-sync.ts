@@ -62,6 +62,7 @@ export class TenantSync {
         agent: run.agent.name,
         output: isFinal(run.status) ? run.output : null,
         approvals: this.d.approvals.all(run.id),
+        resolution: run.resolution,
       };
       try {
         const stub = env.TENANTS.get(env.TENANTS.idFromName(run.tenant_id));

@@ -51,6 +51,7 @@ export function runView(run: RunRow, steps: StepRow[], approvals: ApprovalView[]
     credits: { reserved: isFinal(run.status) ? 0 : Math.max(0, run.max_credits - run.spent), spent: run.spent },
     attempts: run.attempts,
     approvals,
+    resolution: run.resolution ?? null,
     metadata: run.metadata ?? {},
     run_at: iso(run.run_at),
     created_at: iso(run.created_at),

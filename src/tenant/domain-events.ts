@@ -11,6 +11,12 @@ import { WebhooksStore } from "./webhooks-store";
 /** Run statuses that concern a tenant's own systems (docs/api.md, Domain events). */
 const RUN_EVENT_STATUSES = new Set(["succeeded", "failed", "dead"]);
 
+/**
+ * Audit entries are delivered only to a webhook that names them (`audit.recorded` or `audit.*`):
+ * a subscription to every event means the run and domain events, not the trail of every change.
+ */
+const isAudit = (type: string): boolean => type.startsWith("audit.");
+
 export class DomainEvents {
   readonly events: EventsStore;
   readonly webhooks: WebhooksStore;
@@ -29,7 +35,8 @@ export class DomainEvents {
   emit(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }, now: number): DomainEvent {
     const ev = this.events.append(e, now);
     const hook = this.webhooks.webhook();
-    if (hook && WebhooksStore.wants(hook, ev.type)) this.webhooks.addDelivery(ev.id, "tenant", hook.url);
+    if (hook && WebhooksStore.wants(hook, ev.type) && (!isAudit(ev.type) || hook.events.some(isAudit)))
+      this.webhooks.addDelivery(ev.id, "tenant", hook.url);
     const own = ev.run_id ? this.runWebhook(ev.run_id) : null;
     if (own) this.webhooks.addDelivery(ev.id, "run", own);
     return ev;
@@ -57,6 +64,11 @@ export class DomainEvents {
         },
         now,
       );
+    }
+    // A run is resolved at most once per attempt (a retry clears its resolution).
+    if (s.resolution) {
+      const data = { run_id: s.id, agent: s.agent, status: s.status, attempt: s.attempt, error: s.error, resolution: s.resolution };
+      this.emit({ type: "run.resolved", run_id: s.id, agent: s.agent, data, dedup: `${s.id}:${s.attempt}:resolved` }, now);
     }
   }
 

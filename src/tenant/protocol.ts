@@ -2,6 +2,7 @@
 
 import type { RunCost } from "../domain/costs";
 import type { Priority, RunStatus, Usage } from "../domain/types";
+import type { Resolution } from "../run/journal";
 import type { ApprovalView } from "../run/view";
 
 /** A run's state pushed to its tenant's index; applied only if `version` is newer. */
@@ -26,6 +27,8 @@ export interface RunSync {
   output: unknown;
   /** Every approval of the run (a run has few); the tenant keeps an index of them. */
   approvals: ApprovalView[];
+  /** A person's resolution of the failed or dead run (null: none; absent from older builds). */
+  resolution?: Resolution | null;
 }
 
 export interface CreateRunParams {

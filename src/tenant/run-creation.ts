@@ -7,7 +7,8 @@ import { externalLedger, runWorkspace } from "../deps";
 import type { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile, Priority } from "../domain/types";
 import { errorText, log } from "../ops/log";
-import type { CancelResult, InitParams } from "../run/protocol";
+import type { InitParams, RetryResult } from "../run/protocol";
+import type { RetryCorrection } from "../run/retry-correction";
 import type { RowCounter } from "../storage/row-counter";
 import type { CounterDeltas } from "./counter-deltas";
 import { releaseExternally, reserveExternally } from "./external-credits";
@@ -214,7 +215,7 @@ export class RunCreation {
    * Retries a failed or dead run: reserves what is left of its budget for the new attempt, then
    * puts the run back in the queue. Nothing is reserved if the run refuses.
    */
-  async retry(tenantId: string, runId: string): Promise<CancelResult | TenantError> {
+  async retry(tenantId: string, runId: string, correction: RetryCorrection = {}): Promise<RetryResult | TenantError> {
     const row = this.t.store.runRow(runId);
     if (!row) return err("not_found", "run not found");
     if (row.status !== "failed" && row.status !== "dead")
@@ -237,7 +238,7 @@ export class RunCreation {
           if ("error" in held) return held.error.code === "insufficient_credits" ? short : held;
         } else if (!this.t.ledger.reserve(runId, amount, key)) return short;
       }
-      const res = (await this.t.env.RUNS.get(this.t.env.RUNS.idFromName(runId)).retry(tenantId)) as CancelResult;
+      const res = (await this.t.env.RUNS.get(this.t.env.RUNS.idFromName(runId)).retry(tenantId, correction)) as RetryResult;
       if ("error" in res) {
         const refused = `release:${runId}:${attempt}:refused`;
         if (external) await releaseExternally(external, tenantId, runId, refused);

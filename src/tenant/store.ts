@@ -48,6 +48,8 @@ export const TENANT_SCHEMA: StoreSchema = {
     },
     // 2: newest-first listing by creation time, and pruning expired idempotency keys.
     RUNS_BY_CREATED_INDEXES + IDEMPOTENCY_BY_CREATED_INDEX,
+    // 3: a person's resolution of a failed or dead run, for the exceptions list.
+    "ALTER TABLE runs ADD COLUMN resolution TEXT",
   ],
 };
 
@@ -155,8 +157,8 @@ export class TenantStore {
     const retrying = r.status === "queued" && r.not_before !== null;
     return (
       this.sql.exec(
-        `UPDATE runs SET status = ?, spent = ?, finished_at = ?, retrying = ?, version = ?, updated_at = ?, error = ?, attempt = ?
-         WHERE id = ? AND version < ?`,
+        `UPDATE runs SET status = ?, spent = ?, finished_at = ?, retrying = ?, version = ?, updated_at = ?, error = ?, attempt = ?,
+         resolution = ? WHERE id = ? AND version < ?`,
         r.status,
         r.spent,
         r.finished_at,
@@ -165,6 +167,7 @@ export class TenantStore {
         now,
         r.error ? JSON.stringify(r.error) : null,
         r.attempt,
+        r.resolution ? JSON.stringify(r.resolution) : null,
         r.id,
         r.version,
       ).rowsWritten > 0

@@ -5,21 +5,27 @@ import { DurableObject } from "cloudflare:workers";
 import type { Balance, Charge, LedgerEntry, ReserveResult } from "../adapters/ledger/port";
 import { BUILTIN_AGENTS } from "../agent/agents";
 import { config, externalAdapters, externalLedger, queueCounters } from "../deps";
+import type { Actor } from "../domain/actor";
 import { SlidingWindow } from "../domain/rate-limit";
 import type { AgentProfile } from "../domain/types";
 import { metricsStub } from "../ops/metrics-object";
-import type { CancelResult } from "../run/protocol";
+import type { RetryResult } from "../run/protocol";
+import type { RetryCorrection } from "../run/retry-correction";
 import { isFinal } from "../run/state";
 import { migrate } from "../storage/migrations";
 import { countRows, type RowCounter } from "../storage/row-counter";
 import { APPROVALS_INDEX_SCHEMA } from "./approvals-index";
+import { AUDIT_SCHEMA, type AuditEntry, type AuditRecord } from "./audit-store";
 import { CounterDeltas } from "./counter-deltas";
 import { DeliveryOutbox } from "./delivery-outbox";
 import { DomainEvents } from "./domain-events";
 import { type DomainEvent, EVENTS_SCHEMA } from "./events-store";
+import { type ExceptionStatus, listExceptions } from "./exceptions-index";
 import { settleExternally } from "./external-credits";
+import { FEEDBACK_SCHEMA, type FeedbackFilter, type FeedbackView, type NewFeedback } from "./feedback-store";
 import { LEDGER_SCHEMA, LedgerStore } from "./ledger-store";
 import { MEMORY_SCHEMA, MemoryStore } from "./memory-store";
+import { auditUrl, change, PeopleRecords } from "./people";
 import type { CreateRunParams, CreateRunResult, QueueStats, RunIndexEntry, RunSync, TenantError } from "./protocol";
 import { RunCreation, tenantError } from "./run-creation";
 import { TENANT_SCHEMA, TenantStore } from "./store";
@@ -40,6 +46,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly outbox: DeliveryOutbox;
   /** The object's SQL, with the rows a run's creation and syncs write counted into its cost. */
   private readonly rows: RowCounter;
+  private readonly people: PeopleRecords;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -52,6 +59,8 @@ export class TenantObject extends DurableObject<Env> {
       WEBHOOKS_SCHEMA,
       APPROVALS_INDEX_SCHEMA,
       TENANT_METRICS_SCHEMA,
+      AUDIT_SCHEMA,
+      FEEDBACK_SCHEMA,
     ];
     migrate(ctx.storage, stores);
     this.rows = countRows(ctx.storage.sql);
@@ -69,6 +78,7 @@ export class TenantObject extends DurableObject<Env> {
     );
     this.memory = new MemoryStore(sql);
     this.domain = new DomainEvents(sql, (id) => this.store.runWebhook(id));
+    this.people = new PeopleRecords(sql, this.domain);
     this.outbox = new DeliveryOutbox(
       ctx,
       () => env.EVENTS,
@@ -102,6 +112,7 @@ export class TenantObject extends DurableObject<Env> {
     id: string,
     name: string,
     credits: number,
+    actor?: Actor,
   ): Promise<{ created: boolean; tenant: { id: string; name: string; created_at: string } } | TenantError> {
     let external: ReturnType<typeof externalLedger>;
     try {
@@ -118,6 +129,7 @@ export class TenantObject extends DurableObject<Env> {
         this.store.createTenant(id, name, now);
         if (credits > 0 && !external) this.ledger.topUp(credits, `initial:${id}`, "initial credits", now);
         t = this.store.tenant()!;
+        this.audited(change(actor, { action: "tenant.created", target: { type: "tenant", id }, details: { name, credits } }), now);
       }
       return { created, tenant: { id: t.id, name: t.name, created_at: new Date(t.created_at).toISOString() } };
     });
@@ -129,14 +141,22 @@ export class TenantObject extends DurableObject<Env> {
     return this.store.tenant() !== null;
   }
 
-  addKey(keyId: string, hash: string): boolean {
+  /** Stores a new key's hash (never the key); `actor` puts the change in the audit trail. */
+  addKey(keyId: string, hash: string, actor?: Actor): boolean {
     if (!this.store.tenant()) return false;
-    this.store.addKey(keyId, hash, Date.now());
+    this.tx((now) => {
+      this.store.addKey(keyId, hash, now);
+      this.audited(change(actor, { action: "key.created", target: { type: "api_key", id: keyId }, details: {} }), now);
+    });
     return true;
   }
 
-  revokeKey(keyId: string): boolean {
-    return this.store.revokeKey(keyId, Date.now());
+  revokeKey(keyId: string, actor?: Actor): boolean {
+    return this.tx((now) => {
+      const revoked = this.store.revokeKey(keyId, now);
+      if (revoked) this.audited(change(actor, { action: "key.revoked", target: { type: "api_key", id: keyId }, details: {} }), now);
+      return revoked;
+    });
   }
 
   authenticate(hash: string): boolean {
@@ -156,17 +176,23 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   /** Creates or replaces a custom agent; `created` is false when a custom agent of that name existed. */
-  saveAgent(agent: AgentProfile): { created: boolean } {
-    return this.ctx.storage.transactionSync(() => {
+  saveAgent(agent: AgentProfile, actor?: Actor): { created: boolean } {
+    return this.tx((now) => {
       const created = this.store.customAgent(agent.name) === null;
-      this.store.putAgent(agent, Date.now());
+      this.store.putAgent(agent, now);
+      this.audited(change(actor, { action: "agent.put", target: { type: "agent", id: agent.name }, details: { created } }), now);
       return { created };
     });
   }
 
   /** Deletes a custom agent (an override of a built-in brings the built-in back). */
-  removeAgent(name: string): "deleted" | "builtin" | "not_found" {
-    if (this.store.deleteAgent(name)) return "deleted";
+  removeAgent(name: string, actor?: Actor): "deleted" | "builtin" | "not_found" {
+    const deleted = this.tx((now) => {
+      const gone = this.store.deleteAgent(name);
+      if (gone) this.audited(change(actor, { action: "agent.deleted", target: { type: "agent", id: name }, details: {} }), now);
+      return gone;
+    });
+    if (deleted) return "deleted";
     return BUILTIN_AGENTS[name] ? "builtin" : "not_found";
   }
 
@@ -197,9 +223,26 @@ export class TenantObject extends DurableObject<Env> {
     return { rows_written: rows };
   }
 
-  /** See RunCreation.retry. */
-  retryRun(tenantId: string, runId: string): Promise<CancelResult | TenantError> {
-    return this.creation.retry(tenantId, runId);
+  /**
+   * See RunCreation.retry; `audit` (the actor, and whether it was a retry or a DLQ redrive) puts
+   * an accepted retry in the audit trail.
+   */
+  async retryRun(
+    tenantId: string,
+    runId: string,
+    correction: RetryCorrection = {},
+    audit?: { actor: Actor; action: "run.retried" | "run.redriven" },
+  ): Promise<RetryResult | TenantError> {
+    const res = await this.creation.retry(tenantId, runId, correction);
+    if (audit && !("error" in res)) {
+      const details = {
+        attempt: res.run.attempts,
+        ...(correction.fromStep === undefined ? {} : { from_step: correction.fromStep }),
+        input_replaced: correction.input !== undefined,
+      };
+      this.recordAudit({ actor: audit.actor, action: audit.action, target: { type: "run", id: runId }, details });
+    }
+    return res;
   }
 
   deadRuns(limit: number, cursor: string | null) {
@@ -283,10 +326,53 @@ export class TenantObject extends DurableObject<Env> {
     return this.domain.approvals.list(status, limit);
   }
 
-  /** Sets the tenant webhook; returns the new signing secret (shown once). */
-  putWebhook(w: Webhook): { url: string; events: string[]; secret: string } {
-    const secret = this.domain.webhooks.setWebhook(w);
+  /** Sets the tenant webhook; returns the new signing secret (shown once, never in the audit trail). */
+  putWebhook(w: Webhook, actor?: Actor): { url: string; events: string[]; secret: string } {
+    const secret = this.tx((now) => {
+      const made = this.domain.webhooks.setWebhook(w);
+      const details = { url: auditUrl(w.url), events: w.events };
+      this.audited(change(actor, { action: "webhook.set", target: { type: "webhook", id: "tenant" }, details }), now);
+      return made;
+    });
     return { ...w, secret };
+  }
+
+  /** Records a change a person or key made elsewhere (a run, the ledger) in the audit trail. */
+  recordAudit(r: AuditRecord): AuditEntry {
+    const entry = this.tx((now) => this.people.record(r, now));
+    return entry;
+  }
+
+  listAudit(after: number, limit: number) {
+    return this.people.audit.list(after, limit);
+  }
+
+  /** Records a person's feedback on a final run (checked by the caller against the run itself). */
+  addFeedback(f: NewFeedback): FeedbackView {
+    return this.tx((now) => this.people.addFeedback(f, now));
+  }
+
+  listFeedback(f: FeedbackFilter) {
+    return this.people.feedback.list(f);
+  }
+
+  feedbackExamples(f: FeedbackFilter) {
+    return this.people.feedback.examples(f);
+  }
+
+  listExceptions(status: ExceptionStatus, limit: number, cursor: string | null) {
+    return listExceptions(this.ctx.storage.sql, status, limit, cursor);
+  }
+
+  /** Runs `fn` in one transaction, then sends the domain events it wrote (audit entries among them). */
+  private tx<T>(fn: (now: number) => T): T {
+    const out = this.ctx.storage.transactionSync(() => fn(Date.now()));
+    this.ctx.waitUntil(this.outbox.flush());
+    return out;
+  }
+
+  private audited(r: AuditRecord | null, now: number): void {
+    if (r) this.people.record(r, now);
   }
 
   /**

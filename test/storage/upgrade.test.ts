@@ -15,7 +15,9 @@ import { APPROVALS_SCHEMA } from "../../src/run/approvals";
 import { JOURNAL_SCHEMA, Journal } from "../../src/run/journal";
 import type { StoreSchema } from "../../src/storage/migrations";
 import { APPROVALS_INDEX_SCHEMA } from "../../src/tenant/approvals-index";
+import { AUDIT_SCHEMA } from "../../src/tenant/audit-store";
 import { EVENTS_SCHEMA } from "../../src/tenant/events-store";
+import { FEEDBACK_SCHEMA } from "../../src/tenant/feedback-store";
 import { LEDGER_SCHEMA } from "../../src/tenant/ledger-store";
 import { MEMORY_SCHEMA } from "../../src/tenant/memory-store";
 import { TENANT_SCHEMA } from "../../src/tenant/store";
@@ -32,7 +34,17 @@ import { fill, holdings, keptRows, type Placeholders, plant } from "./planting";
 /** Each object class with the stores its constructor migrates (the versions an upgraded object must reach). */
 const CLASSES = {
   run: [JOURNAL_SCHEMA, APPROVALS_SCHEMA],
-  tenant: [TENANT_SCHEMA, LEDGER_SCHEMA, MEMORY_SCHEMA, EVENTS_SCHEMA, WEBHOOKS_SCHEMA, APPROVALS_INDEX_SCHEMA, TENANT_METRICS_SCHEMA],
+  tenant: [
+    TENANT_SCHEMA,
+    LEDGER_SCHEMA,
+    MEMORY_SCHEMA,
+    EVENTS_SCHEMA,
+    WEBHOOKS_SCHEMA,
+    APPROVALS_INDEX_SCHEMA,
+    TENANT_METRICS_SCHEMA,
+    AUDIT_SCHEMA,
+    FEEDBACK_SCHEMA,
+  ],
   ops: [HEARTBEATS_SCHEMA, REPLAYS_SCHEMA, SCHEDULER_SCHEMA],
   metrics: [METRICS_SCHEMA],
 } satisfies Record<string, StoreSchema[]>;
@@ -181,7 +193,10 @@ async function readThroughApi(build: Build, s: Scenario) {
   expect(ledger.entries.map((e: any) => e.kind)).toEqual(["release", ...Array(6).fill("charge"), "reserve", "topup"]);
   expect(await json(api("/v1/agents/researcher", { key }))).toMatchObject({ name: "researcher", system_prompt: "You research." });
   const domain = await json(api("/v1/events", { key }));
-  expect(domain.events).toHaveLength(build.holds.domainEvents);
+  // The planted events, and the audit event of the key issued above (the trail starts with the upgrade).
+  expect(domain.events.filter((e: any) => e.type !== "audit.recorded")).toHaveLength(build.holds.domainEvents);
+  const trail = await json(api("/v1/audit", { key }));
+  expect(trail.entries.map((e: any) => [e.action, e.actor])).toEqual([["key.created", { type: "admin", id: "admin" }]]);
   expect(domain.events.map((e: any) => e.type)).toContain("order.noted");
   const approvals = await json(api("/v1/approvals", { key }));
   expect(approvals.approvals.map((a: any) => a.status)).toEqual(build.holds.approvals);

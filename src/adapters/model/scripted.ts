@@ -163,7 +163,13 @@ export function scriptedModel(): ModelClient {
 
       if (planning) {
         const input = textOf(req.messages[0]?.content ?? "");
-        const steps = planLines(input).map((l) => ({ title: parseDirectives(l).title || "Do the task", instructions: l }));
+        // A replan after kept steps: the lines those steps came from are done.
+        const kept = input.match(/<completed_step /g)?.length ?? 0;
+        const lines = planLines(input);
+        const steps = (lines.length > kept ? lines.slice(kept) : lines).map((l) => ({
+          title: parseDirectives(l).title || "Do the task",
+          instructions: l,
+        }));
         return respond([{ type: "tool_use", id: toolUseId(), name: "submit_plan", input: { steps } }]);
       }
 

@@ -7,6 +7,7 @@ import { newId, RUN_ID_PATTERN, TENANT_ID_PATTERN } from "../../domain/ids";
 import { issueKey } from "../../tenant/keys";
 import type { TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
+import { audit } from "../audit";
 import { forgetKeys, requireAdmin, tenantStub } from "../auth";
 import { signingKey } from "../auth-settings";
 import { readJsonObject } from "../http";
@@ -31,7 +32,7 @@ admin.post("/tenants", async (c) => {
   const credits = parseCreditAmount(body.credits ?? 0, "credits", 0);
   // An unavailable ledger (e.g. Supabase without its migrations) refuses before anything is created.
   await creditLedger(c.env).balance(id);
-  const res = await tenantStub(c.env, id).ensure(id, body.name.trim(), credits);
+  const res = await tenantStub(c.env, id).ensure(id, body.name.trim(), credits, c.get("actor"));
   if ("error" in res) throw tenantError(res as TenantError);
   if (!res.created) throw new ApiError("conflict", `tenant ${id} already exists`);
   const balance = await creditLedger(c.env).balance(id);
@@ -41,13 +42,14 @@ admin.post("/tenants", async (c) => {
 admin.post("/tenants/:id/keys", async (c) => {
   const id = tenantId(c.req.param("id"));
   const issued = await issueKey(await signingKey(c.env), id);
-  if (!(await tenantStub(c.env, id).addKey(issued.id, issued.hash))) throw new ApiError("not_found", "tenant not found");
+  if (!(await tenantStub(c.env, id).addKey(issued.id, issued.hash, c.get("actor")))) throw new ApiError("not_found", "tenant not found");
   return c.json({ id: issued.id, key: issued.key }, 201);
 });
 
 admin.delete("/tenants/:id/keys/:keyId", async (c) => {
   const id = tenantId(c.req.param("id"));
-  if (!(await tenantStub(c.env, id).revokeKey(c.req.param("keyId")))) throw new ApiError("not_found", "key not found or already revoked");
+  if (!(await tenantStub(c.env, id).revokeKey(c.req.param("keyId"), c.get("actor"))))
+    throw new ApiError("not_found", "key not found or already revoked");
   forgetKeys(id);
   return c.json({ id: c.req.param("keyId"), revoked: true });
 });
@@ -68,5 +70,8 @@ admin.post("/tenants/:id/credits", async (c) => {
   const stub = tenantStub(c.env, id);
   if (!(await stub.exists())) throw new ApiError("not_found", "tenant not found");
   const key = c.req.header("idempotency-key") ?? newId("topup");
-  return c.json(await creditLedger(c.env).topUp(id, amount, `topup:${key}`, (body.reason as string | undefined) ?? undefined));
+  const reason = (body.reason as string | undefined) ?? undefined;
+  const balance = await creditLedger(c.env).topUp(id, amount, `topup:${key}`, reason);
+  await audit(c, { action: "credits.topped_up", target: { type: "tenant", id }, details: { amount, ...(reason ? { reason } : {}) } }, id);
+  return c.json(balance);
 });

@@ -35,13 +35,13 @@ agents.put("/:name", async (c) => {
   const { body } = await readJsonObject(c);
   const parsed = parseAgent(c.req.param("name"), body, { development: config(c.env).environment === "development" });
   if (!parsed.ok) throw new ApiError("invalid_request", `${parsed.field}: ${parsed.message}`, { field: parsed.field });
-  const { created } = await tenantStub(c.env, c.get("tenant")).saveAgent(parsed.agent);
+  const { created } = await tenantStub(c.env, c.get("tenant")).saveAgent(parsed.agent, c.get("actor"));
   return c.json(parsed.agent, created ? 201 : 200);
 });
 
 agents.delete("/:name", async (c) => {
   const name = knownName(c.req.param("name"));
-  const outcome = await tenantStub(c.env, c.get("tenant")).removeAgent(name);
+  const outcome = await tenantStub(c.env, c.get("tenant")).removeAgent(name, c.get("actor"));
   if (outcome === "builtin") {
     throw new ApiError("conflict", `agent '${name}' is built in and cannot be deleted; PUT /v1/agents/${name} overrides it`);
   }

@@ -6,6 +6,7 @@ import { approvalRun } from "../../run/approvals";
 import type { DecideResult } from "../../run/protocol";
 import type { ApprovalView } from "../../run/view";
 import type { AppEnv } from "../app-env";
+import { audit } from "../audit";
 import { requireTenant, tenantStub } from "../auth";
 import { queryInt, readJsonObject } from "../http";
 
@@ -44,5 +45,7 @@ approvals.post("/:id", async (c) => {
   })) as DecideResult;
   if ("error" in res)
     throw new ApiError(res.error.code, res.error.message, res.error.code === "invalid_request" ? { field: "input" } : undefined);
+  const details = { run_id: runId, decision: body.decision, input_edited: body.input !== undefined };
+  await audit(c, { action: "approval.decided", target: { type: "approval", id: c.req.param("id") }, details });
   return c.json(res.approval);
 });

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { ApiError } from "../../domain/errors";
 import { RUN_ID_PATTERN } from "../../domain/ids";
-import type { CancelResult } from "../../run/protocol";
+import type { RetryResult } from "../../run/protocol";
 import type { TenantError } from "../../tenant/protocol";
 import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";
@@ -49,7 +49,9 @@ dlq.post("/redrive", async (c) => {
   const results = await Promise.all(
     ids.map(async (id) => {
       if (!RUN_ID_PATTERN.test(id)) return { id, redriven: false, error: "not_found" };
-      const res = (await tenant.retryRun(c.get("tenant"), id)) as CancelResult | TenantError;
+      const res = (await tenant.retryRun(c.get("tenant"), id, {}, { actor: c.get("actor"), action: "run.redriven" })) as
+        | RetryResult
+        | TenantError;
       return "error" in res ? { id, redriven: false, error: res.error.code } : { id, redriven: true };
     }),
   );

@@ -23,7 +23,9 @@ events.put("/webhooks", requireTenant, async (c) => {
       field: "events",
     });
   }
-  return c.json(await tenantStub(c.env, c.get("tenant")).putWebhook({ url: check.url.toString(), events: list as string[] }));
+  return c.json(
+    await tenantStub(c.env, c.get("tenant")).putWebhook({ url: check.url.toString(), events: list as string[] }, c.get("actor")),
+  );
 });
 
 events.get("/events", requireTenant, async (c) => {

@@ -7,16 +7,17 @@ import { newId } from "../../domain/ids";
 import { newTicketClaims, signTicket, verifyTicket } from "../../domain/stream-ticket";
 import { RUN_STATUSES } from "../../domain/types";
 import { checkOutboundUrl } from "../../domain/url-policy";
-import type { CancelResult } from "../../run/protocol";
+import type { CancelResult, RetryResult } from "../../run/protocol";
 import type { RunView } from "../../run/view";
 import type { CreateRunResult, TenantError } from "../../tenant/protocol";
 import { parseRunsCursor } from "../../tenant/runs-cursor";
 import type { AppEnv } from "../app-env";
+import { audit } from "../audit";
 import { requireTenant, tenantStub } from "../auth";
 import { limitFailures, recordFailure } from "../auth-failures";
 import { signingKey } from "../auth-settings";
-import { hashBody, queryInt, readJsonObject } from "../http";
-import { parseCreateRun } from "../schemas";
+import { hashBody, queryInt, readJsonObject, readOptionalJsonObject } from "../http";
+import { parseCreateRun, parseRetryBody } from "../schemas";
 import { runStub, tenantError } from "../stubs";
 import { workspaceUsage } from "./files";
 
@@ -107,16 +108,26 @@ runs.get("/:id", async (c) => {
 });
 
 runs.post("/:id/cancel", async (c) => {
-  const res = (await runStub(c.env, c.req.param("id")).cancel(c.get("tenant"))) as CancelResult;
+  const id = c.req.param("id");
+  const res = (await runStub(c.env, id).cancel(c.get("tenant"))) as CancelResult;
   if ("error" in res) throw new ApiError(res.error.code, res.error.message);
+  await audit(c, { action: "run.canceled", target: { type: "run", id }, details: {} });
   return c.json(res.run);
 });
 
+// The body is optional: without one (or `{}`) the run resumes after its last completed step.
 runs.post("/:id/retry", async (c) => {
   const id = c.req.param("id");
   runStub(c.env, id);
-  const res = (await tenantStub(c.env, c.get("tenant")).retryRun(c.get("tenant"), id)) as CancelResult | TenantError;
-  if ("error" in res) throw tenantError(res as TenantError);
+  const correction = parseRetryBody(await readOptionalJsonObject(c));
+  const res = (await tenantStub(c.env, c.get("tenant")).retryRun(c.get("tenant"), id, correction, {
+    actor: c.get("actor"),
+    action: "run.retried",
+  })) as RetryResult | TenantError;
+  if ("error" in res) {
+    if (res.error.code === "invalid_request") throw new ApiError("invalid_request", res.error.message, { field: "from_step" });
+    throw tenantError(res as TenantError);
+  }
   return c.json(res.run);
 });
 
