@@ -1,11 +1,12 @@
-// The HTTP API: one Hono app, one error handler rendering the error envelope of every failure.
+// The HTTP API: one Hono app described by its OpenAPI document, one error handler rendering the
+// error envelope of every failure.
 
-import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { ApiError } from "../domain/errors";
 import { newId } from "../domain/ids";
 import { errorText, log } from "../ops/log";
-import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth";
+import { openApiDocument, registerSecuritySchemes } from "./openapi";
 import { requestRateLimit } from "./rate-limit";
 import { admin } from "./routes/admin";
 import { agents } from "./routes/agents";
@@ -19,10 +20,12 @@ import { files } from "./routes/files";
 import { metrics } from "./routes/metrics";
 import { ops } from "./routes/ops";
 import { qstash } from "./routes/qstash";
-import { readyz } from "./routes/readyz";
 import { runs } from "./routes/runs";
+import { openApiRoute, system } from "./routes/system";
+import { router } from "./validation";
 
-export const app = new Hono<AppEnv>();
+export const app = router();
+registerSecuritySchemes(app);
 
 app.use("*", async (c, next) => {
   c.set("requestId", c.req.header("cf-ray") ?? newId("req"));
@@ -34,8 +37,8 @@ app.use("*", async (c, next) => {
 app.use("/v1/*", authenticate);
 app.use("/v1/*", requestRateLimit);
 
-app.get("/healthz", (c) => c.json({ ok: true }));
-app.get("/readyz", readyz);
+app.route("/", system);
+app.openapi(openApiRoute, (c) => c.json(openApiDocument(app) as unknown as Record<string, unknown>, 200));
 // QStash deliveries: authenticated by their signature, not by a tenant key.
 app.route("/internal/qstash", qstash);
 
@@ -54,7 +57,15 @@ app.route("/v1", ops);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: "no such route" } }, 404));
 
-app.onError((err, c) => {
+/** A framework refusal (e.g. a body media type no route declares) in the envelope's terms. */
+function fromHttpException(err: HTTPException): ApiError {
+  if (err.status === 415) return new ApiError("unsupported_media_type", "send the body as JSON with Content-Type: application/json");
+  if (err.status === 413) return new ApiError("payload_too_large", err.message);
+  return new ApiError(err.status >= 500 ? "internal" : "invalid_request", err.message);
+}
+
+app.onError((e, c) => {
+  const err = e instanceof HTTPException ? fromHttpException(e) : e;
   if (err instanceof ApiError) {
     const body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
     return c.json(body, err.status as 400, err.headers);

@@ -1,4 +1,4 @@
-// Request helpers at the HTTP edge: bounded JSON bodies, query integers, canonical hashing.
+// Request helpers at the HTTP edge: bounded JSON bodies and canonical hashing.
 
 import type { Context } from "hono";
 import { ApiError } from "../domain/errors";
@@ -81,17 +81,6 @@ export async function readOptionalJsonObject(c: Context): Promise<Record<string,
     throw new ApiError("unsupported_media_type", "send the body as JSON with Content-Type: application/json");
   }
   return (await readJsonObject(c)).body;
-}
-
-/** An integer query parameter within [min, max], or the default when absent. */
-export function queryInt(c: Context, name: string, min: number, max: number, fallback: number): number {
-  const raw = c.req.query(name);
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ApiError("invalid_request", `${name} must be an integer from ${min} to ${max}`, { field: name });
-  }
-  return n;
 }
 
 /**

@@ -2,12 +2,16 @@
 
 import { exports } from "cloudflare:workers";
 import { FINAL_STATUSES } from "../../src/domain/types";
+import { checkContract } from "./contract";
 
 export const DEV_KEY = "ec_dev_key";
 export const ADMIN = "test-admin-token";
 export const BASE = "http://edgecrew.test";
 
-/** Calls the Worker's fetch handler with the dev key unless another Authorization is given. */
+/**
+ * Calls the Worker's fetch handler with the dev key unless another Authorization is given. Every
+ * answer is checked against the OpenAPI document (status listed, JSON body matching its schema).
+ */
 export async function api(path: string, init: RequestInit & { json?: unknown; key?: string | null } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (init.key !== null && !headers.has("authorization")) headers.set("authorization", `Bearer ${init.key ?? DEV_KEY}`);
@@ -16,7 +20,10 @@ export async function api(path: string, init: RequestInit & { json?: unknown; ke
     body = JSON.stringify(init.json);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
-  return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers, body }));
+  const method = (init.method ?? "GET").toUpperCase();
+  const res = await exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers, body }));
+  await checkContract(method, `${BASE}${path}`, res);
+  return res;
 }
 
 export async function json<T = any>(res: Response | Promise<Response>): Promise<T> {

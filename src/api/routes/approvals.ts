@@ -1,51 +1,83 @@
 // /v1/approvals: list a tenant's approvals, approve or reject one.
 
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../../domain/errors";
 import { approvalRun } from "../../run/approvals";
 import type { DecideResult } from "../../run/protocol";
 import type { ApprovalView } from "../../run/view";
-import type { AppEnv } from "../app-env";
 import { audit } from "../audit";
 import { requireTenant, tenantStub } from "../auth";
-import { queryInt, readJsonObject } from "../http";
+import { BODY_ERRORS, errors, json, queryInt, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
+import { APPROVAL_STATUSES, DecideBody } from "../schemas/operations";
+import { Approval } from "../schemas/runs";
+import { jsonBody, router } from "../validation";
 
-const STATUSES = ["pending", "approved", "rejected", "expired"];
-
-export const approvals = new Hono<AppEnv>();
+export const approvals = router();
 approvals.use("*", requireTenant);
+const tags = ["Approvals"];
 
-approvals.get("/", async (c) => {
-  const status = c.req.query("status") ?? null;
-  if (status !== null && !STATUSES.includes(status))
-    throw new ApiError("invalid_request", `status must be one of ${STATUSES.join(", ")}`, { field: "status" });
-  const limit = queryInt(c, "limit", 1, 100, 100);
-  const list = (await tenantStub(c.env, c.get("tenant")).listApprovals(status, limit)) as ApprovalView[];
-  return c.json({ approvals: list });
+const list = createRoute({
+  method: "get",
+  path: "/",
+  operationId: "listApprovals",
+  tags,
+  security: TENANT_SECURITY,
+  summary: "List approvals",
+  request: {
+    query: z.object({
+      status: z
+        .enum(APPROVAL_STATUSES, { error: `must be one of ${APPROVAL_STATUSES.join(", ")}` })
+        .optional()
+        .openapi({ description: "Only approvals in this status" }),
+      limit: queryInt(1, 100, 100, "Most approvals returned"),
+    }),
+  },
+  responses: {
+    200: json(z.object({ approvals: z.array(Approval) }).openapi("ApprovalList"), "Approvals, newest first"),
+    ...errors("invalid_request", ...TENANT_ERRORS),
+  },
 });
 
-approvals.post("/:id", async (c) => {
-  const runId = approvalRun(c.req.param("id"));
+approvals.openapi(list, async (c) => {
+  const { status, limit } = c.req.valid("query");
+  const found = (await tenantStub(c.env, c.get("tenant")).listApprovals(status ?? null, limit)) as ApprovalView[];
+  return c.json({ approvals: found }, 200);
+});
+
+const decide = createRoute({
+  method: "post",
+  path: "/{id}",
+  operationId: "decideApproval",
+  tags,
+  security: TENANT_SECURITY,
+  summary: "Approve or reject",
+  description:
+    "Decides a pending approval; the run continues. `input` replaces the tool input on approve. Deciding twice, or after expiry, is 409.",
+  middleware: [jsonBody],
+  request: {
+    params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, description: "An approval id" }) }),
+    body: { required: true, content: { "application/json": { schema: DecideBody } } },
+  },
+  responses: {
+    200: json(Approval, "The decided approval"),
+    ...errors(...BODY_ERRORS, "not_found", "conflict", ...TENANT_ERRORS),
+  },
+});
+
+approvals.openapi(decide, async (c) => {
+  const { id } = c.req.valid("param");
+  const runId = approvalRun(id);
   if (!runId) throw new ApiError("not_found", "approval not found");
-  const { body } = await readJsonObject(c);
-  for (const k of Object.keys(body))
-    if (!["decision", "comment", "input"].includes(k)) throw new ApiError("invalid_request", `${k}: unknown field`, { field: k });
-  if (body.decision !== "approve" && body.decision !== "reject")
-    throw new ApiError("invalid_request", 'decision: must be "approve" or "reject"', { field: "decision" });
-  if (body.comment !== undefined && body.comment !== null && (typeof body.comment !== "string" || body.comment.length > 2000)) {
-    throw new ApiError("invalid_request", "comment: a string of at most 2000 characters", { field: "comment" });
-  }
-  if (body.input !== undefined && body.decision !== "approve")
-    throw new ApiError("invalid_request", "input: only an approval may replace the tool input", { field: "input" });
+  const body = c.req.valid("json");
   const stub = c.env.RUNS.get(c.env.RUNS.idFromName(runId));
-  const res = (await stub.decide(c.get("tenant"), c.req.param("id"), {
+  const res = (await stub.decide(c.get("tenant"), id, {
     decision: body.decision,
-    comment: (body.comment as string | undefined) ?? null,
+    comment: body.comment ?? null,
     ...(body.input === undefined ? {} : { input: body.input }),
   })) as DecideResult;
   if ("error" in res)
     throw new ApiError(res.error.code, res.error.message, res.error.code === "invalid_request" ? { field: "input" } : undefined);
   const details = { run_id: runId, decision: body.decision, input_edited: body.input !== undefined };
-  await audit(c, { action: "approval.decided", target: { type: "approval", id: c.req.param("id") }, details });
-  return c.json(res.approval);
+  await audit(c, { action: "approval.decided", target: { type: "approval", id }, details });
+  return c.json(res.approval as z.infer<typeof Approval>, 200);
 });

@@ -1,33 +1,65 @@
 // Dead-letter operations: list dead runs with their last error, redrive them.
 
-import { Hono } from "hono";
-import { ApiError } from "../../domain/errors";
+import { createRoute, z } from "@hono/zod-openapi";
 import { RUN_ID_PATTERN } from "../../domain/ids";
 import type { RetryResult } from "../../run/protocol";
 import type { TenantError } from "../../tenant/protocol";
-import type { AppEnv } from "../app-env";
 import { requireTenant, tenantStub } from "../auth";
-import { queryInt, readJsonObject } from "../http";
+import { BODY_ERRORS, errors, json, queryInt, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
+import { DeadRunList, MAX_REDRIVE, RedriveBody, RedriveResult } from "../schemas/operations";
+import { jsonBody, router } from "../validation";
 
-/** At most this many runs are redriven by one `all: true` request; call again for more. */
-export const MAX_REDRIVE = 500;
-
-export const dlq = new Hono<AppEnv>();
+export const dlq = router();
 dlq.use("*", requireTenant);
+const tags = ["Operations"];
 
-dlq.get("/", async (c) => {
-  const limit = queryInt(c, "limit", 1, 100, 50);
-  const cursor = c.req.query("cursor") ?? null;
-  if (cursor !== null && !RUN_ID_PATTERN.test(cursor)) throw new ApiError("invalid_request", "cursor is not valid", { field: "cursor" });
-  return c.json(await tenantStub(c.env, c.get("tenant")).deadRuns(limit, cursor));
+const list = createRoute({
+  method: "get",
+  path: "/",
+  operationId: "listDeadRuns",
+  tags,
+  security: TENANT_SECURITY,
+  summary: "Dead-letter queue",
+  description: "Dead runs (transient errors, retries exhausted) with their last error, newest first.",
+  request: {
+    query: z.object({
+      limit: queryInt(1, 100, 50, "Page size"),
+      cursor: z
+        .string()
+        .regex(RUN_ID_PATTERN, { error: "is not valid" })
+        .optional()
+        .openapi({ description: "`next_cursor` of the previous page" }),
+    }),
+  },
+  responses: { 200: json(DeadRunList, "A page of dead runs"), ...errors("invalid_request", ...TENANT_ERRORS) },
 });
 
-dlq.post("/redrive", async (c) => {
-  const { body } = await readJsonObject(c);
+dlq.openapi(list, async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  return c.json((await tenantStub(c.env, c.get("tenant")).deadRuns(limit, cursor ?? null)) as z.infer<typeof DeadRunList>, 200);
+});
+
+const redrive = createRoute({
+  method: "post",
+  path: "/redrive",
+  operationId: "redriveDeadRuns",
+  tags,
+  security: TENANT_SECURITY,
+  summary: "Redrive dead runs",
+  description: `Queues the given dead runs (or all, up to ${MAX_REDRIVE} a request) again, each resuming after its last completed step.`,
+  middleware: [jsonBody],
+  request: { body: { required: true, content: { "application/json": { schema: RedriveBody } } } },
+  responses: {
+    200: json(RedriveResult, "How many runs were redriven, and each id's outcome"),
+    ...errors(...BODY_ERRORS, ...TENANT_ERRORS),
+  },
+});
+
+dlq.openapi(redrive, async (c) => {
+  const body = c.req.valid("json");
   const tenant = tenantStub(c.env, c.get("tenant"));
   let ids: string[];
   if (body.all === true) {
-    if (body.ids !== undefined) throw new ApiError("invalid_request", "ids: send either ids or all, not both", { field: "ids" });
     ids = [];
     let cursor: string | null = null;
     while (ids.length < MAX_REDRIVE) {
@@ -36,15 +68,8 @@ dlq.post("/redrive", async (c) => {
       if (!page.next_cursor) break;
       cursor = page.next_cursor;
     }
-  } else if (
-    Array.isArray(body.ids) &&
-    body.ids.length > 0 &&
-    body.ids.length <= MAX_REDRIVE &&
-    body.ids.every((i) => typeof i === "string")
-  ) {
-    ids = body.ids as string[];
   } else {
-    throw new ApiError("invalid_request", `ids: an array of 1 to ${MAX_REDRIVE} run ids, or all: true`, { field: "ids" });
+    ids = body.ids ?? [];
   }
   const results = await Promise.all(
     ids.map(async (id) => {
@@ -55,5 +80,5 @@ dlq.post("/redrive", async (c) => {
       return "error" in res ? { id, redriven: false, error: res.error.code } : { id, redriven: true };
     }),
   );
-  return c.json({ redriven: results.filter((r) => r.redriven).length, results });
+  return c.json({ redriven: results.filter((r) => r.redriven).length, results }, 200);
 });

@@ -1,51 +1,77 @@
 // Exceptions: failed and dead runs waiting for a person (GET /v1/exceptions), and a person's
 // resolution of one (POST /v1/runs/:id/resolve).
 
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../../domain/errors";
 import { RUN_ID_PATTERN } from "../../domain/ids";
 import type { CancelResult } from "../../run/protocol";
-import type { AppEnv } from "../app-env";
 import { audit } from "../audit";
 import { requireTenant, tenantStub } from "../auth";
-import { jsonBytes, queryInt, readJsonObject } from "../http";
-import { MAX_INPUT_BYTES } from "../schemas";
+import { BODY_ERRORS, errors, json, queryInt, RunIdParams, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
+import { ExceptionPage, ResolveBody } from "../schemas/people";
+import { Run } from "../schemas/runs";
 import { runStub } from "../stubs";
+import { jsonBody, router } from "../validation";
 
-const ACTIONS = ["resolved", "dismissed"] as const;
-const invalid = (field: string, message: string) => new ApiError("invalid_request", `${field}: ${message}`, { field });
+export const exceptions = router();
+const tags = ["People"];
 
-export const exceptions = new Hono<AppEnv>();
-
-exceptions.get("/exceptions", requireTenant, async (c) => {
-  const status = c.req.query("status") ?? "open";
-  if (status !== "open" && status !== "resolved") throw invalid("status", "must be open or resolved");
-  const limit = queryInt(c, "limit", 1, 100, 50);
-  const cursor = c.req.query("cursor") ?? null;
-  if (cursor !== null && !RUN_ID_PATTERN.test(cursor)) throw invalid("cursor", "is not valid");
-  return c.json(await tenantStub(c.env, c.get("tenant")).listExceptions(status, limit, cursor));
+const list = createRoute({
+  method: "get",
+  path: "/exceptions",
+  operationId: "listExceptions",
+  tags,
+  security: TENANT_SECURITY,
+  summary: "Exceptions",
+  description: "Failed and dead runs, newest first, with their last error: `open` until a person resolves or dismisses them.",
+  middleware: [requireTenant],
+  request: {
+    query: z.object({
+      status: z.enum(["open", "resolved"], { error: "must be open or resolved" }).optional().default("open"),
+      limit: queryInt(1, 100, 50, "Page size"),
+      cursor: z
+        .string()
+        .regex(RUN_ID_PATTERN, { error: "is not valid" })
+        .optional()
+        .openapi({ description: "`next_cursor` of the previous page" }),
+    }),
+  },
+  responses: { 200: json(ExceptionPage, "A page of exceptions"), ...errors("invalid_request", ...TENANT_ERRORS) },
 });
 
-exceptions.post("/runs/:id/resolve", requireTenant, async (c) => {
-  const id = c.req.param("id");
-  const stub = runStub(c.env, id);
-  const { body } = await readJsonObject(c);
-  for (const k of Object.keys(body)) if (!["action", "output", "comment"].includes(k)) throw invalid(k, "unknown field");
-  const action = body.action;
-  if (!ACTIONS.includes(action as (typeof ACTIONS)[number])) throw invalid("action", 'must be "resolved" or "dismissed"');
-  if (body.output !== undefined && action !== "resolved") throw invalid("output", 'only an action "resolved" supplies an output');
-  if (body.output !== undefined && jsonBytes(body.output) > MAX_INPUT_BYTES)
-    throw new ApiError("payload_too_large", `output is over ${MAX_INPUT_BYTES} bytes`, { field: "output" });
+exceptions.openapi(list, async (c) => {
+  const { status, limit, cursor } = c.req.valid("query");
+  return c.json(
+    (await tenantStub(c.env, c.get("tenant")).listExceptions(status, limit, cursor ?? null)) as z.infer<typeof ExceptionPage>,
+    200,
+  );
+});
+
+const resolve = createRoute({
+  method: "post",
+  path: "/runs/{id}/resolve",
+  operationId: "resolveRun",
+  tags,
+  security: TENANT_SECURITY,
+  summary: "Resolve or dismiss a failed or dead run",
+  description: "Records a person's resolution (with an output they supply) or dismissal; the run's status stays. Resolving twice is 409.",
+  middleware: [requireTenant, jsonBody],
+  request: { params: RunIdParams, body: { required: true, content: { "application/json": { schema: ResolveBody } } } },
+  responses: { 200: json(Run, "The run with its resolution"), ...errors(...BODY_ERRORS, "not_found", "conflict", ...TENANT_ERRORS) },
+});
+
+exceptions.openapi(resolve, async (c) => {
+  const { id } = c.req.valid("param");
+  const body = c.req.valid("json");
   const comment = body.comment ?? null;
-  if (comment !== null && (typeof comment !== "string" || comment.length > 2000))
-    throw invalid("comment", "a string of at most 2000 characters");
-  const res = (await stub.resolve(c.get("tenant"), {
-    action: action as (typeof ACTIONS)[number],
+  const res = (await runStub(c.env, id).resolve(c.get("tenant"), {
+    action: body.action,
     output: body.output ?? null,
     comment,
     actor: c.get("actor"),
   })) as CancelResult;
   if ("error" in res) throw new ApiError(res.error.code, res.error.message);
-  await audit(c, { action: "run.resolved", target: { type: "run", id }, details: { action, ...(comment === null ? {} : { comment }) } });
-  return c.json(res.run);
+  const details = { action: body.action, ...(comment === null ? {} : { comment }) };
+  await audit(c, { action: "run.resolved", target: { type: "run", id }, details });
+  return c.json(res.run as z.infer<typeof Run>, 200);
 });

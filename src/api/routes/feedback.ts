@@ -1,42 +1,50 @@
 // Feedback on final runs (POST /v1/runs/:id/feedback) and its list and training export
 // (GET /v1/feedback, NDJSON with Accept: application/x-ndjson).
 
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../../domain/errors";
 import { FINAL_STATUSES } from "../../domain/types";
 import type { RunView } from "../../run/view";
-import type { FeedbackFilter, FeedbackView, Rating, TrainingExample } from "../../tenant/feedback-store";
-import type { AppEnv } from "../app-env";
+import type { FeedbackFilter, FeedbackView, TrainingExample } from "../../tenant/feedback-store";
 import { requireTenant, tenantStub } from "../auth";
-import { jsonBytes, queryInt, readJsonObject } from "../http";
-import { MAX_INPUT_BYTES } from "../schemas";
+import { BODY_ERRORS, errors, json, RunIdParams, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
+import { Feedback, FeedbackBody, FeedbackPage } from "../schemas/people";
 import { runStub } from "../stubs";
+import { jsonBody, router } from "../validation";
 
-const FIELDS = ["rating", "comment", "correction", "step"];
 /** Training examples read per call to the tenant while an NDJSON export streams. */
 const EXPORT_PAGE = 100;
+/** Most feedback in one JSON page; an NDJSON export may ask for up to EXPORT_MAX examples. */
+const PAGE_MAX = 100;
+const EXPORT_MAX = 1_000_000;
 const invalid = (field: string, message: string) => new ApiError("invalid_request", `${field}: ${message}`, { field });
 
-export const feedback = new Hono<AppEnv>();
+export const feedback = router();
+const tags = ["People"];
 
-feedback.post("/runs/:id/feedback", requireTenant, async (c) => {
-  const stub = runStub(c.env, c.req.param("id"));
-  const { body } = await readJsonObject(c);
-  for (const k of Object.keys(body)) if (!FIELDS.includes(k)) throw invalid(k, "unknown field");
-  if (body.rating !== "up" && body.rating !== "down") throw invalid("rating", 'must be "up" or "down"');
+const give = createRoute({
+  method: "post",
+  path: "/runs/{id}/feedback",
+  operationId: "giveFeedback",
+  tags,
+  security: TENANT_SECURITY,
+  summary: "Give feedback on a final run",
+  middleware: [requireTenant, jsonBody],
+  request: { params: RunIdParams, body: { required: true, content: { "application/json": { schema: FeedbackBody } } } },
+  responses: { 201: json(Feedback, "The feedback"), ...errors(...BODY_ERRORS, "not_found", "conflict", ...TENANT_ERRORS) },
+});
+
+feedback.openapi(give, async (c) => {
+  const stub = runStub(c.env, c.req.valid("param").id);
+  const body = c.req.valid("json");
   const comment = body.comment ?? null;
-  if (comment !== null && (typeof comment !== "string" || comment.length > 2000))
-    throw invalid("comment", "a string of at most 2000 characters");
   const correction = body.correction ?? null;
-  if (correction !== null && jsonBytes(correction) > MAX_INPUT_BYTES)
-    throw new ApiError("payload_too_large", `correction is over ${MAX_INPUT_BYTES} bytes`, { field: "correction" });
   const step = body.step ?? null;
-  if (step !== null && (!Number.isInteger(step) || (step as number) < 1)) throw invalid("step", "must be a step number (1 or more)");
   const run = (await stub.get(c.get("tenant"))) as RunView | null;
   if (!run) throw new ApiError("not_found", "run not found");
   if (!(FINAL_STATUSES as readonly string[]).includes(run.status))
     throw new ApiError("conflict", `feedback is for final runs; this run is ${run.status}`);
-  if (step !== null && (step as number) > run.steps.length)
+  if (step !== null && step > run.steps.length)
     throw invalid("step", run.steps.length === 0 ? "the run has no steps" : `the run has ${run.steps.length} steps`);
   const saved: FeedbackView = await tenantStub(c.env, c.get("tenant")).addFeedback({
     run_id: run.id,
@@ -44,32 +52,76 @@ feedback.post("/runs/:id/feedback", requireTenant, async (c) => {
     rating: body.rating,
     comment,
     correction,
-    step: step as number | null,
+    step,
     actor: c.get("actor"),
     input: run.input,
     plan: run.plan,
     output: run.output,
   });
-  return c.json(saved, 201);
+  return c.json(saved as z.infer<typeof Feedback>, 201);
 });
 
-feedback.get("/feedback", requireTenant, async (c) => {
-  const agent = c.req.query("agent") ?? null;
-  if (agent !== null && !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(agent)) throw invalid("agent", "must be an agent name");
-  const rating = c.req.query("rating") ?? null;
-  if (rating !== null && rating !== "up" && rating !== "down") throw invalid("rating", "must be up or down");
-  const after = queryInt(c, "after", 0, Number.MAX_SAFE_INTEGER, 0);
+const limitMsg = (max: number) => `must be an integer from 1 to ${max}`;
+
+const list = createRoute({
+  method: "get",
+  path: "/feedback",
+  operationId: "listFeedback",
+  tags,
+  security: TENANT_SECURITY,
+  summary: "List or export feedback",
+  description: `A page of feedback as JSON, or with \`Accept: application/x-ndjson\` the training export: one \`{ run_id, agent, input, plan, output, rating, comment, correction, created_at }\` a line (\`limit\` up to ${EXPORT_MAX}, default all).`,
+  middleware: [requireTenant],
+  request: {
+    query: z.object({
+      agent: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, { error: "must be an agent name" })
+        .optional()
+        .openapi({ description: "Only feedback on this agent's runs" }),
+      rating: z.enum(["up", "down"], { error: "must be up or down" }).optional(),
+      after: z.coerce
+        .number({ error: `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}` })
+        .int({ error: `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}` })
+        .min(0, { error: `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}` })
+        .max(Number.MAX_SAFE_INTEGER, { error: `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}` })
+        .optional()
+        .default(0)
+        .openapi({ type: "integer", minimum: 0, default: 0, description: "`next_after` of the previous page" }),
+      limit: z.coerce
+        .number({ error: limitMsg(EXPORT_MAX) })
+        .int({ error: limitMsg(EXPORT_MAX) })
+        .min(1, { error: limitMsg(EXPORT_MAX) })
+        .max(EXPORT_MAX, { error: limitMsg(EXPORT_MAX) })
+        .optional()
+        .openapi({ type: "integer", minimum: 1, maximum: EXPORT_MAX, description: `Page size: 1 to ${PAGE_MAX} (default 50) as JSON` }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "Feedback",
+      content: {
+        "application/json": { schema: FeedbackPage },
+        "application/x-ndjson": { schema: z.string().openapi({ description: "One training example (JSON) a line" }) },
+      },
+    },
+    ...errors("invalid_request", ...TENANT_ERRORS),
+  },
+});
+
+feedback.openapi(list, async (c) => {
+  const q = c.req.valid("query");
   const tenant = tenantStub(c.env, c.get("tenant"));
-  const filter: FeedbackFilter = { agent, rating: rating as Rating | null, after, limit: 0 };
+  const filter: FeedbackFilter = { agent: q.agent ?? null, rating: q.rating ?? null, after: q.after, limit: 0 };
   if (!(c.req.header("accept") ?? "").includes("application/x-ndjson")) {
-    const limit = queryInt(c, "limit", 1, 100, 50);
-    return c.json(await tenant.listFeedback({ ...filter, limit }));
+    const limit = q.limit ?? 50;
+    if (limit > PAGE_MAX) throw new ApiError("invalid_request", `limit ${limitMsg(PAGE_MAX)}`, { field: "limit" });
+    return c.json((await tenant.listFeedback({ ...filter, limit })) as z.infer<typeof FeedbackPage>, 200);
   }
   // The export: every matching example after `after` (at most `limit`), one JSON object a line.
-  const limit = queryInt(c, "limit", 1, 1_000_000, 1_000_000);
   const encoder = new TextEncoder();
-  let cursor = after;
-  let left = limit;
+  let cursor = q.after;
+  let left = q.limit ?? EXPORT_MAX;
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const page: { examples: TrainingExample[]; next_after: number } = await tenant.feedbackExamples({
@@ -83,5 +135,5 @@ feedback.get("/feedback", requireTenant, async (c) => {
       if (page.examples.length < EXPORT_PAGE || left <= 0) controller.close();
     },
   });
-  return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+  return new Response(stream, { headers: { "content-type": "application/x-ndjson" } }) as never;
 });

@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import { type AdapterCheck, readiness } from "../../adapters/readiness";
 import { externalAdapters, modelSelection, supabaseClient } from "../../deps";
+import { ApiError } from "../../domain/errors";
 import type { AppEnv } from "../app-env";
 import { signingSecretCheck } from "../auth-settings";
 
@@ -24,14 +25,14 @@ function inUse(env: Env) {
 }
 
 /** The /readyz handler. */
-export async function readyz(c: Context<AppEnv>): Promise<Response> {
+export async function readyz(c: Context<AppEnv>) {
   const settings = externalAdapters(c.env);
   const result = await readiness(settings, () => (settings.supabase ? supabaseClient(c.env) : null), signingSecretCheck(c.env));
   const model = modelSelection(c.env);
   const checks: Record<string, AdapterCheck> = { ...(model.ok ? {} : { model }), ...result.checks };
   const adapters = inUse(c.env);
-  if (result.ok && model.ok) return c.json({ ok: true, adapters });
+  if (result.ok && model.ok) return c.json({ ok: true as const, adapters }, 200);
   const failing = Object.entries(checks).flatMap(([name, check]) => (check.ok ? [] : [{ adapter: name, ...check }]));
   const message = `not ready: ${failing.map((f) => `${f.adapter}: ${f.problem} (fix: ${f.fix})`).join("; ")}`;
-  return c.json({ error: { code: "unavailable", message, details: { adapters, failing } } }, 503);
+  throw new ApiError("unavailable", message, { adapters, failing });
 }
