@@ -12,6 +12,7 @@ import { admin } from "./routes/admin";
 import { agents } from "./routes/agents";
 import { approvals } from "./routes/approvals";
 import { auditTrail } from "./routes/audit";
+import { dashboard } from "./routes/dashboard";
 import { dlq } from "./routes/dlq";
 import { events } from "./routes/events";
 import { exceptions } from "./routes/exceptions";
@@ -41,6 +42,8 @@ app.route("/", system);
 app.openapi(openApiRoute, (c) => c.json(openApiDocument(app) as unknown as Record<string, unknown>, 200));
 // QStash deliveries: authenticated by their signature, not by a tenant key.
 app.route("/internal/qstash", qstash);
+// The dashboard's public configuration (its pages are static assets).
+app.route("/dashboard", dashboard);
 
 app.route("/v1/runs", runs);
 app.route("/v1/runs", files);
