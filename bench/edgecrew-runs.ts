@@ -4,13 +4,16 @@
 import { call, pollUntil } from "./http";
 import { errored, type LoadSettings, type RunSample, type Side } from "./sample";
 
-/** The run object's counters (`RunObject.costs`, `GET /v1/admin/runs/:id/cost`). */
+/** What the run cost by object (`RunObject.costs`, `GET /v1/admin/runs/:id/cost`), and in dollars. */
 export interface RunCost {
-  calls: number;
-  queue_sends: number;
-  tenant_calls: number;
+  run_requests: number;
+  run_rows: number;
+  queue_messages: number;
+  tenant_requests: number;
+  tenant_rows: number;
   alarm_writes: number;
-  rows_written: number;
+  /** The run's `cost.usd.platform` (GET /v1/runs/:id): list prices unless PRICE_* are set. */
+  usd_platform: number;
 }
 
 /** What the successful runs cost, one entry per run. */
@@ -95,11 +98,13 @@ async function oneRun(origin: string, key: string, load: LoadSettings): Promise<
 
 /** A run's cost counters and journal size, read shortly after it finished. */
 async function readCost(origin: string, adminToken: string, key: string, id: string): Promise<{ cost: RunCost; journal: Journal }> {
-  // The commit that makes a run final settles with the tenant and drops the alarm just after the
-  // status becomes visible: wait a moment so the counters are complete. Read before the idle
-  // object is evicted (the counters live in memory; locally that happens about 10 s after).
+  // The final settlement's share and the alarm removal come just after the status is visible:
+  // wait a moment. Read before the idle object is evicted (the settlement's share and the alarm
+  // writes are in memory until the run row's next write; locally eviction is about 10 s after).
   await new Promise((r) => setTimeout(r, SETTLE_MS));
-  const cost = await call<RunCost>(origin, `/v1/admin/runs/${id}/cost`, { token: adminToken });
+  const parts = await call<Omit<RunCost, "usd_platform">>(origin, `/v1/admin/runs/${id}/cost`, { token: adminToken });
+  const view = await call<{ cost: { usd: { platform: number } } }>(origin, `/v1/runs/${id}`, { token: key });
+  const cost = { ...parts, usd_platform: view.cost.usd.platform };
   const { events } = await call<{ events: LogEvent[] }>(origin, `/v1/runs/${id}/logs?limit=100`, { token: key });
   const bytes = events.reduce((n, e) => n + JSON.stringify(e).length, 0);
   const worker = events.find((e) => e.type === "run.started")?.data?.worker ?? null;
@@ -124,8 +129,8 @@ export async function edgecrewSide(origin: string, adminToken: string, load: Loa
     },
     async costs() {
       const read = await Promise.all(reads);
-      // An object evicted before its counters were read starts again from zero: leave those out.
-      const kept = read.filter((r) => r.cost.calls > 0);
+      // An object evicted before its counters were read lost the final settlement's share: leave those out.
+      const kept = read.filter((r) => r.cost.tenant_requests >= 2);
       const workers = new Set(read.flatMap((r) => r.journal.worker ?? []));
       return {
         counters: kept.map((r) => r.cost),

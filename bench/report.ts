@@ -114,19 +114,20 @@ export function renderReport({ load, rounds, laneBatchTimeoutS, edge, flow }: Re
 function edgecrewCost({ counters, journals, countersLost, consumerInvocations }: EdgecrewCosts): string {
   const pick = (k: keyof RunCost) => counters.map((c) => c[k]);
   // Each consumer invocation beats and stops its heartbeat in the ops object (embedded adapter):
-  // two requests shared by the runs of its batch.
+  // two requests shared by the runs of its batch, not part of any one run's cost field.
   const beats = journals.length > 0 ? (2 * consumerInvocations) / journals.length : 0;
-  // The create path's Worker → tenant call (createRun) is not seen by the run object: add it.
-  const total = counters.map((c) => 1 + c.calls + c.tenant_calls + beats);
+  const requests = counters.map((c) => c.run_requests + c.tenant_requests);
   const rows = [
-    ["Durable Object requests, total", spread(total), "1"],
-    ["  Worker → tenant: createRun (create path)", "1", ""],
-    ["  into the run object: init, claim, commits, renewals, alarms", spread(pick("calls")), ""],
-    ["  run object → tenant: syncRun", spread(pick("tenant_calls")), ""],
-    [`  consumer → ops object: heartbeat beat + stop, per batch (${consumerInvocations} batches)`, fmt(beats, 2), ""],
-    ["Queue messages sent (lane)", spread(pick("queue_sends")), "1"],
+    ["Durable Object requests, the run's cost field", spread(requests), "1"],
+    ["  into the run object: init, claim, commits, renewals, alarms", spread(pick("run_requests")), ""],
+    ["  into the tenant object: createRun, syncRun", spread(pick("tenant_requests")), ""],
+    [`  plus, shared: consumer → ops heartbeats per batch (${consumerInvocations} batches)`, fmt(beats, 2), ""],
+    ["Queue messages sent (lane)", spread(pick("queue_messages")), "1"],
+    ["SQLite rows written, total", spread(counters.map((c) => c.run_rows + c.tenant_rows)), "1"],
+    ["  by the run object (tables of a new object included)", spread(pick("run_rows")), ""],
+    ["  by the tenant object (index, ledger, metrics, webhooks)", spread(pick("tenant_rows")), ""],
     ["Alarm writes (set or delete)", spread(pick("alarm_writes")), "0"],
-    ["SQLite rows written by the run object", spread(pick("rows_written")), "1"],
+    ["Platform $ per million runs (cost.usd.platform × 10^6)", spread(counters.map((c) => c.usd_platform * 1e6)), ""],
     ["Journal events", spread(journals.map((j) => j.events)), ""],
     [
       "Journal events, JSON bytes",
@@ -140,7 +141,7 @@ function edgecrewCost({ counters, journals, countersLost, consumerInvocations }:
   return [
     `edgecrew cost per run (mean, with min–max when runs differ; ${counters.length} runs). Client reads are not counted.`,
     table(["", "per run", "platform minimum"], rows),
-    "Rows written by the tenant object (run index, ledger, metrics) are outside these counters.",
+    "Prices: the PRICE_* defaults in wrangler.toml (list prices). Workers requests and CPU time are billed on both sides and not included.",
     ...(countersLost > 0 ? [`${countersLost} runs left out: their object was evicted before its counters were read.`] : []),
   ].join("\n");
 }
@@ -148,6 +149,7 @@ function edgecrewCost({ counters, journals, countersLost, consumerInvocations }:
 function workflowCost({ persisted }: WorkflowCosts): string {
   const rows = [
     ["Instance creations (a Workflow invocation, billed as a request)", "1"],
+    ["Platform $ per million runs beyond Workers requests and CPU", "not observable"],
     ["step.do results persisted (one state write each)", spread(persisted.map((p) => p.steps))],
     [
       "Persisted step state, JSON bytes",

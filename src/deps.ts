@@ -22,6 +22,7 @@ import { qstashScheduler } from "./adapters/scheduler/qstash";
 import type { ReplayCache } from "./adapters/scheduler/qstash-receiver";
 import { type ExternalSettings, externalSettings } from "./adapters/settings";
 import { r2WorkspaceStore } from "./adapters/workspace/r2";
+import type { Prices } from "./domain/costs";
 import { ApiError } from "./domain/errors";
 import { LANE_BINDINGS, QUEUE_DELAY_MAX_MS } from "./domain/lanes";
 import type { Pricing } from "./domain/pricing";
@@ -53,6 +54,8 @@ export interface Config {
    * Queues' limit); longer ones go to the Scheduler (QStash when configured, else the run's alarm).
    */
   queueDelayLimitMs: number;
+  /** What platform operations and model tokens cost, US dollars per million (PRICE_* variables). */
+  prices: Prices;
 }
 
 type RawEnv = Record<string, unknown>;
@@ -109,6 +112,16 @@ export function config(env: Env): Config {
       .split(",")
       .map((s) => Math.max(0, Math.round(Number(s))) || 1),
     queueDelayLimitMs: Math.min(num(env, "QUEUE_DELAY_LIMIT_MS", QUEUE_DELAY_MAX_MS), QUEUE_DELAY_MAX_MS),
+    // Defaults: list prices (docs/operations.md, "What a run costs").
+    prices: {
+      durableObjectRequest: num(env, "PRICE_DO_REQUESTS_PER_MILLION", 0.15),
+      rowWritten: num(env, "PRICE_ROWS_WRITTEN_PER_MILLION", 1.0),
+      queueOperation: num(env, "PRICE_QUEUE_OPERATIONS_PER_MILLION", 0.4),
+      inputToken: num(env, "PRICE_INPUT_TOKENS_PER_MILLION", 3.0),
+      outputToken: num(env, "PRICE_OUTPUT_TOKENS_PER_MILLION", 15.0),
+      cacheWriteToken: num(env, "PRICE_CACHE_WRITE_TOKENS_PER_MILLION", 3.75),
+      cacheReadToken: num(env, "PRICE_CACHE_READ_TOKENS_PER_MILLION", 0.3),
+    },
   };
   configs.set(env, cfg);
   return cfg;

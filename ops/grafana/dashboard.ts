@@ -67,7 +67,7 @@ const DS: DataSourceRef = { type: "prometheus", uid: ref("datasource") };
 /** The Grafana release whose schema types this dashboard is checked against. */
 export const GRAFANA_VERSION = pluginVersion;
 
-/** The metrics the "Cost per run" row reads: they come with the run-cost change of /metrics. */
+/** The metrics the "Cost" row reads (counted by the run and tenant objects, priced at PRICE_*). */
 export const COST_METRICS = ["edgecrew_platform_operations_total", "edgecrew_cost_usd_total"] as const;
 
 const RATE = "$__rate_interval";
@@ -289,10 +289,10 @@ function panels(): (Panel | RowPanel)[] {
     { w: 12 },
   );
 
-  l.row(`Cost per run (needs ${COST_METRICS.join(" and ")})`);
+  l.row("Cost");
   l.timeseries(
     "Platform operations per finished run, by kind",
-    "Durable Object requests, rows written, queue messages... per run.",
+    "Durable Object requests, SQLite rows written and queue messages per finished run (run and tenant objects).",
     "short",
     [
       q(
@@ -301,12 +301,12 @@ function panels(): (Panel | RowPanel)[] {
       ),
     ],
   );
-  l.timeseries("Cost per finished run (USD), by kind", "Platform and model list-price cost per run.", "currencyUSD", [
+  l.timeseries("Cost per finished run (USD), by kind", "Platform and model cost per run at the PRICE_* prices.", "currencyUSD", [
     q(`sum by (kind) (rate(edgecrew_cost_usd_total[${RATE}])) / scalar(sum(rate(edgecrew_runs_finished_total[${RATE}])))`, "{{kind}}"),
   ]);
   l.timeseries(
     "Cost per hour (USD), by kind",
-    "Platform and model list-price cost.",
+    "Platform and model cost at the PRICE_* prices.",
     "currencyUSD",
     [q(`3600 * sum by (kind) (rate(edgecrew_cost_usd_total[${RATE}]))`, "{{kind}}")],
     { stack: true },

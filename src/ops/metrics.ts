@@ -39,6 +39,16 @@ export const FAMILIES: readonly MetricFamily[] = [
     type: "counter",
     help: "Model tokens of committed calls, by agent and type (counted when the run finishes).",
   },
+  {
+    name: "edgecrew_platform_operations_total",
+    type: "counter",
+    help: "Platform operations runs caused, by kind (durable_object_requests, rows_written, queue_messages); a run object's own when the run finishes, the tenant object's as they happen.",
+  },
+  {
+    name: "edgecrew_cost_usd_total",
+    type: "counter",
+    help: "What runs cost in US dollars at the configured PRICE_* list prices, by kind (platform, model).",
+  },
   { name: "edgecrew_credits_charged_total", type: "counter", help: "Credits charged to tenants for model calls and run fees, by agent." },
   { name: "edgecrew_queue_depth", type: "gauge", help: "Runs queued and waiting for a worker, by priority lane." },
   { name: "edgecrew_runs_running", type: "gauge", help: "Runs being executed, by priority lane." },

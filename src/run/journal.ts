@@ -1,6 +1,7 @@
-// The run's SQLite journal: schema and queries for the run row, its steps, its event log,
-// pending credit charges and stream tickets. Pure storage: no decisions are made here.
+// The run's SQLite journal: schema and queries for the run row, its steps, its event log (a page
+// per transition), pending credit charges and stream tickets. Pure storage: no decisions here.
 
+import { addCosts, type RunCost, ZERO_COST } from "../domain/costs";
 import type { AgentProfile, NewEvent, PlanStep, Priority, RunEvent, RunStatus, Usage } from "../domain/types";
 import { ZERO_USAGE } from "../domain/types";
 import { addMissingColumns, type StoreSchema } from "../storage/migrations";
@@ -74,6 +75,11 @@ export const JOURNAL_SCHEMA: StoreSchema = {
     },
     // 2: a person's resolution of a failed or dead run (POST /v1/runs/:id/resolve).
     "ALTER TABLE run ADD COLUMN resolution TEXT",
+    // 3: what the run has cost so far (JSON RunCost), written with the run row's updates.
+    "ALTER TABLE run ADD COLUMN cost TEXT",
+    // 4: the events a transition appends, stored together as one page (a JSON array), one row
+    // per transition instead of one per event. Events written before stay in `events`.
+    "CREATE TABLE IF NOT EXISTS event_pages (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, body TEXT NOT NULL)",
   ],
 };
 
@@ -124,6 +130,8 @@ export interface RunRow {
   retries: number;
   /** Set by a person on a failed or dead run; cleared when the run is retried. */
   resolution: Resolution | null;
+  /** Platform operations recorded so far (null before the first update); see `Journal.cost()`. */
+  cost: RunCost | null;
 }
 
 export interface StepRow {
@@ -142,7 +150,7 @@ export interface StepRow {
   finished_at: number | null;
 }
 
-const JSON_RUN_COLUMNS = ["agent", "input", "output", "error", "plan", "usage", "metadata", "resolution"] as const;
+const JSON_RUN_COLUMNS = ["agent", "input", "output", "error", "plan", "usage", "metadata", "resolution", "cost"] as const;
 const JSON_STEP_COLUMNS = ["output", "usage", "transcript"] as const;
 
 function decode<T>(row: Record<string, SqlStorageValue>, columns: readonly string[]): T {
@@ -162,11 +170,26 @@ export class Journal {
   /** Opens the journal of a storage already migrated to JOURNAL_SCHEMA. */
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Rows written since this journal was opened (for the cost counters). */
-  get rowsWritten(): number {
-    return this.written;
+  /**
+   * Operations not yet recorded in the run row: they are added to its `cost` column whenever the
+   * row is written anyway, so counting costs no write of its own.
+   */
+  private unrecorded: RunCost = { ...ZERO_COST };
+
+  /** Counts operations of the run (requests, queue messages, the tenant's share). */
+  addCost(c: Partial<RunCost>): void {
+    this.unrecorded = addCosts(this.unrecorded, c);
   }
-  private written = 0;
+
+  /** Rows the run object has written for the run (from its cost record). */
+  get rowsWritten(): number {
+    return this.cost().run_rows;
+  }
+
+  /** Everything the run has cost so far: what the run row records and what it does not yet. */
+  cost(): RunCost {
+    return addCosts(this.run()?.cost, this.unrecorded);
+  }
 
   private exec(query: string, ...params: SqlStorageValue[]): SqlStorageCursor<Record<string, SqlStorageValue>> {
     const cursor = this.sql.exec(query, ...params);
@@ -176,7 +199,7 @@ export class Journal {
   private write(query: string, ...params: SqlStorageValue[]): void {
     const cursor = this.sql.exec(query, ...params);
     cursor.toArray();
-    this.written += cursor.rowsWritten;
+    this.unrecorded.run_rows += cursor.rowsWritten;
   }
 
   /** The run row, or null before `insertRun`. Cached in memory; every update goes through here. */
@@ -213,6 +236,7 @@ export class Journal {
       | "charges_synced"
       | "retries"
       | "resolution"
+      | "cost"
     >,
   ): void {
     this.write(
@@ -248,23 +272,32 @@ export class Journal {
   }
   private pending: Partial<RunRow> = {};
 
-  /** Writes the changes made since the last flush: one UPDATE per changed step and one for the run. */
+  /**
+   * Writes the changes made since the last flush: one UPDATE per changed step and one for the run,
+   * which also records the operations counted so far, its own row included.
+   */
   flush(): void {
     this.flushSteps();
-    const patch = this.pending;
+    if (Object.keys(this.pending).length === 0) return;
+    const cost = addCosts(this.run()?.cost, this.unrecorded, { run_rows: 1 });
+    const patch: Partial<RunRow> = { ...this.pending, cost };
     this.pending = {};
+    this.cached = { ...this.run()!, cost };
     const keys = Object.keys(patch) as (keyof RunRow)[];
-    if (keys.length === 0) return;
     const values = keys.map((k) => {
       const v = patch[k];
       return (JSON_RUN_COLUMNS as readonly string[]).includes(k) ? enc(v) : (v as SqlStorageValue);
     });
-    this.write(`UPDATE run SET ${keys.map((k) => `${k} = ?`).join(", ")}`, ...values);
+    const cursor = this.sql.exec(`UPDATE run SET ${keys.map((k) => `${k} = ?`).join(", ")}`, ...values);
+    cursor.toArray();
+    // The row itself was counted above as one.
+    this.unrecorded = { ...ZERO_COST, run_rows: cursor.rowsWritten - 1 };
   }
 
   /** Forgets unflushed changes (a transaction that threw rolled them back). */
   discard(): void {
     this.pendingSteps.clear();
+    this.unrecorded = { ...ZERO_COST };
     if (Object.keys(this.pending).length > 0) {
       this.pending = {};
       this.cached = undefined;
@@ -326,39 +359,31 @@ export class Journal {
     this.pendingSteps.clear();
   }
 
-  /** Appends events with consecutive seqs; returns them as stored. Call inside a transaction. */
+  /**
+   * Appends events with consecutive seqs, as one page row; returns them as stored. Call inside a
+   * transaction. A transition's events commit together, so a page is never partly written.
+   */
   append(events: NewEvent[], now: number): RunEvent[] {
     const run = this.run();
     if (!run || events.length === 0) return [];
-    let seq = run.next_seq;
-    const out: RunEvent[] = [];
-    for (const e of events) {
-      this.write(
-        "INSERT INTO events (seq, ts, type, level, message, data) VALUES (?,?,?,?,?,?)",
-        seq,
-        now,
-        e.type,
-        e.level,
-        e.message,
-        enc(e.data),
-      );
-      out.push({
-        seq,
-        ts: new Date(now).toISOString(),
-        type: e.type,
-        level: e.level,
-        message: e.message,
-        ...(e.data === undefined ? {} : { data: e.data }),
-      });
-      seq++;
-    }
-    this.updateRun({ next_seq: seq });
+    const ts = new Date(now).toISOString();
+    const out: RunEvent[] = events.map((e, i) => ({
+      seq: run.next_seq + i,
+      ts,
+      type: e.type,
+      level: e.level,
+      message: e.message,
+      ...(e.data === undefined ? {} : { data: e.data }),
+    }));
+    const last = out[out.length - 1]!.seq;
+    this.write("INSERT INTO event_pages (first_seq, last_seq, body) VALUES (?, ?, ?)", run.next_seq, last, JSON.stringify(out));
+    this.updateRun({ next_seq: last + 1 });
     return out;
   }
 
-  /** Events with seq > after, at most `limit`, in order. */
+  /** Events with seq > after, at most `limit`, in order: those stored one per row first, then pages. */
   events(after: number, limit: number): RunEvent[] {
-    return this.exec("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+    const out: RunEvent[] = this.exec("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
       .toArray()
       .map((r) => ({
         seq: r.seq as number,
@@ -368,6 +393,15 @@ export class Journal {
         message: r.message as string,
         ...(typeof r.data === "string" ? { data: JSON.parse(r.data) as unknown } : {}),
       }));
+    if (out.length >= limit) return out;
+    // Every page holds at least one event, so `limit` pages are enough.
+    const pages = this.exec("SELECT body FROM event_pages WHERE last_seq > ? ORDER BY first_seq LIMIT ?", after, limit - out.length);
+    for (const page of pages) {
+      for (const e of JSON.parse(page.body as string) as RunEvent[]) {
+        if (e.seq > after && out.length < limit) out.push(e);
+      }
+    }
+    return out;
   }
 
   /**

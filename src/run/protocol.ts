@@ -1,6 +1,7 @@
 // What the queue consumer and the run's Durable Object say to each other: claims, commits and
 // the state a worker needs to execute the next unit of a run (the plan, or one plan step).
 
+import type { RunCost } from "../domain/costs";
 import type { FailureCode } from "../domain/errors";
 import type { AgentProfile, NewEvent, PlanStep, Priority, RunEvent, Usage } from "../domain/types";
 import type { ApprovalView, RunView } from "./view";
@@ -118,6 +119,8 @@ export interface InitParams {
   webhookUrl: string | null;
   runAt: number | null;
   createdAt: number;
+  /** The tenant object's requests and rows for creating the run (counted into its cost). */
+  tenantCost?: Pick<RunCost, "tenant_requests" | "tenant_rows">;
 }
 
 /** A refused request to a run, as the API renders it. */

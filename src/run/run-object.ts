@@ -4,10 +4,12 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../deps";
+import { costView } from "../domain/costs";
 import { migrate } from "../storage/migrations";
+import { countRows } from "../storage/row-counter";
 import { APPROVALS_SCHEMA, ApprovalStore } from "./approvals";
 import { type ApprovalDecision, RunControl } from "./control";
-import { CostCounters, EffectsExecutor } from "./effects";
+import { AlarmWrites, EffectsExecutor } from "./effects";
 import { RunEngine, type Transition } from "./engine";
 import { JOURNAL_SCHEMA, Journal } from "./journal";
 import type {
@@ -35,14 +37,21 @@ export class RunObject extends DurableObject<Env> {
   private readonly control: RunControl;
   private readonly streams: Streams;
   private readonly effects: EffectsExecutor;
-  private readonly costCounters = new CostCounters();
+  private readonly alarmWrites = new AlarmWrites();
+  private readonly prices: ReturnType<typeof config>["prices"];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    migrate(ctx.storage, [JOURNAL_SCHEMA, APPROVALS_SCHEMA]);
+    // A new object creates its tables: rows it writes for the run it will hold.
+    const counter = countRows(ctx.storage.sql);
+    const migrated = counter.measure(() =>
+      migrate({ sql: counter.sql, transactionSync: (fn) => ctx.storage.transactionSync(fn) }, [JOURNAL_SCHEMA, APPROVALS_SCHEMA]),
+    );
     this.journal = new Journal(ctx.storage.sql);
+    this.journal.addCost({ run_rows: migrated.rows });
     this.approvals = new ApprovalStore(ctx.storage.sql);
     const cfg = config(env);
+    this.prices = cfg.prices;
     const engineConfig = { leaseMs: cfg.leaseMs, retry: cfg.retry };
     this.engine = new RunEngine(this.journal, engineConfig, this.approvals);
     this.control = new RunControl(this.engine, this.journal, engineConfig, this.approvals);
@@ -52,7 +61,6 @@ export class RunObject extends DurableObject<Env> {
       journal: this.journal,
       approvals: this.approvals,
       view: () => this.view(),
-      counted: () => this.costCounters.count("tenant_calls"),
       retryBy: (at) => this.effects.alarmBy(at),
     });
     this.effects = new EffectsExecutor({
@@ -61,7 +69,7 @@ export class RunObject extends DurableObject<Env> {
       journal: this.journal,
       streams: this.streams,
       tenantSync,
-      costs: this.costCounters,
+      alarmWrites: this.alarmWrites,
       nextAlarm: () => this.control.nextAlarm(),
       tx: (fn) => this.tx(fn),
     });
@@ -69,6 +77,8 @@ export class RunObject extends DurableObject<Env> {
 
   /** Creates the run (idempotent: a second call returns the existing run) and dispatches it. */
   async init(p: InitParams): Promise<RunView> {
+    // What creating it cost the tenant object, counted once, with the run.
+    if (!this.journal.run() && p.tenantCost) this.journal.addCost(p.tenantCost);
     await this.apply(() => this.control.init(p));
     return this.view();
   }
@@ -150,9 +160,9 @@ export class RunObject extends DurableObject<Env> {
     await this.effects.syncIfBehind();
   }
 
-  /** The cost counters of this instance, with the SQLite rows the journal has written. */
-  costs(): CostCounters["counts"] & { rows_written: number } {
-    return { ...this.costCounters.counts, rows_written: this.journal.rowsWritten };
+  /** What the run has cost so far by object, with this instance's alarm writes (benchmarks). */
+  costs(): ReturnType<Journal["cost"]> & { alarm_writes: number } {
+    return { ...this.journal.cost(), alarm_writes: this.alarmWrites.count };
   }
 
   /**
@@ -197,7 +207,7 @@ export class RunObject extends DurableObject<Env> {
 
   /** Applies one transition (a counted work call) and carries out its effects; returns its result. */
   private async apply<R>(transition: (now: number) => Transition<R>): Promise<R> {
-    this.costCounters.count("calls");
+    this.journal.addCost({ run_requests: 1 });
     const out = this.tx(() => transition(Date.now()));
     await this.effects.run(out.effects);
     return out.result;
@@ -219,6 +229,6 @@ export class RunObject extends DurableObject<Env> {
 
   private view(): RunView {
     const run = this.journal.run()!;
-    return runView(run, this.journal.steps(), this.approvals.all(run.id));
+    return runView(run, this.journal.steps(), this.approvals.all(run.id), costView(this.journal.cost(), run.usage, this.prices));
   }
 }

@@ -17,8 +17,6 @@ export interface TenantSyncDeps {
   journal: Journal;
   approvals: ApprovalStore;
   view(): RunView;
-  /** Counts one call to the tenant (cost counters). */
-  counted(): void;
   /** Makes sure the run's alarm fires by `at`, to retry a failed sync. */
   retryBy(at: number): Promise<void>;
 }
@@ -59,7 +57,7 @@ export class TenantSync {
         finished_at: run.finished_at,
         not_before: run.not_before,
         usage: run.usage,
-        ...(isFinal(run.status) ? { retries: run.retries } : {}),
+        ...(isFinal(run.status) ? { retries: run.retries, cost: journal.cost() } : {}),
         error: run.error,
         agent: run.agent.name,
         output: isFinal(run.status) ? run.output : null,
@@ -68,9 +66,9 @@ export class TenantSync {
       };
       try {
         const stub = env.TENANTS.get(env.TENANTS.idFromName(run.tenant_id));
-        this.d.counted();
         this.lastSync = Date.now();
-        await stub.syncRun(run.tenant_id, msg);
+        const done = await stub.syncRun(run.tenant_id, msg);
+        journal.addCost({ tenant_requests: 1, tenant_rows: done.rows_written });
         if (isFinal(msg.status)) await archiveFinalRun(env, run.tenant_id, this.d.view());
         // Recorded in memory and written with the next transition, not on its own: a sync lost
         // to an eviction is simply sent again, and the tenant applies it idempotently.

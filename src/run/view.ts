@@ -1,5 +1,6 @@
 // Renders the run as the API shows it (docs/api.md, GET /v1/runs/:id).
 
+import type { costView } from "../domain/costs";
 import type { RunRow, StepRow } from "./journal";
 import { isFinal } from "./state";
 
@@ -33,7 +34,7 @@ export function stepView(s: StepRow) {
   };
 }
 
-export function runView(run: RunRow, steps: StepRow[], approvals: ApprovalView[]) {
+export function runView(run: RunRow, steps: StepRow[], approvals: ApprovalView[], cost: ReturnType<typeof costView>) {
   return {
     id: run.id,
     agent: run.agent.name,
@@ -45,6 +46,7 @@ export function runView(run: RunRow, steps: StepRow[], approvals: ApprovalView[]
     plan: run.plan,
     steps: steps.map(stepView),
     usage: run.usage,
+    cost,
     // What the run still holds of its reservation: nothing once it is final (released).
     credits: { reserved: isFinal(run.status) ? 0 : Math.max(0, run.max_credits - run.spent), spent: run.spent },
     attempts: run.attempts,

@@ -73,9 +73,20 @@ export class LedgerStore {
     return r ? { amount: r.amount as number, charged: r.charged as number, released: r.released as number } : null;
   }
 
-  private saveReservation(runId: string, r: Reservation): void {
+  /** Writes a run's reservation: an UPDATE when it exists (one row), else an INSERT. */
+  private saveReservation(runId: string, r: Reservation, exists: boolean): void {
+    if (exists) {
+      this.sql.exec(
+        "UPDATE reservations SET amount = ?, charged = ?, released = ? WHERE run_id = ?",
+        r.amount,
+        r.charged,
+        r.released,
+        runId,
+      );
+      return;
+    }
     this.sql.exec(
-      "INSERT OR REPLACE INTO reservations (run_id, amount, charged, released) VALUES (?, ?, ?, ?)",
+      "INSERT INTO reservations (run_id, amount, charged, released) VALUES (?, ?, ?, ?)",
       runId,
       r.amount,
       r.charged,
@@ -92,10 +103,11 @@ export class LedgerStore {
     checkKey("idempotency key", key);
     checkAmount("reserve amount", amount);
     if (this.seen(key)) return true;
-    const next = applyReserve(this.balance(), this.reservation(runId) ?? NO_RESERVATION, amount);
+    const held = this.reservation(runId);
+    const next = applyReserve(this.balance(), held ?? NO_RESERVATION, amount);
     if (!next) return false;
     this.save(next.totals);
-    this.saveReservation(runId, next.reservation);
+    this.saveReservation(runId, next.reservation, held !== null);
     this.entry(runId, "reserve", amount, next.totals, key, null, now);
     return true;
   }
@@ -103,6 +115,7 @@ export class LedgerStore {
   /**
    * Charges a run's calls, in order, from what it holds (each takes at most what is left). A key
    * already applied is skipped. Returns the credits newly taken. All-or-nothing on a bad charge.
+   * The balance and the reservation are written once for the whole list; each charge has its entry.
    */
   charge(runId: string, charges: { key: string; amount: number }[], now = Date.now()): number {
     checkKey("run id", runId);
@@ -112,14 +125,22 @@ export class LedgerStore {
       checkAmount(`charge ${c.key} amount`, c.amount, true);
     }
     let total = 0;
+    const held = this.reservation(runId);
+    let totals: Totals = this.balance();
+    let reservation = held ?? NO_RESERVATION;
+    let moved = false;
     for (const c of charges) {
       if (this.seen(c.key)) continue;
-      const r = this.reservation(runId);
-      const next = applyCharge(this.balance(), r ?? NO_RESERVATION, c.amount);
-      this.save(next.totals);
-      if (r) this.saveReservation(runId, next.reservation);
+      const next = applyCharge(totals, reservation, c.amount);
+      totals = next.totals;
+      reservation = next.reservation;
+      moved = true;
       this.entry(runId, "charge", next.taken, next.totals, c.key, null, now);
       total += next.taken;
+    }
+    if (moved) {
+      this.save(totals);
+      if (held) this.saveReservation(runId, reservation, true);
     }
     return total;
   }
@@ -132,7 +153,7 @@ export class LedgerStore {
     const r = this.reservation(runId);
     const next = applyRelease(this.balance(), r ?? NO_RESERVATION);
     this.save(next.totals);
-    if (r) this.saveReservation(runId, next.reservation);
+    if (r) this.saveReservation(runId, next.reservation, true);
     this.entry(runId, "release", next.returned, next.totals, key, null, now);
     return next.returned;
   }

@@ -1,5 +1,6 @@
 // What the Worker and the run objects say to a tenant's Durable Object.
 
+import type { RunCost } from "../domain/costs";
 import type { Priority, RunStatus, Usage } from "../domain/types";
 import type { Resolution } from "../run/journal";
 import type { ApprovalView } from "../run/view";
@@ -18,6 +19,8 @@ export interface RunSync {
   usage?: Usage;
   /** Retries scheduled over the run's life; sent with final states (for metrics). */
   retries?: number;
+  /** What the run has cost so far; sent with final states (for metrics). */
+  cost?: RunCost;
   error: { code: string; message: string; retryable: boolean } | null;
   agent: string;
   /** The run's output, on final syncs. */

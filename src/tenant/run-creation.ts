@@ -9,6 +9,7 @@ import type { AgentProfile, Priority } from "../domain/types";
 import { errorText, log } from "../ops/log";
 import type { InitParams, RetryResult } from "../run/protocol";
 import type { RetryCorrection } from "../run/retry-correction";
+import type { RowCounter } from "../storage/row-counter";
 import type { CounterDeltas } from "./counter-deltas";
 import { releaseExternally, reserveExternally } from "./external-credits";
 import type { LedgerStore } from "./ledger-store";
@@ -33,6 +34,8 @@ export interface TenantParts {
   metrics: TenantMetrics;
   /** Queue counter deltas of index changes (its transactions count them). */
   counters: CounterDeltas;
+  /** The object's SQL with its writes counted (a run's creation is part of its cost). */
+  rows: RowCounter;
   /** Runs with a retry in flight (one at a time per run). */
   retrying: Set<string>;
   agent(name: string): AgentProfile | null;
@@ -64,19 +67,22 @@ export class RunCreation {
     } catch (e) {
       return err("unavailable", e instanceof Error ? e.message : String(e));
     }
+    const rows = { n: 0 };
     const decided = external
-      ? await this.createRunExternally(external, tenantId, p, now)
-      : this.t.counters.transaction(tenantId, (): CreateRunResult | { init: InitParams; response: CreatedRun } => {
-          const run = this.screenRun(p, now, true);
-          if (!("agent" in run)) return run;
-          if (!this.t.ledger.reserve(p.runId, run.maxCredits, `reserve:${p.runId}:1`, now)) {
-            const b = this.t.ledger.balance();
-            return err("insufficient_credits", `this run reserves ${run.maxCredits} credits but only ${b.available} are available`, {
-              details: { required: run.maxCredits, available: b.available },
-            });
-          }
-          return this.recordRun(tenantId, p, run, now);
-        });
+      ? await this.createRunExternally(external, tenantId, p, now, rows)
+      : this.counted(rows, () =>
+          this.t.counters.transaction(tenantId, (): CreateRunResult | { init: InitParams; response: CreatedRun } => {
+            const run = this.screenRun(p, now, true);
+            if (!("agent" in run)) return run;
+            if (!this.t.ledger.reserve(p.runId, run.maxCredits, `reserve:${p.runId}:1`, now)) {
+              const b = this.t.ledger.balance();
+              return err("insufficient_credits", `this run reserves ${run.maxCredits} credits but only ${b.available} are available`, {
+                details: { required: run.maxCredits, available: b.available },
+              });
+            }
+            return this.recordRun(tenantId, p, run, now);
+          }),
+        );
     if (!("init" in decided)) {
       if ("error" in decided) this.t.metrics.runRefused(tenantId, decided.error.code);
       return decided;
@@ -87,7 +93,10 @@ export class RunCreation {
     try {
       if (workspace && p.files) await workspace.place(p.files);
       const stub = this.t.env.RUNS.get(this.t.env.RUNS.idFromName(p.runId));
-      await stub.init(decided.init);
+      // The Worker's call that created the run, and the rows written for it here.
+      const tenantCost = { tenant_requests: 1, tenant_rows: rows.n };
+      await stub.init({ ...decided.init, tenantCost });
+      this.t.metrics.platformOperations(tenantId, { durable_object_requests: 1, rows_written: rows.n, queue_messages: 0 });
     } catch (e) {
       log.error("run.init_failed", "run initialisation failed; reservation released", {
         run_id: p.runId,
@@ -123,17 +132,27 @@ export class RunCreation {
     tenantId: string,
     p: CreateRunParams,
     now: number,
+    rows: { n: number },
   ): Promise<CreateRunResult | { init: InitParams; response: CreatedRun }> {
-    const run = this.t.ctx.storage.transactionSync(() => this.screenRun(p, now, true));
+    const run = this.counted(rows, () => this.t.ctx.storage.transactionSync(() => this.screenRun(p, now, true)));
     if (!("agent" in run)) return run;
     const held = await reserveExternally(this.t.env, ledger, tenantId, p.runId, run.maxCredits, `reserve:${p.runId}:1`);
     if ("error" in held) return held;
-    const decided = this.t.counters.transaction(tenantId, () => {
-      const again = this.screenRun(p, now, false);
-      return "agent" in again ? this.recordRun(tenantId, p, run, now) : again;
-    });
+    const decided = this.counted(rows, () =>
+      this.t.counters.transaction(tenantId, () => {
+        const again = this.screenRun(p, now, false);
+        return "agent" in again ? this.recordRun(tenantId, p, run, now) : again;
+      }),
+    );
     if (!("init" in decided)) await releaseExternally(ledger, tenantId, p.runId, `release:${p.runId}:refused`);
     return decided;
+  }
+
+  /** Runs `fn`, adding the rows it writes to `rows`. */
+  private counted<T>(rows: { n: number }, fn: () => T): T {
+    const out = this.t.rows.measure(fn);
+    rows.n += out.rows;
+    return out.result;
   }
 
   /** Idempotency, agent and (when `limit`) the rate limit: the run to create, or the answer. */

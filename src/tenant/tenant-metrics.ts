@@ -3,6 +3,8 @@
 // along with its gauges (queue counts, oldest approval wait, credits).
 
 import type { Balance } from "../adapters/ledger/port";
+import { modelUsd, type PlatformOperations, type Prices, platformUsd } from "../domain/costs";
+import type { Usage } from "../domain/types";
 import { errorText, log } from "../ops/log";
 import { agentLabel, type MetricsBatch, MetricsBuffer, type Sample } from "../ops/metrics";
 import { isFinal } from "../run/state";
@@ -23,6 +25,10 @@ export const TENANT_METRICS_SCHEMA: StoreSchema = {
     `CREATE TABLE IF NOT EXISTS metrics_settled (run_id TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL,
   output_tokens INTEGER NOT NULL, cache_creation_input_tokens INTEGER NOT NULL,
   cache_read_input_tokens INTEGER NOT NULL, retries INTEGER NOT NULL);`,
+    // Step 2: the run object's own operations already counted (the tenant counts its own as they happen).
+    `ALTER TABLE metrics_settled ADD COLUMN run_requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE metrics_settled ADD COLUMN run_rows INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE metrics_settled ADD COLUMN queue_messages INTEGER NOT NULL DEFAULT 0;`,
   ],
 };
 
@@ -87,7 +93,19 @@ export class TenantMetrics {
     private readonly gauges: () => QueueStats,
     /** The tenant's balance when its own ledger holds it; null when the ledger is external (Supabase). */
     private readonly credits: () => Balance | null = () => null,
+    /** Prices for edgecrew_cost_usd_total; null counts no dollars. */
+    private readonly prices: Prices | null = null,
   ) {}
+
+  /**
+   * Counts platform operations (edgecrew_platform_operations_total) and their price: the tenant's
+   * own per call, the run object's when the run settles.
+   */
+  platformOperations(tenantId: string, ops: PlatformOperations): void {
+    for (const [kind, n] of Object.entries(ops)) if (n > 0) this.buffer.add("edgecrew_platform_operations_total", { kind }, n);
+    if (this.prices) this.buffer.add("edgecrew_cost_usd_total", { kind: "platform" }, platformUsd(ops, this.prices));
+    this.schedule(tenantId);
+  }
 
   /** Something a gauge reads changed outside a run sync (a top-up): flush the gauges soon. */
   changed(tenantId: string): void {
@@ -141,11 +159,26 @@ export class TenantMetrics {
       this.buffer.add("edgecrew_model_tokens_total", { agent, type }, Math.max(0, (cur[field] ?? was(field)) - was(field)));
     }
     this.buffer.add("edgecrew_retries_total", { agent }, Math.max(0, (cur.retries ?? was("retries")) - was("retries")));
+    const newTokens = Object.fromEntries(TOKEN_TYPES.map(([field]) => [field, Math.max(0, (cur[field] ?? was(field)) - was(field))]));
+    if (this.prices) this.buffer.add("edgecrew_cost_usd_total", { kind: "model" }, modelUsd(newTokens as unknown as Usage, this.prices));
+    // The run object's own operations; the tenant's were counted as they happened.
+    const own = {
+      run_requests: Math.max(0, (s.cost?.run_requests ?? 0) - was("run_requests")),
+      run_rows: Math.max(0, (s.cost?.run_rows ?? 0) - was("run_rows")),
+      queue_messages: Math.max(0, (s.cost?.queue_messages ?? 0) - was("queue_messages")),
+    };
+    const ops = { durable_object_requests: own.run_requests, rows_written: own.run_rows, queue_messages: own.queue_messages };
+    for (const [kind, n] of Object.entries(ops)) if (n > 0) this.buffer.add("edgecrew_platform_operations_total", { kind }, n);
+    if (this.prices) this.buffer.add("edgecrew_cost_usd_total", { kind: "platform" }, platformUsd(ops, this.prices));
     this.sql.exec(
-      "INSERT OR REPLACE INTO metrics_settled (run_id, input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, retries) VALUES (?,?,?,?,?,?)",
+      `INSERT OR REPLACE INTO metrics_settled (run_id, input_tokens, output_tokens, cache_creation_input_tokens,
+        cache_read_input_tokens, retries, run_requests, run_rows, queue_messages) VALUES (?,?,?,?,?,?,?,?,?)`,
       s.id,
       ...TOKEN_TYPES.map(([field]) => Math.max(cur[field] ?? 0, was(field))),
       Math.max(cur.retries ?? 0, was("retries")),
+      was("run_requests") + own.run_requests,
+      was("run_rows") + own.run_rows,
+      was("queue_messages") + own.queue_messages,
     );
   }
 

@@ -14,6 +14,7 @@ import type { RetryResult } from "../run/protocol";
 import type { RetryCorrection } from "../run/retry-correction";
 import { isFinal } from "../run/state";
 import { migrate } from "../storage/migrations";
+import { countRows, type RowCounter } from "../storage/row-counter";
 import { APPROVALS_INDEX_SCHEMA } from "./approvals-index";
 import { AUDIT_SCHEMA, type AuditEntry, type AuditRecord } from "./audit-store";
 import { CounterDeltas } from "./counter-deltas";
@@ -48,6 +49,8 @@ export class TenantObject extends DurableObject<Env> {
   private readonly outbox: DeliveryOutbox;
   private readonly live: EventStreams;
   private readonly tickets: StreamTickets;
+  /** The object's SQL, with the rows a run's creation and syncs write counted into its cost. */
+  private readonly rows: RowCounter;
   private readonly people: PeopleRecords;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -66,30 +69,33 @@ export class TenantObject extends DurableObject<Env> {
       STREAM_TICKETS_SCHEMA,
     ];
     migrate(ctx.storage, stores);
-    this.store = new TenantStore(ctx.storage.sql);
+    this.rows = countRows(ctx.storage.sql);
+    const sql = this.rows.sql;
+    this.store = new TenantStore(sql);
     this.counters = new CounterDeltas(ctx, this.store, () => queueCounters(env));
-    this.ledger = new LedgerStore(ctx.storage.sql);
+    this.ledger = new LedgerStore(sql);
     this.runLimiter = new SlidingWindow(config(env).rateLimits.runsPerMinute);
     this.metrics = new TenantMetrics(
-      ctx.storage.sql,
+      sql,
       (source, batch) => metricsStub(env.METRICS, source).push(source, batch),
       () => this.store.queueStats(),
       () => (externalAdapters(env).supabase ? null : this.ledger.balance()),
+      config(env).prices,
     );
-    this.memory = new MemoryStore(ctx.storage.sql);
+    this.memory = new MemoryStore(sql);
     this.domain = new DomainEvents(
-      ctx.storage.sql,
+      sql,
       (id) => this.store.runWebhook(id),
       () => this.live.schedule(),
     );
-    this.tickets = new StreamTickets(ctx.storage.sql);
+    this.tickets = new StreamTickets(sql);
     this.live = new EventStreams(
       ctx,
       (after, limit, topics) => this.domain.events.list(after, limit, topics).events,
       () => this.domain.events.lastSeq(),
       eventStreamKeepAliveMs(env),
     );
-    this.people = new PeopleRecords(ctx.storage.sql, this.domain);
+    this.people = new PeopleRecords(sql, this.domain);
     this.outbox = new DeliveryOutbox(
       ctx,
       () => env.EVENTS,
@@ -108,6 +114,7 @@ export class TenantObject extends DurableObject<Env> {
       },
       metrics: this.metrics,
       counters: this.counters,
+      rows: this.rows,
       retrying: new Set<string>(),
       agent: (name) => this.agent(name),
     });
@@ -215,18 +222,22 @@ export class TenantObject extends DurableObject<Env> {
    * Applies a run's pushed state: index status, its charges and, when final, the release. An
    * external ledger is settled first; if that fails nothing is written and the run retries.
    */
-  async syncRun(tenantId: string, s: RunSync): Promise<void> {
+  async syncRun(tenantId: string, s: RunSync): Promise<{ rows_written: number }> {
     const external = externalLedger(this.env);
     const externallyCharged = external ? await settleExternally(external, tenantId, s) : 0;
-    this.counters.transaction(tenantId, () => {
-      const now = Date.now();
-      const charged = external ? externallyCharged : s.charges.length > 0 ? this.ledger.charge(s.id, s.charges, now) : 0;
-      const applied = this.counters.moved(s.id, () => this.store.updateRun(s, now));
-      this.metrics.runSynced(tenantId, s, applied, charged, now);
-      if (isFinal(s.status) && !external) this.ledger.release(s.id, `release:${s.id}:${s.attempt}`, now);
-      this.domain.onRunSync(s, now);
-    });
+    const { rows } = this.rows.measure(() =>
+      this.counters.transaction(tenantId, () => {
+        const now = Date.now();
+        const charged = external ? externallyCharged : s.charges.length > 0 ? this.ledger.charge(s.id, s.charges, now) : 0;
+        const applied = this.counters.moved(s.id, () => this.store.updateRun(s, now));
+        this.metrics.runSynced(tenantId, s, applied, charged, now);
+        if (isFinal(s.status) && !external) this.ledger.release(s.id, `release:${s.id}:${s.attempt}`, now);
+        this.domain.onRunSync(s, now);
+      }),
+    );
+    this.metrics.platformOperations(tenantId, { durable_object_requests: 1, rows_written: rows, queue_messages: 0 });
     this.ctx.waitUntil(this.outbox.flush());
+    return { rows_written: rows };
   }
 
   /**

@@ -1,7 +1,14 @@
 // The fault-injection suite: each test injects one fault into real runs and asserts the outcome.
 // `npm run faults` prints the table; runs lost, steps committed twice and events duplicated must be 0.
 
-import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  evictDurableObject,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import type { ClaimResult, CommitResult } from "../../src/run/protocol";
@@ -221,5 +228,51 @@ describe("fault injection", () => {
       const ledger = await json(api("/v1/credits/ledger", { key: t.key }));
       return ledger.entries.filter((e: any) => e.kind === "reserve").length === 1;
     });
+  });
+
+  it("the run object loses its memory between units (evicted, storage kept)", async () => {
+    const t = await newTenant(1000);
+    const r = await createRun({ agent: "general", input: "- one\n- two" }, t.key);
+    const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+    const report = (key: string) => ({ events: [], charges: [{ key, amount: 3 }], usage, feeCharged: true });
+    const claim = (await runStub(r.id).claim({ gen: 1, worker: "evicted-between-units" })) as ClaimResult;
+    expect(claim.status).toBe("claimed");
+    if (claim.status !== "claimed") return;
+    const plan = [
+      { title: "one", instructions: "one" },
+      { title: "two", instructions: "two" },
+    ];
+    const planned = (await runStub(r.id).commit({
+      kind: "plan",
+      token: claim.token,
+      plan,
+      report: report(`${r.id}:1:0:1:1`),
+      handoff: false,
+    })) as CommitResult;
+    expect(planned.status).toBe("continue");
+    // Nothing is in flight: the next commit reaches a fresh instance that has only the storage.
+    await evictDurableObject(runStub(r.id));
+    const stepped = (await runStub(r.id).commit({
+      kind: "step",
+      token: claim.token,
+      index: 1,
+      summary: "one done",
+      output: "one",
+      report: report(`${r.id}:1:1:1:1`),
+      handoff: true,
+    })) as CommitResult;
+    expect(stepped.status).toBe("handoff");
+    const chargedOnce = async () => {
+      const seen = await json(api(`/v1/runs/${r.id}`, { key: t.key }));
+      const credits = await json(api("/v1/credits", { key: t.key }));
+      return credits.spent_total === seen.credits.spent && credits.reserved === 0;
+    };
+    const { run, events } = await check("run object evicted between units", "succeeded", r.id, t.key, chargedOnce);
+    expect(run.steps.map((s: any) => s.attempts)).toEqual([1, 1]);
+    expect(events.filter((e) => e.type === "plan.created")).toHaveLength(1);
+    // What the first instance counted was recorded with the run row: init, claim, the plan
+    // commit, and the creation, before the second instance's own.
+    expect(run.cost.durable_object_requests).toBeGreaterThanOrEqual(8);
+    expect(run.cost.queue_messages).toBeGreaterThanOrEqual(2);
   });
 });

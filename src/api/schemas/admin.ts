@@ -66,10 +66,11 @@ export const TopUpHeaders = z.object({
 
 export const RunCosts = z
   .object({
-    calls: z.number().int(),
-    queue_sends: z.number().int(),
-    tenant_calls: z.number().int(),
+    run_requests: z.number().int(),
+    run_rows: z.number().int(),
+    queue_messages: z.number().int(),
+    tenant_requests: z.number().int(),
+    tenant_rows: z.number().int(),
     alarm_writes: z.number().int(),
-    rows_written: z.number().int(),
   })
-  .openapi("RunCosts", { description: "What a run has cost the platform so far (used by the benchmark)" });
+  .openapi("RunCosts", { description: "What a run has cost the platform so far, by object (the run's cost field, used by the benchmark)" });

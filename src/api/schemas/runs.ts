@@ -209,6 +209,17 @@ export const Resolution = z
   .object({ action: z.enum(["resolved", "dismissed"]), output: z.unknown(), comment: z.string().nullable(), actor: Actor, at: DateTime })
   .openapi("Resolution", { description: "How a person closed a failed or dead run" });
 
+export const RunCost = z
+  .object({
+    durable_object_requests: z.number().int(),
+    rows_written: z.number().int(),
+    queue_messages: z.number().int(),
+    input_tokens: z.number().int(),
+    output_tokens: z.number().int(),
+    usd: z.object({ platform: z.number(), model: z.number(), total: z.number() }),
+  })
+  .openapi("RunCost", { description: "What the run has cost so far, counted in every object it touched and priced at PRICE_*" });
+
 export const Run = z
   .object({
     id: z.string(),
@@ -221,6 +232,7 @@ export const Run = z
     plan: z.array(z.object({ title: z.string(), instructions: z.string() })).nullable(),
     steps: z.array(Step),
     usage: Usage,
+    cost: RunCost,
     credits: z.object({ reserved: z.number().int(), spent: z.number().int() }),
     attempts: z.number().int(),
     approvals: z.array(Approval),
