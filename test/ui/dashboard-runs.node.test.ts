@@ -228,6 +228,30 @@ describe("dashboard in Chromium: runs", () => {
     SCENARIO_MS,
   );
 
+  it(
+    "lists a run's workspace files on its page and downloads one with the session's key",
+    async () => {
+      const run = await h().api.createRun({ agent: "general", input: "- read the notes", files: { "notes/todo.csv": "a,b\n1,2\n" } });
+      await h().api.waitForRun(run.id, (r: { status: string }) => r.status === "succeeded");
+      const page = await h().page();
+      await signIn(page);
+      await page.getByRole("heading", { name: "Runs" }).waitFor();
+      await page.locator(`a[href="/runs/${run.id}"]`).first().click();
+      await expectStatus(page, "succeeded");
+      await page.getByRole("button", { name: "Show 1 file" }).click();
+      const pending = page.waitForEvent("download");
+      await page.getByRole("list", { name: "Files" }).getByRole("button", { name: "notes/todo.csv" }).click();
+      const file = await pending;
+      expect(file.suggestedFilename()).toBe("todo.csv");
+      const stream = await file.createReadStream();
+      const chunks: Buffer[] = [];
+      for await (const c of stream) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).toString("utf8")).toBe("a,b\n1,2\n");
+      await page.close();
+    },
+    SCENARIO_MS,
+  );
+
   it("loaded every page, script, style and socket from the Worker's own origin", () => {
     expect([...h().origins]).toEqual([h().worker.origin]);
   });

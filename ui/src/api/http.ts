@@ -72,3 +72,19 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
+
+/** Downloads a file the API serves (with the session's key) as a Blob. */
+export async function download(path: string): Promise<Blob> {
+  const key = credential();
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  } catch (e) {
+    throw new ApiError(0, "network_error", `the API could not be reached (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (!res.ok) {
+    if (res.status === 401 && key) signOut("Your key was refused (401): sign in again.");
+    throw await errorOf(res);
+  }
+  return res.blob();
+}

@@ -72,6 +72,8 @@ export interface Run extends Omit<RunSummary, "updated_at"> {
   approvals: Approval[];
   run_at: string | null;
   started_at: string | null;
+  /** The run's workspace: how many files and bytes it holds. */
+  workspace?: { files: number; bytes: number };
 }
 
 export interface LogEvent {

@@ -5,6 +5,7 @@ import { api } from "../api/endpoints";
 import { FINAL_STATUSES, type Run } from "../api/types";
 import { FeedbackForm } from "../components/feedback-form";
 import { duration, Json, StatusBadge, Time } from "../components/format";
+import { RunFiles } from "../components/run-files";
 import { creditsByStep, RunLog } from "../components/run-log";
 import { Async, ErrorBox } from "../components/states";
 import { useResource } from "../hooks";
@@ -171,6 +172,8 @@ export function RunPage({ id }: { id: string }) {
                 </div>
               </>
             )}
+            <h2>Files</h2>
+            <RunFiles runId={r.id} count={r.workspace?.files ?? 0} />
             {FINAL_STATUSES.includes(r.status) && <FeedbackForm runId={r.id} />}
           </>
         )}
