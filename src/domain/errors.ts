@@ -13,7 +13,8 @@ export type ApiErrorCode =
   | "internal"
   | "unavailable";
 
-const STATUS: Record<ApiErrorCode, number> = {
+/** The HTTP status of each error code (one table: the error class and the API description read it). */
+export const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
   invalid_request: 400,
   unauthorized: 401,
   insufficient_credits: 402,
@@ -37,7 +38,7 @@ export class ApiError extends Error {
   ) {
     super(message);
     this.name = "ApiError";
-    this.status = STATUS[code];
+    this.status = API_ERROR_STATUS[code];
   }
 }
 

@@ -5,7 +5,7 @@ import { RUN_ID_PATTERN } from "../../domain/ids";
 import type { RetryResult } from "../../run/protocol";
 import type { TenantError } from "../../tenant/protocol";
 import { requireTenant, tenantStub } from "../auth";
-import { BODY_ERRORS, errors, json, queryInt, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
+import { BODY_ERRORS, errors, json, queryInt, RunCursor, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
 import { DeadRunList, MAX_REDRIVE, RedriveBody, RedriveResult } from "../schemas/operations";
 import { jsonBody, router } from "../validation";
 
@@ -24,11 +24,7 @@ const list = createRoute({
   request: {
     query: z.object({
       limit: queryInt(1, 100, 50, "Page size"),
-      cursor: z
-        .string()
-        .regex(RUN_ID_PATTERN, { error: "is not valid" })
-        .optional()
-        .openapi({ description: "`next_cursor` of the previous page" }),
+      cursor: RunCursor,
     }),
   },
   responses: { 200: json(DeadRunList, "A page of dead runs"), ...errors("invalid_request", ...TENANT_ERRORS) },

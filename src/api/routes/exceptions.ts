@@ -3,11 +3,10 @@
 
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../../domain/errors";
-import { RUN_ID_PATTERN } from "../../domain/ids";
 import type { CancelResult } from "../../run/protocol";
 import { audit } from "../audit";
 import { requireTenant, tenantStub } from "../auth";
-import { BODY_ERRORS, errors, json, queryInt, RunIdParams, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
+import { BODY_ERRORS, errors, json, queryInt, RunCursor, RunIdParams, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
 import { ExceptionPage, ResolveBody } from "../schemas/people";
 import { Run } from "../schemas/runs";
 import { runStub } from "../stubs";
@@ -29,11 +28,7 @@ const list = createRoute({
     query: z.object({
       status: z.enum(["open", "resolved"], { error: "must be open or resolved" }).optional().default("open"),
       limit: queryInt(1, 100, 50, "Page size"),
-      cursor: z
-        .string()
-        .regex(RUN_ID_PATTERN, { error: "is not valid" })
-        .optional()
-        .openapi({ description: "`next_cursor` of the previous page" }),
+      cursor: RunCursor,
     }),
   },
   responses: { 200: json(ExceptionPage, "A page of exceptions"), ...errors("invalid_request", ...TENANT_ERRORS) },

@@ -2,21 +2,8 @@
 // the response maps every operation lists.
 
 import { z } from "@hono/zod-openapi";
-import type { ApiErrorCode } from "../../domain/errors";
+import { type ApiErrorCode, API_ERROR_STATUS as STATUS } from "../../domain/errors";
 import { RUN_ID_PATTERN } from "../../domain/ids";
-
-const STATUS: Record<ApiErrorCode, number> = {
-  invalid_request: 400,
-  unauthorized: 401,
-  insufficient_credits: 402,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal: 500,
-  unavailable: 503,
-};
 
 const TITLES: Record<ApiErrorCode, string> = {
   invalid_request: "The request is invalid; `details.field` names the field when one is at fault",
@@ -124,6 +111,13 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 
 /** An integer query parameter within [min, max] with a default; the message names the range. */
+/** A `?cursor=` of lists ordered by run: the `next_cursor` (a run id) of the previous page. */
+export const RunCursor = z
+  .string()
+  .regex(RUN_ID_PATTERN, { error: "is not valid" })
+  .optional()
+  .openapi({ description: "`next_cursor` of the previous page" });
+
 export function queryInt(min: number, max: number, fallback: number, description: string) {
   const msg = `must be an integer from ${min} to ${max}`;
   return z.coerce
