@@ -7,6 +7,7 @@ import { MAX_JSON_DEPTH, valueTooDeep } from "../domain/json-depth";
 import { callPrice, fitCharge, type Pricing } from "../domain/pricing";
 import { addUsage, type NewEvent, type Usage, ZERO_USAGE } from "../domain/types";
 import type { UnitReport, WorkState } from "../run/protocol";
+import { type ProgressNote, ProgressReporter } from "./progress";
 
 export class UnitRecorder {
   readonly events: NewEvent[] = [];
@@ -20,6 +21,7 @@ export class UnitRecorder {
     private readonly work: WorkState,
     private readonly model: ModelClient,
     private readonly pricing: Pricing,
+    private readonly progress: ProgressReporter = ProgressReporter.silent,
   ) {
     this.spent = work.spent;
     this.feeCharged = work.feeCharged;
@@ -45,8 +47,16 @@ export class UnitRecorder {
       failedCalls: u.failedCalls,
     };
     const started = Date.now();
-    const res = await this.model.createMessage(request, ctx);
+    this.note({ kind: "model.started", call: this.calls + 1 });
+    let res: ModelResponse;
+    try {
+      res = await this.model.createMessage(request, ctx);
+    } catch (err) {
+      this.note({ kind: "model.finished", call: this.calls + 1, ok: false, ms: Date.now() - started });
+      throw err;
+    }
     const callNo = ++this.calls;
+    this.note({ kind: "model.finished", call: callNo, ok: true, ms: Date.now() - started });
     this.usage = addUsage(this.usage, res.usage);
     let price = callPrice(res.usage, this.pricing);
     const feeKey = !this.feeCharged;
@@ -89,6 +99,11 @@ export class UnitRecorder {
       }
     }
     return res;
+  }
+
+  /** A progress note for live watchers of this unit (sent only while watched; never stored). */
+  note(note: ProgressNote): void {
+    this.progress.note(this.work.unit.index, this.work.unit.attempt, note);
   }
 
   log(event: NewEvent): void {

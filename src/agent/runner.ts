@@ -6,8 +6,9 @@ import type { CallContext, ModelClient, ModelRequest } from "../adapters/model/p
 import { RunFailure } from "../domain/errors";
 import type { Pricing } from "../domain/pricing";
 import { errorText, log } from "../ops/log";
-import type { CommitRequest, CommitResult, WorkState } from "../run/protocol";
+import type { CommitRequest, CommitResult, Progress, RenewResult, WorkState } from "../run/protocol";
 import { makePlan } from "./planner";
+import { ProgressReporter } from "./progress";
 import { UnitRecorder } from "./recorder";
 import { Supervisor } from "./supervisor";
 import type { ToolContext, ToolDefinition } from "./tools/tool";
@@ -15,7 +16,9 @@ import type { ToolContext, ToolDefinition } from "./tools/tool";
 /** The run's Durable Object as the runner sees it. */
 export interface RunHandle {
   commit(req: CommitRequest): Promise<CommitResult>;
-  renew(token: string): Promise<boolean>;
+  renew(token: string): Promise<RenewResult>;
+  /** Sends a progress note; resolves to whether anyone still watches. Absent: no notes are sent. */
+  progress?(token: string, note: Progress): Promise<boolean>;
 }
 
 export interface RunnerDeps {
@@ -45,20 +48,27 @@ export async function runClaimed(
   first: WorkState,
   deps: RunnerDeps,
   stop: AbortController = new AbortController(),
+  watched = false,
 ): Promise<RunnerResult> {
+  const send = handle.progress?.bind(handle);
+  const progress = new ProgressReporter(send ? (note) => send(token, note) : null, watched);
   let work = first;
   for (;;) {
     let req: CommitRequest;
     try {
-      req = await withRenewal(handle, token, deps.renewEveryMs, stop, () => executeUnit(token, work, deps, stop.signal));
+      req = await withRenewal(handle, token, deps.renewEveryMs, stop, progress, () =>
+        executeUnit(token, work, deps, stop.signal, progress),
+      );
     } catch (err) {
       if (stop.signal.aborted) return { status: "stopped", reason: String(stop.signal.reason) };
       throw err;
     }
     if (stop.signal.aborted) return { status: "stopped", reason: String(stop.signal.reason) };
+    await progress.settled();
     const res = await handle.commit(req);
     if (res.status !== "continue") return res;
     work = res.work;
+    progress.watched = res.watched ?? false;
   }
 }
 
@@ -70,8 +80,14 @@ function withSignal(model: ModelClient, signal: AbortSignal): ModelClient {
   };
 }
 
-async function executeUnit(token: string, work: WorkState, deps: RunnerDeps, signal: AbortSignal): Promise<CommitRequest> {
-  const rec = new UnitRecorder(work, withSignal(deps.model, signal), deps.pricing);
+async function executeUnit(
+  token: string,
+  work: WorkState,
+  deps: RunnerDeps,
+  signal: AbortSignal,
+  progress: ProgressReporter,
+): Promise<CommitRequest> {
+  const rec = new UnitRecorder(work, withSignal(deps.model, signal), deps.pricing, progress);
   const model = work.agent.model || deps.defaultModel;
   const unit = work.unit;
   try {
@@ -103,20 +119,23 @@ async function executeUnit(token: string, work: WorkState, deps: RunnerDeps, sig
 /**
  * Runs `work` while renewing the lease every `everyMs`, so a long step is not taken as lost. A
  * renewal the run refuses (the lease is no longer this worker's) aborts `stop`: the run object's
- * cancel callback may have been lost with an eviction, the renewal never is.
+ * cancel callback may have been lost with an eviction, the renewal never is. A renewal also says
+ * whether anyone watches now, so a watcher who arrives during a long step gets its progress.
  */
 async function withRenewal<T>(
   handle: RunHandle,
   token: string,
   everyMs: number,
   stop: AbortController,
+  progress: ProgressReporter,
   work: () => Promise<T>,
 ): Promise<T> {
   const timer = setInterval(() => {
     handle
       .renew(token)
-      .then((held) => {
-        if (!held) stop.abort("the run took the lease back");
+      .then((r) => {
+        if (!r.held) stop.abort("the run took the lease back");
+        progress.watched = r.watched;
       })
       .catch((e: unknown) => log.warn("lease.renew_failed", "lease renewal failed", { error: errorText(e) }));
   }, everyMs);

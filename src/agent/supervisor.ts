@@ -182,7 +182,18 @@ export class Supervisor {
     if (!tool) result = { ok: false, error: `unknown tool ${use.name}; available: ${[...this.byName.keys(), "complete_step"].join(", ")}` };
     else {
       const invalid = schemaErrors(tool.input_schema, input);
-      result = invalid ? { ok: false, error: `invalid input for ${use.name}: ${invalid}` } : await tool.run(input, this.toolCtx);
+      if (invalid) result = { ok: false, error: `invalid input for ${use.name}: ${invalid}` };
+      else {
+        const started = Date.now();
+        this.rec.note({ kind: "tool.started", tool: use.name });
+        try {
+          result = await tool.run(input, this.toolCtx);
+        } catch (err) {
+          this.rec.note({ kind: "tool.finished", tool: use.name, ok: false, ms: Date.now() - started });
+          throw err;
+        }
+        this.rec.note({ kind: "tool.finished", tool: use.name, ok: result.ok, ms: Date.now() - started });
+      }
     }
     this.rec.log({
       type: "tool.result",

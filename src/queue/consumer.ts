@@ -10,7 +10,7 @@ import { queueDelaySeconds, queueKind } from "../domain/lanes";
 import type { Priority } from "../domain/types";
 import { errorText, log } from "../ops/log";
 import { sendLaneMessage } from "../run/later";
-import type { ClaimResult, CommitResult, RunMessage, WorkState } from "../run/protocol";
+import type { ClaimResult, CommitResult, RenewResult, RunMessage, WorkState } from "../run/protocol";
 import { handleDeliveries } from "./deliveries";
 import { parseRunMessage } from "./messages";
 import { toolServices } from "./tool-services";
@@ -94,7 +94,11 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
   }
   try {
     const res = await runClaimed(
-      { commit: async (r) => (await stub.commit(r)) as CommitResult, renew: (t) => stub.renew(t) },
+      {
+        commit: async (r) => (await stub.commit(r)) as CommitResult,
+        renew: async (t) => (await stub.renew(t)) as RenewResult,
+        progress: (t, note) => stub.progress(t, note),
+      },
       claim.token,
       claim.work,
       {
@@ -115,6 +119,7 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
         renewEveryMs: Math.max(1000, cfg.leaseMs / 3),
       },
       stop,
+      claim.watched ?? false,
     );
     if (res.status === "stopped")
       log.info("run.unit_stopped", "unit stopped: the run took it back", { run_id: body.run, tenant: body.tenant, reason: res.reason });

@@ -69,7 +69,8 @@ export interface WorkState {
 }
 
 export type ClaimResult =
-  | { status: "claimed"; token: string; work: WorkState }
+  /** `watched`: someone follows the run's progress (see Progress), so the worker reports it. */
+  | { status: "claimed"; token: string; work: WorkState; watched?: boolean }
   | { status: "later"; delayMs: number; priority: Priority }
   | { status: "drop"; reason: string };
 
@@ -100,12 +101,38 @@ export type CommitRequest =
     };
 
 export type CommitResult =
-  | { status: "continue"; work: WorkState }
+  | { status: "continue"; work: WorkState; watched?: boolean }
   | { status: "handoff" }
   | { status: "done" }
   | { status: "retry"; delayMs: number }
   | { status: "dead" }
   | { status: "rejected"; reason: string };
+
+/** A lease renewal's answer: whether the worker still holds the lease, and whether progress is watched. */
+export interface RenewResult {
+  held: boolean;
+  watched: boolean;
+}
+
+/**
+ * A transient note of work in progress: a model or tool call starting or finishing. The run object
+ * broadcasts it to the watchers that asked for progress and stores nothing; the durable events
+ * (`model.call`, `tool.call`, `tool.result`) are still written once, when the unit commits.
+ */
+export interface Progress {
+  kind: "model.started" | "model.finished" | "tool.started" | "tool.finished";
+  step: number;
+  attempt: number;
+  /** The model call's number in the unit (model notes). */
+  call?: number;
+  /** The tool's name (tool notes). */
+  tool?: string;
+  /** Finished notes: whether the call succeeded, and how long it took. */
+  ok?: boolean;
+  ms?: number;
+  /** When the worker noted it (epoch ms). */
+  at: number;
+}
 
 /** What the tenant object gives a new run's object (`RunObject.init`). Times are epoch ms. */
 export interface InitParams {

@@ -16,6 +16,8 @@ import type {
   DecideResult,
   InitParams,
   LogPage,
+  Progress,
+  RenewResult,
   RetryResult,
 } from "./protocol";
 import { type ResolveRequest, resolveRun } from "./resolve";
@@ -62,18 +64,34 @@ export class RunObject extends DurableObject<Env> {
   async claim(req: ClaimRequest): Promise<ClaimResult> {
     if (!this.journal.run()) return { status: "drop", reason: "unknown run" };
     const res = await this.apply((now) => this.p.engine.claim(req, now));
-    if (res.status === "claimed" && req.onCancel) this.p.effects.watch(res.token, req.onCancel);
-    return res;
+    if (res.status !== "claimed") return res;
+    if (req.onCancel) this.p.effects.watch(res.token, req.onCancel);
+    return { ...res, watched: this.p.streams.watching() };
   }
 
   /** A worker commits the outcome of its unit. */
-  commit(req: CommitRequest): Promise<CommitResult> {
-    return this.apply((now) => this.p.engine.commit(req, now));
+  async commit(req: CommitRequest): Promise<CommitResult> {
+    const res = await this.apply((now) => this.p.engine.commit(req, now));
+    return res.status === "continue" ? { ...res, watched: this.p.streams.watching() } : res;
   }
 
-  /** Extends a worker's lease; false when it no longer holds it (the run was canceled, or taken over). */
-  renew(token: string): Promise<boolean> {
-    return this.apply((now) => this.p.control.renew(token, now));
+  /** Extends a worker's lease (`held` false when the run was canceled, or taken over). */
+  async renew(token: string): Promise<RenewResult> {
+    const held = await this.apply((now) => this.p.control.renew(token, now));
+    return { held, watched: this.p.streams.watching() };
+  }
+
+  /**
+   * A progress note from the worker holding the lease, broadcast to the streams that asked for
+   * progress and not stored. A worker sends one only while its last answer said `watched`; the
+   * answer says whether anyone still does.
+   */
+  progress(token: string, note: Progress): boolean {
+    const run = this.journal.run();
+    if (!run || run.lease_token !== token) return false;
+    this.journal.addCost({ run_requests: 1 });
+    this.p.streams.progress(run.id, note);
+    return this.p.streams.watching();
   }
 
   /** A worker hit an unexpected error: its lease is released for the redelivery. */

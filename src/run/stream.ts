@@ -4,11 +4,14 @@
 
 import type { RunEvent } from "../domain/types";
 import { errorText, log } from "../ops/log";
+import type { Progress } from "./protocol";
 
 const PAGE = 500;
 const encoder = new TextEncoder();
 /** Close codes that only describe a closure and may never be sent in a close frame (RFC 6455 7.4.1). */
 const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
+/** The tag of a WebSocket that asked for progress notes (`?progress=true`). */
+const PROGRESS_TAG = "progress";
 
 /** Reads events after a cursor, one bounded page at a time. */
 export type EventReader = (after: number, limit: number) => RunEvent[];
@@ -47,8 +50,11 @@ export function replyCloseCode(code: number): number {
 }
 
 export class Streams {
-  /** SSE writers with the cursor they asked for (events at or below it are never sent). */
-  private readonly sse = new Map<WritableStreamDefaultWriter<Uint8Array>, number>();
+  /**
+   * SSE writers with the cursor they asked for (events at or below it are never sent) and whether
+   * they asked for progress notes.
+   */
+  private readonly sse = new Map<WritableStreamDefaultWriter<Uint8Array>, { after: number; progress: boolean }>();
 
   constructor(private readonly ctx: DurableObjectState) {}
 
@@ -69,16 +75,17 @@ export class Streams {
       return refusal(401, "unauthorized", "stream ticket was already used or has expired");
     }
     const after = Math.max(0, Number(url.searchParams.get("after") ?? request.headers.get("last-event-id") ?? 0) || 0);
-    if (url.pathname.endsWith("/stream")) return this.openWebSocket(run.read, after, run.finished);
+    const progress = url.searchParams.get("progress") === "true";
+    if (url.pathname.endsWith("/stream")) return this.openWebSocket(run.read, after, run.finished, progress);
     if (run.finished && after >= run.lastSeq) return new Response(null, { status: 204 });
-    return this.openSse(run.read, after, run.finished);
+    return this.openSse(run.read, after, run.finished, progress);
   }
 
   /** Accepts a WebSocket (hibernatable), replays events after `after`, closes it if the run is over. */
-  private openWebSocket(read: EventReader, after: number, finished: boolean): Response {
+  private openWebSocket(read: EventReader, after: number, finished: boolean, progress: boolean): Response {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
+    this.ctx.acceptWebSocket(server, progress ? [PROGRESS_TAG] : []);
     // The cursor survives hibernation in the attachment; live events at or below it are skipped.
     server.serializeAttachment({ after });
     for (const e of replay(read, after)) server.send(JSON.stringify(e));
@@ -87,7 +94,7 @@ export class Streams {
   }
 
   /** Opens an SSE response: replay after `after`, then live events; ends after the final event. */
-  private openSse(read: EventReader, after: number, finished: boolean): Response {
+  private openSse(read: EventReader, after: number, finished: boolean, progress: boolean): Response {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
     const fail = (e: unknown) => {
@@ -97,7 +104,7 @@ export class Streams {
     writer.write(encoder.encode(": connected\n\n")).catch(fail);
     for (const e of replay(read, after)) writer.write(sseFrame(e)).catch(fail);
     if (finished) writer.close().catch(fail);
-    else this.sse.set(writer, after);
+    else this.sse.set(writer, { after, progress });
     return new Response(readable, {
       headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
     });
@@ -118,7 +125,7 @@ export class Streams {
         log.debug("stream.ws_send_failed", "websocket send failed", { error: errorText(e) });
       }
     }
-    for (const [writer, after] of this.sse) {
+    for (const [writer, { after }] of this.sse) {
       const fail = (e: unknown) => {
         this.sse.delete(writer);
         log.debug("stream.sse_write_failed", "sse client write failed", { error: errorText(e) });
@@ -128,6 +135,37 @@ export class Streams {
         writer.close().catch(fail);
         this.sse.delete(writer);
       }
+    }
+  }
+
+  /** Whether any open stream asked for progress notes. */
+  watching(): boolean {
+    if (this.ctx.getWebSockets(PROGRESS_TAG).length > 0) return true;
+    for (const { progress } of this.sse.values()) if (progress) return true;
+    return false;
+  }
+
+  /**
+   * Sends a progress note to the streams that asked for them, and nothing else: it has no `seq`, is
+   * never stored and never replayed (a WebSocket message `{"type":"progress",...}`, an SSE
+   * `event: progress` without an `id:`, so a reconnect's cursor is unchanged).
+   */
+  progress(runId: string, p: Progress): void {
+    const data = JSON.stringify({ type: "progress", run_id: runId, ...p });
+    for (const ws of this.ctx.getWebSockets(PROGRESS_TAG)) {
+      try {
+        ws.send(data);
+      } catch (e) {
+        log.debug("stream.ws_send_failed", "websocket send failed", { error: errorText(e) });
+      }
+    }
+    const frame = encoder.encode(`event: progress\ndata: ${data}\n\n`);
+    for (const [writer, { progress }] of this.sse) {
+      if (!progress) continue;
+      writer.write(frame).catch((e: unknown) => {
+        this.sse.delete(writer);
+        log.debug("stream.sse_write_failed", "sse client write failed", { error: errorText(e) });
+      });
     }
   }
 

@@ -43,15 +43,16 @@ export async function receivedEvent(client: WsClient, type: string, timeoutMs = 
   }
 }
 
-/** Reads an SSE response to its end and parses its frames. */
-export async function readSse(res: Response): Promise<{ id: number; event: string; data: any }[]> {
+/** Reads an SSE response to its end and parses its frames (`id` null for a frame without one). */
+export async function readSse(res: Response): Promise<{ id: number | null; event: string; data: any }[]> {
   const text = await res.text();
-  const frames: { id: number; event: string; data: any }[] = [];
+  const frames: { id: number | null; event: string; data: any }[] = [];
   for (const block of text.split("\n\n")) {
     const lines = block.split("\n").filter((l) => l && !l.startsWith(":"));
     if (lines.length === 0) continue;
     const get = (k: string) => lines.find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2) ?? "";
-    frames.push({ id: Number(get("id")), event: get("event"), data: JSON.parse(get("data")) });
+    const id = get("id");
+    frames.push({ id: id === "" ? null : Number(id), event: get("event"), data: JSON.parse(get("data")) });
   }
   return frames;
 }

@@ -3,6 +3,8 @@
 // the Worker, promtool on a real scrape): loopback only, a free port, in-memory state, explicit
 // variables, no inspector, no watching. Plus a small client for its API.
 
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { unstable_startWorker } from "wrangler";
 
 /** A started Worker: its loopback origin and how to stop it. */
@@ -21,6 +23,9 @@ process.env.WRANGLER_SEND_METRICS = "false";
  * override the file's `[vars]` and any `.dev.vars`. Resolves once it answers on its port.
  */
 export async function startWorker(config: string, vars: Record<string, string>): Promise<LocalWorker> {
+  // wrangler refuses to start without the static assets' directory; on a fresh checkout (before
+  // `npm run build:assets`) an empty one serves the API alone.
+  mkdirSync(resolve(dirname(config), "dist/public"), { recursive: true });
   const bindings = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: "plain_text" as const, value: v }]));
   const worker = await unstable_startWorker({
     config,

@@ -80,6 +80,30 @@ describe("dashboard in Chromium: runs", () => {
   );
 
   it(
+    "shows the call in flight on a watched run's page, and nothing of it in the log",
+    async () => {
+      const page = await h().page();
+      await signIn(page);
+      const id = await createRun(page, "- wait here !approve\n- think slowly !slow 4000");
+      await expectStatus(page, "awaiting_approval");
+      await page.locator('[data-log-state="live"]').waitFor();
+      const approval = (await h().api.getJson(`/v1/runs/${id}`)).approvals[0];
+      const decided = await h().api.call(`/v1/approvals/${approval.id}`, { method: "POST", json: { decision: "approve" } });
+      expect(decided.status).toBe(200);
+      // Step 2's model call takes 4 s: the page shows it running before the step's events land.
+      await page.getByTestId("progress-now").getByText("step 2: model call 1 running…").waitFor();
+      expect(await page.locator('.log li[data-type="step.completed"]').count()).toBe(1);
+      await expectStatus(page, "succeeded");
+      await page.locator('[data-log-state="done"]').waitFor();
+      expect(await page.getByTestId("progress-now").count()).toBe(0);
+      const shown = await page.locator(".log li").evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset["type"]));
+      expect(shown).toEqual((await h().api.events(id)).map((e: { type: string }) => e.type));
+      await page.close();
+    },
+    SCENARIO_MS,
+  );
+
+  it(
     "cancels a run that waits for approval from its page, after which neither cancel nor retry is offered",
     async () => {
       const page = await h().page();

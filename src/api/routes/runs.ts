@@ -17,7 +17,7 @@ import { requireTenant, tenantStub } from "../auth";
 import { limitFailures, recordFailure } from "../auth-failures";
 import { signingKey } from "../auth-settings";
 import { hashBody } from "../http";
-import { BODY_ERRORS, errors, json, queryInt, RunIdParams, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
+import { BODY_ERRORS, errors, json, ProgressQuery, queryInt, RunIdParams, TENANT_ERRORS, TENANT_SECURITY } from "../schemas/common";
 import {
   CreatedRun,
   CreateRunBody,
@@ -48,11 +48,14 @@ const streamRoute = createRoute({
   tags,
   summary: "Stream a run's events over a WebSocket",
   description:
-    "With `Upgrade: websocket`: each message is one log event as JSON, replaying the events after `after` first, then live; closes with code 1000 after the final event. Browsers authenticate with `?ticket=`.",
+    'With `Upgrade: websocket`: each message is one log event as JSON, replaying the events after `after` first, then live; closes with code 1000 after the final event. Browsers authenticate with `?ticket=`. With `progress=true` the stream also carries live progress notes (`{"type":"progress",...}`, no `seq`, never stored or replayed).',
   security: [...TENANT_SECURITY, { streamTicket: [] }],
   request: {
     params: RunIdParams,
-    query: z.object({ after: queryInt(0, Number.MAX_SAFE_INTEGER, 0, "Replay the events after this seq first") }),
+    query: z.object({
+      after: queryInt(0, Number.MAX_SAFE_INTEGER, 0, "Replay the events after this seq first"),
+      progress: ProgressQuery,
+    }),
   },
   responses: {
     101: { description: "Switching to the WebSocket protocol" },
@@ -258,13 +261,14 @@ const logsRoute = createRoute({
   tags,
   summary: "Read a run's log",
   description:
-    "A page of events as JSON, or with `Accept: text/event-stream` a live SSE stream (`id: <seq>`, `event: <type>`, `data: <event>`) that honours `Last-Event-ID` and closes after the final event.",
+    "A page of events as JSON, or with `Accept: text/event-stream` a live SSE stream (`id: <seq>`, `event: <type>`, `data: <event>`) that honours `Last-Event-ID` and closes after the final event. With `progress=true` the SSE stream also carries `event: progress` frames without an `id:` (live progress notes, never stored or replayed).",
   security: TENANT_SECURITY,
   request: {
     params: RunIdParams,
     query: z.object({
       after: queryInt(0, Number.MAX_SAFE_INTEGER, 0, "Only events with a greater seq"),
       limit: queryInt(1, 1000, 100, "Page size (JSON only)"),
+      progress: ProgressQuery,
     }),
   },
   responses: {

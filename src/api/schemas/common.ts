@@ -118,6 +118,12 @@ export const RunCursor = z
   .optional()
   .openapi({ description: "`next_cursor` of the previous page" });
 
+/** `?progress=true` on a run's stream: also send live progress notes (never stored or replayed). */
+export const ProgressQuery = z
+  .enum(["true", "false"], { error: "must be true or false" })
+  .optional()
+  .openapi({ description: "`true`: also send live progress notes of model and tool calls (not stored, not replayed)" });
+
 export function queryInt(min: number, max: number, fallback: number, description: string) {
   const msg = `must be an integer from ${min} to ${max}`;
   return z.coerce

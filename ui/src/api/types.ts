@@ -85,6 +85,19 @@ export interface LogEvent {
   data?: Record<string, unknown>;
 }
 
+/** A live progress note of a model or tool call (`?progress=true`): no seq, never stored. */
+export interface ProgressNote {
+  type: "progress";
+  kind: "model.started" | "model.finished" | "tool.started" | "tool.finished";
+  step: number;
+  attempt: number;
+  call?: number;
+  tool?: string;
+  ok?: boolean;
+  ms?: number;
+  at: number;
+}
+
 export interface DeadRun {
   id: string;
   agent: string;

@@ -1,6 +1,7 @@
-// A run's log as it streams: one line per event, with the connection's state.
-import type { LogEvent } from "../api/types";
-import type { LogState } from "../live-log";
+// A run's log as it streams: one line per event, with the connection's state and, while a unit
+// runs, the model or tool call in flight (a live progress note, not part of the log).
+import type { LogEvent, ProgressNote } from "../api/types";
+import { type LogState, progressText } from "../live-log";
 
 const STATE_LABEL: Record<LogState, string> = {
   connecting: "connecting…",
@@ -9,7 +10,17 @@ const STATE_LABEL: Record<LogState, string> = {
   done: "complete",
 };
 
-export function RunLog({ events, state, error }: { events: LogEvent[]; state: LogState; error: string | null }) {
+export function RunLog({
+  events,
+  state,
+  error,
+  now = null,
+}: {
+  events: LogEvent[];
+  state: LogState;
+  error: string | null;
+  now?: ProgressNote | null;
+}) {
   return (
     <section aria-labelledby="log-title">
       <h2 id="log-title">
@@ -19,6 +30,11 @@ export function RunLog({ events, state, error }: { events: LogEvent[]; state: Lo
         </span>
       </h2>
       {error && <p class="muted">{error}</p>}
+      {now && state === "live" && (
+        <p class="muted progress-now" data-testid="progress-now" aria-live="polite">
+          {progressText(now)}
+        </p>
+      )}
       {events.length === 0 ? (
         <p class="state empty">{state === "done" ? "No events." : "Waiting for events…"}</p>
       ) : (

@@ -178,7 +178,7 @@ export function RunPage({ id }: { id: string }) {
           </>
         )}
       </Async>
-      <RunLog events={log.events} state={log.state} error={log.error} />
+      <RunLog events={log.events} state={log.state} error={log.error} now={log.now} />
     </section>
   );
 }

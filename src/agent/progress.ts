@@ -1,0 +1,46 @@
+// Progress notes for live watchers: a worker sends a note as a model or tool call starts and
+// finishes, only while the run object's last answer (claim, commit, renewal or note) said someone
+// watches. Unwatched, a unit sends nothing: no request, no row.
+
+import { errorText, log } from "../ops/log";
+import type { Progress } from "../run/protocol";
+
+/** Sends one note to the run object; resolves to whether anyone still watches. */
+export type ProgressSender = (note: Progress) => Promise<boolean>;
+
+export type ProgressNote = Omit<Progress, "at" | "attempt" | "step">;
+
+export class ProgressReporter {
+  /** Notes in flight, chained so they arrive in the order they were made. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly send: ProgressSender | null,
+    /** Whether anyone watches, as the run object last said. */
+    public watched = false,
+  ) {}
+
+  /** A reporter that never sends (no watchers can exist, as in unit tests). */
+  static readonly silent = new ProgressReporter(null);
+
+  /** Notes a call starting or finishing, for `step` (attempt `attempt`); nothing when unwatched. */
+  note(step: number, attempt: number, note: ProgressNote): void {
+    const send = this.send;
+    if (!send || !this.watched) return;
+    const full: Progress = { ...note, step, attempt, at: Date.now() };
+    this.chain = this.chain
+      .then(() => send(full))
+      .then((watched) => {
+        this.watched = watched;
+      })
+      .catch((e: unknown) => {
+        // A lost note is only a missed live update: the durable events follow at the commit.
+        log.debug("progress.send_failed", "progress note not delivered", { error: errorText(e) });
+      });
+  }
+
+  /** Resolves when the notes sent so far have arrived (before a commit, so they precede its events). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+}
