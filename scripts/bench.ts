@@ -1,12 +1,14 @@
 // `npm run bench`: short edgecrew runs against the real Worker started locally, and the same runs
 // as a Cloudflare Workflow (bench/workflow), in alternating rounds; prints latency and platform cost.
 // Options: --runs 30 --concurrency 5 --rounds 3 --warmup 2 --poll-ms 25 --time-limit 240
-// --only edgecrew|workflow, --lane-batch-timeout S (what-if: the run lanes' max_batch_timeout).
+// --only edgecrew|workflow, --lane-batch-timeout S (what-if: the run lanes' max_batch_timeout),
+// --subscribers 100 (the fan-out of one run's live stream; 0 skips it).
 
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { withLaneBatchTimeout } from "../bench/config-variant";
-import { type EdgecrewCosts, edgecrewSide } from "../bench/edgecrew-runs";
+import { createTenant, type EdgecrewCosts, edgecrewSide } from "../bench/edgecrew-runs";
+import { type FanoutResult, fanoutLines, measureFanout } from "../bench/fanout";
 import { measure } from "../bench/measure";
 import { renderReport } from "../bench/report";
 import type { LoadSettings, Side } from "../bench/sample";
@@ -37,6 +39,7 @@ function settings() {
       "time-limit": opt,
       only: opt,
       "lane-batch-timeout": opt,
+      subscribers: opt,
     },
   });
   const only = v.only ?? null;
@@ -54,7 +57,8 @@ function settings() {
   };
   const rounds = Math.min(int("rounds", v.rounds, 3, 1, 20), load.runs);
   const laneBatchTimeoutS = v["lane-batch-timeout"] === undefined ? null : int("lane-batch-timeout", v["lane-batch-timeout"], 0, 0, 60);
-  return { load, only, rounds, timeLimitS, laneBatchTimeoutS };
+  const subscribers = int("subscribers", v.subscribers, 100, 0, 1000);
+  return { load, only, rounds, timeLimitS, laneBatchTimeoutS, subscribers };
 }
 
 const running = new Set<LocalWorker>();
@@ -75,7 +79,7 @@ async function start(config: string, vars: Record<string, string>): Promise<Loca
 }
 
 async function main(): Promise<void> {
-  const { load, only, rounds, timeLimitS, laneBatchTimeoutS } = settings();
+  const { load, only, rounds, timeLimitS, laneBatchTimeoutS, subscribers } = settings();
   load.deadline = Date.now() + timeLimitS * 1000;
   // Whatever happens, the process ends shortly after the time limit, its workers stopped.
   setTimeout(
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
   const sides: Side<unknown>[] = [];
   let edge: Side<EdgecrewCosts> | null = null;
   let flow: Side<WorkflowCosts> | null = null;
+  let edgeOrigin: string | null = null;
   try {
     if (only !== "workflow") {
       let config = resolve(root, "wrangler.toml");
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
       };
       const worker = await start(config, vars);
       console.error(`bench: edgecrew at ${worker.origin}`);
+      edgeOrigin = worker.origin;
       edge = await edgecrewSide(worker.origin, ADMIN_TOKEN, load);
       sides.push(edge);
     }
@@ -134,7 +140,15 @@ async function main(): Promise<void> {
       flow: flow && flowM ? { ...flowM, costs: await flow.costs() } : null,
     });
     console.log(report);
-    process.exitCode = measured.some((m) => m.samples.some((s) => !s.ok)) ? 1 : 0;
+    let fanout: FanoutResult | null = null;
+    if (edgeOrigin && subscribers > 0) {
+      console.error(`bench: fan-out to ${subscribers} subscribers …`);
+      const { key } = await createTenant(edgeOrigin, ADMIN_TOKEN, 1000);
+      fanout = await measureFanout(edgeOrigin, key, subscribers);
+      console.log(`\n${fanoutLines(fanout).join("\n")}`);
+    }
+    const incomplete = fanout !== null && fanout.complete < fanout.subscribers;
+    process.exitCode = measured.some((m) => m.samples.some((s) => !s.ok)) || incomplete ? 1 : 0;
   } finally {
     await stopAll();
   }

@@ -1,0 +1,98 @@
+// Fan-out of one run's live stream to many subscribers: N WebSockets (the `ws` package) follow one
+// run with `?progress=true`; for every message each receives, the time from when it was made (a
+// progress note's `at`, an event's `ts`) to its receipt. The run waits for an approval first, so
+// every subscriber is connected before the measured work starts.
+
+import WebSocket from "ws";
+import { call, pollUntil } from "./http";
+import { percentile } from "./stats";
+
+export interface FanoutResult {
+  subscribers: number;
+  /** Progress notes per subscriber, and their latency (ms) over all subscribers. */
+  notes: number;
+  noteMs: number[];
+  /** Durable events per subscriber (live ones only: those made after the approval), and their latency. */
+  events: number;
+  eventMs: number[];
+  /** Subscribers that saw every note and every event of the run. */
+  complete: number;
+}
+
+const STEPS = 5;
+const input = [
+  "- wait for the start !approve",
+  ...Array.from({ length: STEPS }, (_, i) => `- step ${i + 2} !tool memory_set {"key":"k${i}","value":"v${i}"}`),
+].join("\n");
+
+interface Received {
+  notes: number[];
+  events: { seq: number; latency: number }[];
+}
+
+function subscribe(origin: string, key: string, runId: string): Promise<{ got: Received; closed: Promise<void> }> {
+  const url = `${origin.replace(/^http/, "ws")}/v1/runs/${runId}/stream?progress=true`;
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${key}` } });
+  const got: Received = { notes: [], events: [] };
+  let approvedAt = Number.POSITIVE_INFINITY;
+  ws.on("message", (data) => {
+    const now = Date.now();
+    const m = JSON.parse(String(data)) as { type: string; at?: number; seq?: number; ts?: string };
+    if (m.type === "progress" && typeof m.at === "number") got.notes.push(now - m.at);
+    else if (typeof m.seq === "number" && m.ts) {
+      const made = Date.parse(m.ts);
+      if (m.type === "approval.decided") approvedAt = made;
+      if (made >= approvedAt) got.events.push({ seq: m.seq, latency: now - made });
+    }
+  });
+  const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
+  return new Promise((resolve, reject) => {
+    ws.once("open", () => resolve({ got, closed }));
+    ws.once("error", reject);
+  });
+}
+
+/** Follows one run with `subscribers` WebSockets and measures what reaches them. */
+export async function measureFanout(origin: string, key: string, subscribers: number): Promise<FanoutResult> {
+  const run = await call<{ id: string }>(origin, "/v1/runs", { token: key, body: { agent: "general", input } });
+  const waiting = await pollUntil(
+    () => call<{ status: string; approvals: { id: string }[] }>(origin, `/v1/runs/${run.id}`, { token: key }),
+    (r) => r.status === "awaiting_approval",
+    50,
+    Date.now() + 60_000,
+  );
+  if (waiting.timedOut || !waiting.value) throw new Error(`fan-out run ${run.id} never waited for its approval`);
+  const subs = await Promise.all(Array.from({ length: subscribers }, () => subscribe(origin, key, run.id)));
+  await call(origin, `/v1/approvals/${waiting.value.approvals[0]!.id}`, { token: key, body: { decision: "approve" } });
+  const allClosed = Promise.all(subs.map((s) => s.closed));
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error("fan-out run did not finish in 60 s")), 60_000).unref(),
+  );
+  await Promise.race([allClosed, timeout]);
+  const notes = Math.max(...subs.map((s) => s.got.notes.length));
+  const events = Math.max(...subs.map((s) => s.got.events.length));
+  return {
+    subscribers,
+    notes,
+    noteMs: subs.flatMap((s) => s.got.notes),
+    events,
+    eventMs: subs.flatMap((s) => s.got.events.map((e) => e.latency)),
+    complete: subs.filter((s) => s.got.notes.length === notes && s.got.events.length === events).length,
+  };
+}
+
+/** The fan-out figures as report lines. */
+export function fanoutLines(f: FanoutResult): string[] {
+  const row = (label: string, v: number[]) =>
+    `  ${label.padEnd(34)} p50 ${percentile(v, 50).toFixed(0).padStart(4)}  p95 ${percentile(v, 95).toFixed(0).padStart(4)}  p99 ${percentile(v, 99).toFixed(0).padStart(4)}  max ${Math.max(
+      ...v,
+    )
+      .toFixed(0)
+      .padStart(4)} ms`;
+  return [
+    `Fan-out: one run followed by ${f.subscribers} WebSocket subscribers with ?progress=true (${f.complete}/${f.subscribers} received everything)`,
+    row(`progress note → receipt (${f.notes} notes)`, f.noteMs),
+    row(`event commit → receipt (${f.events} events)`, f.eventMs),
+    `  target: progress notes p99 < 50 ms`,
+  ];
+}
