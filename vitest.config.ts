@@ -36,6 +36,10 @@ function workerd(
       include,
       exclude: [...(options.exclude ?? []), "**/node_modules/**"],
       setupFiles: [LOAD_WORKER, ...(options.setupFiles ?? [])],
+      // The test files of a project share one module graph of the Worker instead of loading it
+      // again for each file (about 5 s a file). Every test makes its own tenants and runs and
+      // asserts on those, so what earlier files left behind does not change an outcome.
+      isolate: false,
       ...TIMEOUTS,
     },
   };
