@@ -12,6 +12,8 @@ export interface Measured {
   wallMs: number;
   /** The machine's 1-minute load average at the end of each of its batches. */
   loadAvg: number[];
+  /** Server CPU time used during its measured batches (ms; NaN when unknown). */
+  cpuMs: number;
 }
 
 /**
@@ -22,18 +24,20 @@ export interface Measured {
  */
 export async function measure(sides: Side<unknown>[], load: LoadSettings, rounds: number): Promise<Measured[]> {
   for (const side of sides) await pool(load.warmup, load.concurrency, () => side.run(false));
-  const out: Measured[] = sides.map(() => ({ samples: [], wallMs: 0, loadAvg: [] }));
+  const out: Measured[] = sides.map(() => ({ samples: [], wallMs: 0, loadAvg: [], cpuMs: 0 }));
   let done = 0;
   for (let r = 0; r < rounds; r++) {
     const count = Math.ceil((load.runs - done) / (rounds - r));
     for (const [i, side] of sides.entries()) {
       const m = out[i]!;
       const t0 = Date.now();
+      const cpu0 = side.cpuMs?.() ?? Number.NaN;
       // Each remaining batch gets an equal share of the time left, so no side is starved.
       const batchesLeft = (rounds - r) * sides.length - i;
       const stopStarting = t0 + Math.max(0, load.deadline - t0) / batchesLeft;
       const batch = await pool(count, load.concurrency, async (k) => (Date.now() >= stopStarting ? skipped(done + k) : side.run(true)));
       m.wallMs += Date.now() - t0;
+      m.cpuMs += (side.cpuMs?.() ?? Number.NaN) - cpu0;
       m.loadAvg.push(loadavg()[0]!);
       m.samples.push(...batch);
     }

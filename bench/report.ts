@@ -46,7 +46,18 @@ function latencyRows(name: string, samples: RunSample[], lines: Line[]): string[
 
 function throughputRow(name: string, m: Measured): string[] {
   const ok = m.samples.filter((s) => s.ok).length;
-  return [name, fmt(m.wallMs / 1000, 1), fmt(ok / (m.wallMs / 1000), 1), m.loadAvg.map((l) => fmt(l, 1)).join(" ")];
+  return [
+    name,
+    fmt(m.wallMs / 1000, 1),
+    fmt(ok / (m.wallMs / 1000), 1),
+    fmt(m.cpuMs / Math.max(1, ok), 1),
+    m.loadAvg.map((l) => fmt(l, 1)).join(" "),
+  ];
+}
+
+/** edgecrew's figure over the Workflow's, as "1.23×"; "–" without both. */
+function ratio(a: number, b: number): string {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : "–";
 }
 
 function failures(name: string, samples: RunSample[]): string[] {
@@ -98,10 +109,18 @@ export function renderReport({ load, rounds, laneBatchTimeoutS, edge, flow }: Re
 
   const throughput = [...(edge ? [throughputRow("edgecrew", edge)] : []), ...(flow ? [throughputRow("Workflows", flow)] : [])];
   out.push(
-    `Throughput while measured (load avg: 1-minute load after each round, ${cpus().length} cores shared)`,
-    table(["", "wall s", "runs/s", "load avg"], throughput),
-    "",
+    `Throughput while measured (load avg: 1-minute load after each round, ${cpus().length} cores shared;`,
+    "CPU: user + system time of the side's workerd process during its batches, per successful run)",
+    table(["", "wall s", "runs/s", "CPU ms/run", "load avg"], throughput),
   );
+  if (edge && flow) {
+    const rate = (m: Measured) => m.samples.filter((s) => s.ok).length / (m.wallMs / 1000);
+    const cpu = (m: Measured) => m.cpuMs / Math.max(1, m.samples.filter((s) => s.ok).length);
+    out.push(
+      `edgecrew / Workflows: throughput ${ratio(rate(edge), rate(flow))} (target ≥ 1.25×), CPU per run ${ratio(cpu(edge), cpu(flow))} (target ≤ 1.00×)`,
+    );
+  }
+  out.push("");
 
   if (edge) out.push(edgecrewCost(edge.costs), "");
   if (flow) out.push(workflowCost(flow.costs), "");

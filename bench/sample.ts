@@ -25,6 +25,8 @@ export interface Side<Costs> {
   run(measured: boolean): Promise<RunSample>;
   /** The cost figures of the runs so far (waits for reads still under way). */
   costs(): Promise<Costs>;
+  /** CPU time (ms) the side's server processes have used so far; absent or NaN when unknown. */
+  cpuMs?(): number;
 }
 
 /** Settings both sides run with, so their figures compare. */

@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { withLaneBatchTimeout } from "../bench/config-variant";
+import { cpuMs, workerdDescendants } from "../bench/cpu";
 import { createTenant, type EdgecrewCosts, edgecrewSide } from "../bench/edgecrew-runs";
 import { type FanoutResult, fanoutLines, measureFanout } from "../bench/fanout";
 import { measure } from "../bench/measure";
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
   let edge: Side<EdgecrewCosts> | null = null;
   let flow: Side<WorkflowCosts> | null = null;
   let edgeOrigin: string | null = null;
+  let edgePids = new Set<number>();
   try {
     if (only !== "workflow") {
       let config = resolve(root, "wrangler.toml");
@@ -119,12 +121,17 @@ async function main(): Promise<void> {
       console.error(`bench: edgecrew at ${worker.origin}`);
       edgeOrigin = worker.origin;
       edge = await edgecrewSide(worker.origin, ADMIN_TOKEN, load);
+      edgePids = workerdDescendants();
+      edge.cpuMs = () => cpuMs(edgePids);
       sides.push(edge);
     }
     if (only !== "edgecrew") {
       const worker = await start(resolve(root, "bench/workflow/wrangler.toml"), {});
       console.error(`bench: Workflows baseline at ${worker.origin}`);
       flow = workflowSide(worker.origin, load);
+      // Its own workerd process: the ones started since edgecrew's.
+      const pids = new Set([...workerdDescendants()].filter((p) => !edgePids.has(p)));
+      flow.cpuMs = () => cpuMs(pids);
       sides.push(flow);
     }
     console.error(`bench: ${load.warmup} warm-up + ${load.runs} runs per side in ${rounds} alternating rounds …`);
