@@ -51,12 +51,13 @@ export function table(rows: Row[], columns: (string | [string, (row: Row) => unk
   for (const row of cells) line(render(row));
 }
 
-/** Seconds between two ISO timestamps, as "3.2s" or "2m 5s"; null when either is missing. */
+/** Time between two ISO timestamps, as "45ms", "3.2s" or "2m 5s"; null when either is missing. */
 export function duration(from: unknown, to: unknown): string | null {
   if (typeof from !== "string" && typeof from !== "number") return null;
   if (typeof to !== "string" && typeof to !== "number") return null;
   const ms = new Date(to).getTime() - new Date(from).getTime();
   if (!Number.isFinite(ms) || ms < 0) return null;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   return `${Math.floor(ms / 60_000)}m ${Math.round((ms % 60_000) / 1000)}s`;
 }

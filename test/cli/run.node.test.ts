@@ -104,7 +104,7 @@ describe("run", { timeout: SLOW }, () => {
     expect(res.stdout).toMatch(new RegExp(`waiting for approval ${approvalId}: check the refund`));
     expect(res.stdout).toMatch(new RegExp(`approval ${approvalId} approved: ok`));
     expect(res.stdout).toMatch(/^step 3 of 3: summarise$/m);
-    expect(res.stdout).toMatch(/^succeeded · in \d+\.\ds · \d+ credits$/m);
+    expect(res.stdout).toMatch(/^succeeded · in (\d+ms|\d+\.\ds) · \d+ credits$/m);
     // Not a terminal: plain lines, no spinner frames or cursor codes.
     expect(res.stderr).not.toContain("\u001b[");
   });
