@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import type { ClaimResult, CommitResult } from "../../src/run/protocol";
 import { api, createRun, json, newTenant, waitForRun } from "../helpers/api";
-import { check } from "./check";
+import { chargedOnce, check } from "./check";
 import { printTable } from "./report";
 
 const runStub = (id: string) => env.RUNS.get(env.RUNS.idFromName(id));
@@ -27,23 +27,6 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 15
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((done) => setTimeout(done, 100));
   }
-}
-
-/** The tenant's credits are whole: nothing held, everything the run spent charged once, the total unchanged. */
-async function chargedOnce(runId: string, key: string, total: number): Promise<boolean> {
-  const run = await json(api(`/v1/runs/${runId}`, { key }));
-  const credits = await json(api("/v1/credits", { key }));
-  const entries = (await json(api("/v1/credits/ledger?limit=100", { key }))).entries.filter((e: any) => e.run_id === runId);
-  const charged = entries.filter((e: any) => e.kind === "charge").reduce((sum: number, e: any) => sum + e.amount, 0);
-  return (
-    run.credits.spent > 0 &&
-    credits.spent_total === run.credits.spent &&
-    charged === run.credits.spent &&
-    credits.reserved === 0 &&
-    credits.available + credits.reserved + credits.spent_total === total &&
-    entries.filter((e: any) => e.kind === "reserve").length === 1 &&
-    entries.filter((e: any) => e.kind === "release").length === 1
-  );
 }
 
 async function deliver(messages: { run: string; tenant: string; gen: number }[], queue = "edgecrew-runs-normal", workerEnv: Env = env) {
