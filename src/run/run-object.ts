@@ -39,6 +39,7 @@ export class RunObject extends DurableObject<Env> {
   private readonly effects: EffectsExecutor;
   private readonly alarmWrites = new AlarmWrites();
   private readonly prices: ReturnType<typeof config>["prices"];
+  private readonly leaseMs: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -52,6 +53,7 @@ export class RunObject extends DurableObject<Env> {
     this.approvals = new ApprovalStore(ctx.storage.sql);
     const cfg = config(env);
     this.prices = cfg.prices;
+    this.leaseMs = cfg.leaseMs;
     const engineConfig = { leaseMs: cfg.leaseMs, retry: cfg.retry };
     this.engine = new RunEngine(this.journal, engineConfig, this.approvals);
     this.control = new RunControl(this.engine, this.journal, engineConfig, this.approvals);
@@ -208,7 +210,15 @@ export class RunObject extends DurableObject<Env> {
   /** Applies one transition (a counted work call) and carries out its effects; returns its result. */
   private async apply<R>(transition: (now: number) => Transition<R>): Promise<R> {
     this.journal.addCost({ run_requests: 1 });
-    const out = this.tx(() => transition(Date.now()));
+    const out = this.tx(() => {
+      const now = Date.now();
+      const t = transition(now);
+      // The lane message is sent after this commit. Until a worker claims it (the claim clears
+      // `wake_at`), the run's alarm stands by to send it again: a send that fails, or an object
+      // reset between the commit and the send, loses no run.
+      if (t.effects.dispatch) this.journal.updateRun({ wake_at: now + t.effects.dispatch.delayMs + this.leaseMs });
+      return t;
+    });
     await this.effects.run(out.effects);
     return out.result;
   }

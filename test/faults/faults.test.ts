@@ -20,6 +20,41 @@ import { printTable } from "./report";
 const runStub = (id: string) => env.RUNS.get(env.RUNS.idFromName(id));
 const tenantStub = (id: string) => env.TENANTS.get(env.TENANTS.idFromName(id));
 
+type LaneSend = (body: unknown, options?: QueueSendOptions) => Promise<unknown>;
+interface PatchedLane {
+  calls: number;
+  original: Queue;
+}
+
+/**
+ * Puts `send` in front of the normal lane's queue binding of the run objects (their env, which every
+ * instance in the isolate shares, so `restoreLane` must follow); `send` gets the call's number.
+ */
+async function patchLane(runId: string, send: (n: number, real: LaneSend) => LaneSend): Promise<void> {
+  await runInDurableObject(runStub(runId), (o) => {
+    const bindings = (o as unknown as { env: Record<string, unknown> }).env;
+    const original = bindings.RUNS_NORMAL as Queue;
+    const real: LaneSend = (body, options) => original.send(body, options);
+    const patched = {
+      calls: 0,
+      original,
+      send: (body: unknown, options?: QueueSendOptions) => send(++patched.calls, real)(body, options),
+      sendBatch: (messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) => original.sendBatch(messages, options),
+    };
+    bindings.RUNS_NORMAL = patched;
+  });
+}
+
+/** Puts the queue binding back; returns how many sends went through the patch. */
+async function restoreLane(runId: string): Promise<number> {
+  return runInDurableObject(runStub(runId), (o) => {
+    const bindings = (o as unknown as { env: Record<string, unknown> }).env;
+    const patched = bindings.RUNS_NORMAL as Partial<PatchedLane>;
+    if (patched.original) bindings.RUNS_NORMAL = patched.original;
+    return patched.calls ?? 0;
+  });
+}
+
 /** Waits (100 ms polls, up to `timeoutMs`) until `probe` holds. */
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -259,19 +294,13 @@ describe("fault injection", () => {
     })) as CommitResult;
     expect(planned.status).toBe("continue");
     // The run object's lane queue refuses its next send, as a queue outage would; later sends pass.
-    await runInDurableObject(runStub(r.id), (o) => {
-      const bindings = (o as unknown as { env: Record<string, unknown> }).env;
-      const lane = bindings.RUNS_NORMAL as Queue;
-      const failing = {
-        failed: 0,
-        async send(body: unknown, options?: QueueSendOptions) {
-          if (failing.failed++ === 0) throw new Error("injected: queue send failed");
-          return lane.send(body, options);
-        },
-        sendBatch: (messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) => lane.sendBatch(messages, options),
-      };
-      bindings.RUNS_NORMAL = failing;
-    });
+    await patchLane(r.id, (n, real) =>
+      n === 1
+        ? async () => {
+            throw new Error("injected: queue send failed");
+          }
+        : real,
+    );
     const stepped = (await runStub(r.id).commit({
       kind: "step",
       token: claim.token,
@@ -283,15 +312,71 @@ describe("fault injection", () => {
     })) as CommitResult;
     expect(stepped.status).toBe("handoff");
     // The commit is durable, its continuation was not sent: the object holds an alarm for it.
-    const after = await runInDurableObject(runStub(r.id), async (o, state) => ({
-      failed: ((o as unknown as { env: Record<string, { failed?: number }> }).env.RUNS_NORMAL as { failed?: number }).failed,
-      alarm: await state.storage.getAlarm(),
-    }));
-    expect(after.failed).toBe(1);
-    expect(after.alarm).not.toBeNull();
+    expect(await runInDurableObject(runStub(r.id), (_o, state) => state.storage.getAlarm())).not.toBeNull();
+    await until(
+      "the continuation sent by the alarm",
+      async () => (await json(api(`/v1/runs/${r.id}`, { key: t.key }))).status !== "queued",
+    );
+    expect(await restoreLane(r.id)).toBe(2);
     const { run, events } = await check("queue send fails after a commit", "succeeded", r.id, t.key, () => chargedOnce(r.id, t.key, 1000));
     expect(run.steps.map((s: any) => s.attempts)).toEqual([1, 1]);
     expect(events.filter((e) => e.type === "step.started" && e.data.step === 1)).toHaveLength(1);
+  });
+
+  it("the run object is reset after a committed handoff, before its queue send: the run's alarm sends it", async () => {
+    const t = await newTenant(1000);
+    const r = await createRun({ agent: "general", input: "- one\n- two", max_credits: 50 }, t.key);
+    const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+    const report = (key: string) => ({ events: [], charges: [{ key, amount: 3 }], usage, feeCharged: true });
+    const claim = (await runStub(r.id).claim({ gen: 1, worker: "reset-before-send" })) as ClaimResult;
+    expect(claim.status).toBe("claimed");
+    if (claim.status !== "claimed") return;
+    const plan = [
+      { title: "one", instructions: "one" },
+      { title: "two", instructions: "two" },
+    ];
+    const planned = (await runStub(r.id).commit({
+      kind: "plan",
+      token: claim.token,
+      plan,
+      report: report(`${r.id}:1:0:1:1`),
+      handoff: false,
+    })) as CommitResult;
+    expect(planned.status).toBe("continue");
+    // The next send never completes; while it hangs, the object is reset (as a deploy or a crash
+    // would): the handoff's commit is durable, its continuation message never left.
+    await patchLane(r.id, (n, real) => (n === 1 ? () => new Promise(() => {}) : real));
+    const handoff = runStub(r.id)
+      .commit({
+        kind: "step",
+        token: claim.token,
+        index: 1,
+        summary: "one done",
+        output: "one",
+        report: report(`${r.id}:1:1:1:1`),
+        handoff: true,
+      })
+      .then(
+        () => "answered",
+        (e: unknown) => String(e),
+      );
+    await until("the send under way", async () =>
+      runInDurableObject(
+        runStub(r.id),
+        (o) => ((o as unknown as { env: { RUNS_NORMAL: Partial<PatchedLane> } }).env.RUNS_NORMAL.calls ?? 0) > 0,
+      ),
+    );
+    await runInDurableObject(runStub(r.id), (_o, state) => state.abort("injected: object reset before the queue send")).catch(() => {});
+    expect(await handoff).toMatch(/injected: object reset/);
+    try {
+      const { run, events } = await check("object reset before the queue send", "succeeded", r.id, t.key, () =>
+        chargedOnce(r.id, t.key, 1000),
+      );
+      expect(run.steps.map((s: any) => s.attempts)).toEqual([1, 1]);
+      expect(events.filter((e) => e.type === "step.completed" && e.data.step === 1)).toHaveLength(1);
+    } finally {
+      await restoreLane(r.id);
+    }
   });
 
   it("the run object loses its memory between units (evicted, storage kept)", async () => {
