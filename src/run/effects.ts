@@ -77,7 +77,12 @@ export class EffectsExecutor {
     if (this.listener && run.lease_token !== this.listener.token) this.release();
     streams.broadcast(effects.events, effects.final === true);
     logRunEvents(run, effects.events);
-    if (effects.dispatch) await this.dispatch(effects.dispatch.gen, effects.dispatch.delayMs);
+    if (effects.dispatch) {
+      // The alarm for `wake_at` is set before the send, so the message is sent again if this
+      // object does not live to send it.
+      await this.setAlarm();
+      await this.dispatch(effects.dispatch.gen, effects.dispatch.delayMs);
+    }
     // The tenant hears of every status change. Charges alone wait for the next status change,
     // the final settlement, or CHARGE_SYNC_MS: the reservation already holds the credits and the
     // budget is enforced here, so a tenant call per model call would buy nothing.

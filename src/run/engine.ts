@@ -101,7 +101,15 @@ export class RunEngine {
     const token = randomSecret(12);
     // The run moves on: an error an earlier attempt left (one that was retried) no longer describes it.
     if (run.status !== "running") this.setStatus("running", { error: null });
-    const lease = { lease_token: token, lease_until: now + this.cfg.leaseMs, lease_worker: req.worker, gen: req.gen, not_before: null };
+    // The dispatched message arrived: the alarm no longer stands by to send it again (apply()).
+    const lease = {
+      lease_token: token,
+      lease_until: now + this.cfg.leaseMs,
+      lease_worker: req.worker,
+      gen: req.gen,
+      not_before: null,
+      wake_at: null,
+    };
     if (run.started_at === null) {
       events.push({ type: "run.started", level: "info", message: `run started on ${req.worker}`, data: { worker: req.worker } });
       this.j.updateRun({ ...lease, started_at: now });

@@ -24,6 +24,8 @@ export interface RunParts {
   streams: Streams;
   effects: EffectsExecutor;
   alarmWrites: AlarmWrites;
+  /** How long a worker's lease lasts (ms). */
+  leaseMs: number;
   /** The run as the API shows it (the run must exist). */
   view(): RunView;
   /** What a stream request needs of the run; null before it exists. */
@@ -87,5 +89,5 @@ export function runParts(ctx: DurableObjectState, env: Env): RunParts {
     nextAlarm: () => control.nextAlarm(),
     tx,
   });
-  return { journal, approvals, engine, control, streams, effects, alarmWrites, view, streamRun, tx };
+  return { journal, approvals, engine, control, streams, effects, alarmWrites, leaseMs: cfg.leaseMs, view, streamRun, tx };
 }

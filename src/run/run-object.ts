@@ -176,7 +176,15 @@ export class RunObject extends DurableObject<Env> {
   /** Applies one transition (a counted work call) and carries out its effects; returns its result. */
   private async apply<R>(transition: (now: number) => Transition<R>): Promise<R> {
     this.journal.addCost({ run_requests: 1 });
-    const out = this.p.tx(() => transition(Date.now()));
+    const out = this.p.tx(() => {
+      const now = Date.now();
+      const t = transition(now);
+      // The lane message is sent after this commit. Until a worker claims it (the claim clears
+      // `wake_at`), the run's alarm stands by to send it again: a send that fails, or an object
+      // reset between the commit and the send, loses no run.
+      if (t.effects.dispatch) this.journal.updateRun({ wake_at: now + t.effects.dispatch.delayMs + this.p.leaseMs });
+      return t;
+    });
     await this.p.effects.run(out.effects);
     return out.result;
   }

@@ -38,7 +38,8 @@ export function audit(events: any[]): { stepsCommittedTwice: number; eventsDupli
   return { stepsCommittedTwice, eventsDuplicated };
 }
 
-export function printTable(): string {
+/** The table of the faults recorded in this test file, under `title` (the suite and its ledger). */
+export function printTable(title: string): string {
   const head = ["fault", "expected", "outcome", "lost", "doubled steps", "dup events", "pass"];
   const body = rows.map((r) => [
     r.fault,
@@ -53,6 +54,7 @@ export function printTable(): string {
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   const sum = (f: (r: FaultRow) => number) => rows.reduce((s, r) => s + f(r), 0);
   return [
+    title,
     line(head),
     line(widths.map((w) => "-".repeat(w))),
     ...body.map(line),

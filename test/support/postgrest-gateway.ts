@@ -1,6 +1,9 @@
 // A PostgREST-compatible gateway (the `/rest/v1` part of a Supabase project) over a real Postgres,
 // so `@supabase/supabase-js` runs end to end in tests: api key checks, schema profiles, RPC and
 // table routes, PostgREST's error bodies and statuses. Each request runs in one transaction.
+// A tenant's ledger can be made unreachable (POST /_control/outage {tenant, down}): while it is,
+// every RPC naming that tenant (`p_tenant_id`) has its connection dropped before it reaches
+// Postgres, as a network failure would; GET /_control/outage?tenant=T says how many were dropped.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import pg from "pg";
 import { listenOnLoopback } from "./listen";
@@ -72,6 +75,49 @@ function parseJson(text: string, emptyAs: unknown): unknown {
   }
 }
 
+/** Tenants whose ledger calls are refused, and how many calls naming each were dropped. */
+class Outages {
+  private readonly down = new Set<string>();
+  private readonly dropped = new Map<string, number>();
+
+  set(tenant: string, down: boolean): void {
+    if (down) this.down.add(tenant);
+    else this.down.delete(tenant);
+  }
+
+  /** True (and counted) when the RPC body names a tenant whose ledger is down. */
+  refuses(rpcBody: string): boolean {
+    let tenant: unknown;
+    try {
+      tenant = (JSON.parse(rpcBody) as { p_tenant_id?: unknown }).p_tenant_id;
+    } catch {
+      return false;
+    }
+    if (typeof tenant !== "string" || !this.down.has(tenant)) return false;
+    this.dropped.set(tenant, (this.dropped.get(tenant) ?? 0) + 1);
+    return true;
+  }
+
+  state(tenant: string): { tenant: string; down: boolean; dropped: number } {
+    return { tenant, down: this.down.has(tenant), dropped: this.dropped.get(tenant) ?? 0 };
+  }
+}
+
+/** Thrown for a refused call: the server drops the connection instead of answering. */
+class Dropped extends Error {}
+
+async function outageControl(req: IncomingMessage, url: URL, outages: Outages): Promise<GatewayResult> {
+  if (req.method === "POST") {
+    const body = parseJson(await readBody(req), {}) as { tenant?: unknown; down?: unknown };
+    if (typeof body.tenant !== "string" || typeof body.down !== "boolean") {
+      return { status: 400, body: JSON.stringify({ message: "expected {tenant: string, down: boolean}" }) };
+    }
+    outages.set(body.tenant, body.down);
+    return { status: 200, body: JSON.stringify(outages.state(body.tenant)) };
+  }
+  return { status: 200, body: JSON.stringify(outages.state(url.searchParams.get("tenant") ?? "")) };
+}
+
 function preferTokens(req: IncomingMessage): string[] {
   const raw = req.headers.prefer;
   const all = Array.isArray(raw) ? raw.join(",") : (raw ?? "");
@@ -89,6 +135,7 @@ export async function startPostgrestGateway(opts: PostgrestGatewayOptions): Prom
   pool.on("error", (err) => console.error(`[postgrest-gateway] idle client error: ${err.message}`));
   // Fail at start, not at the first request, when Postgres is not there.
   await pool.query("select 1");
+  const outages = new Outages();
 
   async function route(req: IncomingMessage, url: URL): Promise<GatewayResult> {
     const method = req.method ?? "GET";
@@ -98,6 +145,7 @@ export async function startPostgrestGateway(opts: PostgrestGatewayOptions): Prom
       throw new PostgrestHttpError(406, "PGRST106", `The schema must be one of the following: ${schema}`, null, null);
     }
     const text = await readBody(req);
+    if (rest.startsWith("rpc/") && method === "POST" && outages.refuses(text)) throw new Dropped();
     const db = await pool.connect();
     try {
       await db.query("begin");
@@ -148,6 +196,13 @@ export async function startPostgrestGateway(opts: PostgrestGatewayOptions): Prom
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://gateway.local");
+    if (url.pathname === "/_control/outage") {
+      outageControl(req, url, outages).then(
+        (result) => send(res, result),
+        (err: unknown) => sendJson(res, 400, { message: String(err) }),
+      );
+      return;
+    }
     if (!url.pathname.startsWith("/rest/v1")) {
       sendJson(res, 404, { message: "no Route matched with those values" });
       return;
@@ -160,6 +215,7 @@ export async function startPostgrestGateway(opts: PostgrestGatewayOptions): Prom
     route(req, url).then(
       (result) => send(res, result),
       (err: unknown) => {
+        if (err instanceof Dropped) return void req.socket.destroy();
         const failure = toPostgrestError(err);
         if (failure.status >= 500) console.error(`[postgrest-gateway] ${req.method} ${url.pathname}: ${failure.message}`);
         sendJson(res, failure.status, failure.body);
