@@ -218,12 +218,16 @@ export class RunControl {
     return { result: undefined, effects };
   }
 
-  /** The alarm: expire runs never started and approvals not decided, re-dispatch lost runs. */
-  onAlarm(now: number): Transition<void> {
-    return { result: undefined, effects: this.alarmEffects(now) };
+  /**
+   * The alarm: expire runs never started and approvals not decided, re-dispatch lost runs.
+   * `sentGen` is the generation whose lane message this instance of the object saw sent (null
+   * after a reset): its standby (`wake_at`) then lapses without a second message.
+   */
+  onAlarm(now: number, sentGen: number | null = null): Transition<void> {
+    return { result: undefined, effects: this.alarmEffects(now, sentGen) };
   }
 
-  private alarmEffects(now: number): Effects {
+  private alarmEffects(now: number, sentGen: number | null): Effects {
     const run = this.run;
     if (isFinal(run.status)) return NONE;
     if (run.status === "awaiting_approval") {
@@ -252,6 +256,8 @@ export class RunControl {
     }
     if (run.wake_at !== null && run.wake_at <= now) {
       this.j.updateRun({ wake_at: null });
+      // Sent and not yet claimed (a lane backlog): the message is on its way, so no copy is sent.
+      if (sentGen === run.gen) return NONE;
       return { events: [], dispatch: { gen: run.gen, delayMs: 0 } };
     }
     return NONE;

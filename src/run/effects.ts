@@ -48,10 +48,17 @@ export class EffectsExecutor {
   private settling: Promise<void> | null = null;
   /** A sync of the running status is waiting for RUNNING_SYNC_DELAY_MS. */
   private deferred = false;
+  /** The generation whose lane message this instance sent (lost with the instance). */
+  private sentGen: number | null = null;
   /** The stop signal of the worker holding the lease, kept while it holds it. */
   private listener: { token: string; stop: CancelListener & Partial<Disposable> } | null = null;
 
   constructor(private readonly d: EffectsDeps) {}
+
+  /** The generation whose lane message this instance sent; null when none (or after a reset). */
+  sent(): number | null {
+    return this.sentGen;
+  }
 
   /** Resolves once no final settlement is in flight, so no reader sees a final run whose credits are still held. */
   async settled(): Promise<void> {
@@ -167,6 +174,7 @@ export class EffectsExecutor {
     try {
       const sent = await sendLaneMessage(env, body, run.priority, delayMs);
       if (sent === "queued") journal.addCost({ queue_messages: 1 });
+      if (sent !== "too_far") this.sentGen = gen;
       // Past the queue's limit without a Scheduler: the run's own alarm sends it when it is due.
       if (sent === "too_far") wakeAt = Date.now() + delayMs;
     } catch (e) {

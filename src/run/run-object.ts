@@ -134,7 +134,7 @@ export class RunObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.p.effects.alarmFired();
     if (!this.journal.run()) return;
-    await this.apply((now) => this.p.control.onAlarm(now));
+    await this.apply((now) => this.p.control.onAlarm(now, this.p.effects.sent()));
     await this.p.effects.syncIfBehind();
   }
 

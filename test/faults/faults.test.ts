@@ -28,7 +28,8 @@ interface PatchedLane {
 
 /**
  * Puts `send` in front of the normal lane's queue binding of the run objects (their env, which every
- * instance in the isolate shares, so `restoreLane` must follow); `send` gets the call's number.
+ * instance in the isolate shares, so `restoreLane` must follow); `send` gets the number of the
+ * run's own send, and other runs' sends pass through untouched.
  */
 async function patchLane(runId: string, send: (n: number, real: LaneSend) => LaneSend): Promise<void> {
   await runInDurableObject(runStub(runId), (o) => {
@@ -38,7 +39,9 @@ async function patchLane(runId: string, send: (n: number, real: LaneSend) => Lan
     const patched = {
       calls: 0,
       original,
-      send: (body: unknown, options?: QueueSendOptions) => send(++patched.calls, real)(body, options),
+      // Only this run's sends go through `send`: other runs still in flight keep the real queue.
+      send: (body: unknown, options?: QueueSendOptions) =>
+        (body as { run?: unknown } | null)?.run === runId ? send(++patched.calls, real)(body, options) : real(body, options),
       sendBatch: (messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) => original.sendBatch(messages, options),
     };
     bindings.RUNS_NORMAL = patched;

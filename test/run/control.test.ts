@@ -214,4 +214,23 @@ describe("alarms", () => {
       expect(h.journal.run()!.wake_at).toBeNull();
     });
   });
+
+  it("wake_at lapses without a second message when this instance saw the message sent (a lane backlog)", async () => {
+    await withRun((h) => {
+      h.tx(() => {
+        h.journal.updateRun({ wake_at: T0 + 5000 });
+        return { result: null, effects: { events: [] } };
+      });
+      // Sent for gen 1 and still waiting in the lane: nothing is sent again, the standby is cleared.
+      expect(h.tx(() => h.control.onAlarm(T0 + 5000, 1)).effects.dispatch).toBeUndefined();
+      expect(h.journal.run()!.wake_at).toBeNull();
+      expect(h.control.nextAlarm()).not.toBe(T0 + 5000);
+      // A message sent for an older generation does not count for the current one.
+      h.tx(() => {
+        h.journal.updateRun({ wake_at: T0 + 6000 });
+        return { result: null, effects: { events: [] } };
+      });
+      expect(h.tx(() => h.control.onAlarm(T0 + 6000, 0)).effects.dispatch).toEqual({ gen: 1, delayMs: 0 });
+    });
+  });
 });
