@@ -70,7 +70,7 @@ describe("runs, logs, approvals", { timeout: SLOW }, () => {
     expect(text.stdout).toMatch(/^ {3}1 {2}\S+ {2}run.created/m);
     const follow = await cli("logs", run.id, "--follow");
     expect(follow.code).toBe(0);
-    expect(follow.stdout).toMatch(/^succeeded · in [\d.]+s · \d+ credits$/m);
+    expect(follow.stdout).toMatch(/^succeeded · in (\d+ms|[\d.]+s) · \d+ credits$/m);
   });
 
   it("approvals list shows a pending approval; reject tells the run", async () => {

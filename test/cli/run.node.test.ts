@@ -120,7 +120,7 @@ describe("run", { timeout: SLOW }, () => {
   it("--wait exits 1 when the run fails, and prints the error", async () => {
     const res = await cli("run", "general", "- break !fail-permanent", "--wait");
     expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(/^failed · in [\d.]+s · \d+ credits$/m);
+    expect(res.stdout).toMatch(/^failed · in (\d+ms|[\d.]+s) · \d+ credits$/m);
     expect(res.stdout).toMatch(/^error: /m);
   });
 
