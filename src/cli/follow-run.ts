@@ -16,6 +16,8 @@ export async function followRun(ctx: Context, runId: string, mode: FollowMode, a
       onReconnect: ({ after: seq, reason }) => {
         process.stderr.write(`connection lost (${reason}); resuming after event ${seq}\n`);
       },
+      // The call in flight on the spinner; without a terminal nobody sees it, so none are asked for.
+      ...(progress?.interactive ? { onProgress: (note) => progress.note(note) } : {}),
     })) {
       if (mode === "follow" && ctx.json) jsonLine(event);
       else progress?.event(event);

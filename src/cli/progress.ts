@@ -3,7 +3,7 @@
 // duration and credits. A spinner shows what is happening now, on a terminal only.
 
 import yoctoSpinner from "yocto-spinner";
-import type { RunEvent } from "../client/index";
+import type { ProgressNote, RunEvent } from "../client/index";
 import { clip, duration, line } from "./output";
 
 type Data = Record<string, unknown>;
@@ -18,6 +18,16 @@ export class Progress {
   /** `interactive`: standard error is a terminal, so a spinner may be drawn there. */
   constructor(interactive: boolean) {
     this.spinner = interactive ? yoctoSpinner({ stream: process.stderr }) : null;
+  }
+
+  /** Whether a spinner is drawn (only then are live progress notes worth asking for). */
+  get interactive(): boolean {
+    return this.spinner !== null;
+  }
+
+  /** A live progress note: the call in flight, on the spinner only (it is not part of the log). */
+  note(note: ProgressNote): void {
+    this.activity(noteText(note, this.total));
   }
 
   /** Prints what `event` means for a person, then shows the current activity on the spinner. */
@@ -120,4 +130,12 @@ export class Progress {
     this.spinner.text = text;
     if (!this.spinner.isSpinning) this.spinner.start();
   }
+}
+
+/** The spinner's text for a progress note, e.g. "step 2 of 3: tool memory_set running". */
+export function noteText(note: ProgressNote, total = 0): string {
+  const where = note.step === 0 ? "planning" : `step ${note.step} of ${total || "?"}`;
+  const what = note.kind.startsWith("model.") ? `model call ${note.call ?? ""}`.trimEnd() : `tool ${note.tool ?? "?"}`;
+  if (note.kind.endsWith(".started")) return `${where}: ${what} running`;
+  return `${where}: ${what} ${note.ok === false ? "failed" : "done"} after ${note.ms ?? 0} ms`;
 }

@@ -4,7 +4,7 @@
 // when the stream closes after a final event.
 
 import { EdgecrewError } from "./errors";
-import { FINAL_EVENT_TYPES, type RunEvent, readSse, readWebSocket, type WebSocketConstructor } from "./events";
+import { FINAL_EVENT_TYPES, type ProgressNote, type RunEvent, readSse, readWebSocket, type WebSocketConstructor } from "./events";
 
 export interface FollowOptions {
   /** Start after this seq (default 0: from the first event). */
@@ -16,14 +16,22 @@ export interface FollowOptions {
   maxReconnects?: number;
   /** Called before each reconnect, with the seq it resumes after and why the last connection ended. */
   onReconnect?: (info: { after: number; attempt: number; reason: string }) => void;
+  /**
+   * Asks the stream for live progress notes (`progress=true`) and hands each to this callback as it
+   * arrives; they are not yielded (they have no `seq` and are never replayed).
+   */
+  onProgress?: (note: ProgressNote) => void;
 }
 
 /** What follow needs from the client: authenticated requests and, optionally, a WebSocket. */
 export interface FollowConnector {
-  /** Opens the run's SSE log after `after` (the authenticated fetch; non-2xx throws EdgecrewError). */
-  openSse(runId: string, after: number, signal?: AbortSignal): Promise<Response>;
-  /** A WebSocket URL for the run's stream after `after`, authorised by a fresh single-use ticket. */
-  webSocketUrl(runId: string, after: number): Promise<string>;
+  /**
+   * Opens the run's SSE log after `after` (the authenticated fetch; non-2xx throws EdgecrewError),
+   * with progress notes when `progress` is true.
+   */
+  openSse(runId: string, after: number, signal?: AbortSignal, progress?: boolean): Promise<Response>;
+  /** A WebSocket URL for the run's stream after `after` (with progress notes when `progress`), authorised by a fresh single-use ticket. */
+  webSocketUrl(runId: string, after: number, progress?: boolean): Promise<string>;
   /** One page of the JSON log after `after`. */
   logs(runId: string, after: number, limit: number): Promise<{ events: RunEvent[] }>;
   WebSocket: WebSocketConstructor | undefined;
@@ -46,8 +54,8 @@ export async function* follow(connector: FollowConnector, runId: string, options
     let progressed = false;
     try {
       const stream = useWebSocket
-        ? webSocketEvents(connector, runId, last, options.signal)
-        : sseEvents(connector, runId, last, options.signal);
+        ? webSocketEvents(connector, runId, last, options.signal, options.onProgress)
+        : sseEvents(connector, runId, last, options.signal, options.onProgress);
       for await (const event of stream) {
         if (event === "finished") return;
         if (event.seq <= last) continue;
@@ -84,20 +92,42 @@ export async function* follow(connector: FollowConnector, runId: string, options
   }
 }
 
+type OnProgress = ((note: ProgressNote) => void) | undefined;
+
+const isProgress = (m: unknown): m is ProgressNote => (m as { type?: unknown } | null)?.type === "progress";
+
 /** Events of one SSE connection; "finished" when the server says there is nothing after `after`. */
-async function* sseEvents(c: FollowConnector, runId: string, after: number, signal?: AbortSignal): AsyncGenerator<RunEvent | "finished"> {
-  const res = await c.openSse(runId, after, signal);
+async function* sseEvents(
+  c: FollowConnector,
+  runId: string,
+  after: number,
+  signal: AbortSignal | undefined,
+  onProgress: OnProgress,
+): AsyncGenerator<RunEvent | "finished"> {
+  const res = await c.openSse(runId, after, signal, onProgress !== undefined);
   // 204: the run is final and `after` is at or past its final event.
   if (res.status === 204 || !res.body) {
     yield "finished";
     return;
   }
-  for await (const message of readSse(res.body)) yield message.data as RunEvent;
+  for await (const message of readSse(res.body)) {
+    if (message.event === "progress" && isProgress(message.data)) onProgress?.(message.data);
+    else yield message.data as RunEvent;
+  }
 }
 
-async function* webSocketEvents(c: FollowConnector, runId: string, after: number, signal?: AbortSignal): AsyncGenerator<RunEvent> {
-  const url = await c.webSocketUrl(runId, after);
-  for await (const message of readWebSocket(c.WebSocket!, url, signal)) yield message as RunEvent;
+async function* webSocketEvents(
+  c: FollowConnector,
+  runId: string,
+  after: number,
+  signal: AbortSignal | undefined,
+  onProgress: OnProgress,
+): AsyncGenerator<RunEvent> {
+  const url = await c.webSocketUrl(runId, after, onProgress !== undefined);
+  for await (const message of readWebSocket(c.WebSocket!, url, signal)) {
+    if (isProgress(message)) onProgress?.(message);
+    else yield message as RunEvent;
+  }
 }
 
 /** The events strictly between `after` and `before`, from the JSON log. */

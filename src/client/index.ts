@@ -10,7 +10,7 @@ import { type BodyOf, createTransport, type EdgecrewOptions, type QueryOf, unwra
 
 export type { EdgecrewErrorCode } from "./errors";
 export { EdgecrewError } from "./errors";
-export type { RunEvent, WebSocketConstructor, WebSocketLike } from "./events";
+export type { ProgressNote, RunEvent, WebSocketConstructor, WebSocketLike } from "./events";
 export { FINAL_EVENT_TYPES } from "./events";
 export type { FollowOptions } from "./follow";
 export type { paths } from "./schema";

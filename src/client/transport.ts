@@ -64,17 +64,18 @@ export function createTransport(options: EdgecrewOptions) {
 
   const connector: FollowConnector = {
     WebSocket: WebSocketCtor,
-    async openSse(runId, after, signal) {
-      const url = `${base}/v1/runs/${encodeURIComponent(runId)}/logs?after=${after}`;
+    async openSse(runId, after, signal, progress = false) {
+      const url = `${base}/v1/runs/${encodeURIComponent(runId)}/logs?after=${after}${progress ? "&progress=true" : ""}`;
       const res = await send(new Request(url, { headers: { ...bearer(options.key), accept: "text/event-stream" }, signal }));
       if (!res.ok) throw errorFromResponse(res, await readBody(res));
       return res;
     },
-    async webSocketUrl(runId, after) {
+    async webSocketUrl(runId, after, progress = false) {
       const path = { params: { path: { id: runId } } };
       const { ticket } = (await unwrap(api.POST("/v1/runs/{id}/stream-ticket", path))) as { ticket: string };
       const ws = base.replace(/^http/, "ws");
-      return `${ws}/v1/runs/${encodeURIComponent(runId)}/stream?after=${after}&ticket=${encodeURIComponent(ticket)}`;
+      const notes = progress ? "&progress=true" : "";
+      return `${ws}/v1/runs/${encodeURIComponent(runId)}/stream?after=${after}${notes}&ticket=${encodeURIComponent(ticket)}`;
     },
     async logs(runId, after, limit) {
       const page = await unwrap(api.GET("/v1/runs/{id}/logs", { params: { path: { id: runId }, query: { after, limit } } }));

@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEdgecrew, EdgecrewError, type RunEvent } from "../../src/client/index";
+import { createEdgecrew, EdgecrewError, type ProgressNote, type RunEvent } from "../../src/client/index";
 import { buildCli, ROOT, startCliWorker } from "../support/cli";
 import { startCuttingProxy } from "../support/cutting-proxy";
 import { client, type LocalWorker, WORKER_KEY } from "../support/local-worker";
@@ -89,6 +89,49 @@ describe("follow", { timeout: SLOW }, () => {
       await proxy.close();
     }
   });
+
+  it.each(["websocket", "sse"] as const)(
+    "onProgress over %s: the calls in flight reach the callback, and the events yielded are the stored log",
+    async (transport) => {
+      const edgecrew = createEdgecrew({ url: worker.origin, key: WORKER_KEY, ...(transport === "sse" ? { WebSocket: null } : {}) });
+      const run = await edgecrew.runs.create({
+        agent: "general",
+        input: '- wait here !approve\n- store !tool memory_set {"key":"k","value":"v"}',
+      });
+      const waiting = await client(worker.origin).waitForRun(run.id, (r) => r.status === "awaiting_approval");
+      const notes: ProgressNote[] = [];
+      // Approve once the stream is open (its replay has begun), so the next unit is watched.
+      let opened: () => void = () => {};
+      const open = new Promise<void>((resolve) => {
+        opened = resolve;
+      });
+      const following = (async () => {
+        const out: RunEvent[] = [];
+        for await (const e of edgecrew.follow(run.id, { transport, onProgress: (n) => notes.push(n) })) {
+          out.push(e);
+          opened();
+        }
+        return out;
+      })();
+      await open;
+      const decided = await client(worker.origin).call(`/v1/approvals/${waiting.approvals[0].id}`, {
+        method: "POST",
+        json: { decision: "approve" },
+      });
+      expect(decided.status).toBe(200);
+      const events = await following;
+      expect(events).toEqual(await client(worker.origin).events(run.id));
+      expect(notes.filter((n) => n.step === 2).map((n) => `${n.kind}${n.tool ? `:${n.tool}` : ""}`)).toEqual([
+        "model.started",
+        "model.finished",
+        "tool.started:memory_set",
+        "tool.finished:memory_set",
+        "model.started",
+        "model.finished",
+      ]);
+      expect(notes.every((n) => n.type === "progress" && n.run_id === run.id)).toBe(true);
+    },
+  );
 
   it("following a finished run from its last event ends at once; an unknown run throws not_found", async () => {
     const edgecrew = createEdgecrew({ url: worker.origin, key: WORKER_KEY, WebSocket: null });
