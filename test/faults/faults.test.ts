@@ -15,6 +15,7 @@ import worker from "../../src/index";
 import type { ClaimResult, CommitResult } from "../../src/run/protocol";
 import { api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 import { chargedOnce, check } from "./check";
+import { claimAndPlan, unitReport } from "./driven-worker";
 import { printTable } from "./report";
 
 const runStub = (id: string) => env.RUNS.get(env.RUNS.idFromName(id));
@@ -170,12 +171,11 @@ describe("fault injection", () => {
     const claim = (await runStub(r.id).claim({ gen: 1, worker: "twice" })) as ClaimResult;
     expect(claim.status).toBe("claimed");
     if (claim.status !== "claimed") return;
-    const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
     const commit = {
       kind: "plan" as const,
       token: claim.token,
       plan: [{ title: "one", instructions: "one" }],
-      report: { events: [], charges: [{ key: `${r.id}:1:0:1:1`, amount: 3 }], usage, feeCharged: true },
+      report: unitReport(`${r.id}:1:0:1:1`),
       handoff: true,
     };
     const first = (await runStub(r.id).commit(commit)) as CommitResult;
@@ -279,23 +279,7 @@ describe("fault injection", () => {
   it("the queue send after a committed handoff fails: the run's alarm sends it again", async () => {
     const t = await newTenant(1000);
     const r = await createRun({ agent: "general", input: "- one\n- two", max_credits: 50 }, t.key);
-    const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
-    const report = (key: string) => ({ events: [], charges: [{ key, amount: 3 }], usage, feeCharged: true });
-    const claim = (await runStub(r.id).claim({ gen: 1, worker: "send-fails" })) as ClaimResult;
-    expect(claim.status).toBe("claimed");
-    if (claim.status !== "claimed") return;
-    const plan = [
-      { title: "one", instructions: "one" },
-      { title: "two", instructions: "two" },
-    ];
-    const planned = (await runStub(r.id).commit({
-      kind: "plan",
-      token: claim.token,
-      plan,
-      report: report(`${r.id}:1:0:1:1`),
-      handoff: false,
-    })) as CommitResult;
-    expect(planned.status).toBe("continue");
+    const token = await claimAndPlan(runStub(r.id), r.id, "send-fails", ["one", "two"]);
     // The run object's lane queue refuses its next send, as a queue outage would; later sends pass.
     await patchLane(r.id, (n, real) =>
       n === 1
@@ -306,11 +290,11 @@ describe("fault injection", () => {
     );
     const stepped = (await runStub(r.id).commit({
       kind: "step",
-      token: claim.token,
+      token,
       index: 1,
       summary: "one done",
       output: "one",
-      report: report(`${r.id}:1:1:1:1`),
+      report: unitReport(`${r.id}:1:1:1:1`),
       handoff: true,
     })) as CommitResult;
     expect(stepped.status).toBe("handoff");
@@ -329,34 +313,18 @@ describe("fault injection", () => {
   it("the run object is reset after a committed handoff, before its queue send: the run's alarm sends it", async () => {
     const t = await newTenant(1000);
     const r = await createRun({ agent: "general", input: "- one\n- two", max_credits: 50 }, t.key);
-    const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
-    const report = (key: string) => ({ events: [], charges: [{ key, amount: 3 }], usage, feeCharged: true });
-    const claim = (await runStub(r.id).claim({ gen: 1, worker: "reset-before-send" })) as ClaimResult;
-    expect(claim.status).toBe("claimed");
-    if (claim.status !== "claimed") return;
-    const plan = [
-      { title: "one", instructions: "one" },
-      { title: "two", instructions: "two" },
-    ];
-    const planned = (await runStub(r.id).commit({
-      kind: "plan",
-      token: claim.token,
-      plan,
-      report: report(`${r.id}:1:0:1:1`),
-      handoff: false,
-    })) as CommitResult;
-    expect(planned.status).toBe("continue");
+    const token = await claimAndPlan(runStub(r.id), r.id, "reset-before-send", ["one", "two"]);
     // The next send never completes; while it hangs, the object is reset (as a deploy or a crash
     // would): the handoff's commit is durable, its continuation message never left.
     await patchLane(r.id, (n, real) => (n === 1 ? () => new Promise(() => {}) : real));
     const handoff = runStub(r.id)
       .commit({
         kind: "step",
-        token: claim.token,
+        token,
         index: 1,
         summary: "one done",
         output: "one",
-        report: report(`${r.id}:1:1:1:1`),
+        report: unitReport(`${r.id}:1:1:1:1`),
         handoff: true,
       })
       .then(
@@ -385,32 +353,16 @@ describe("fault injection", () => {
   it("the run object loses its memory between units (evicted, storage kept)", async () => {
     const t = await newTenant(1000);
     const r = await createRun({ agent: "general", input: "- one\n- two" }, t.key);
-    const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
-    const report = (key: string) => ({ events: [], charges: [{ key, amount: 3 }], usage, feeCharged: true });
-    const claim = (await runStub(r.id).claim({ gen: 1, worker: "evicted-between-units" })) as ClaimResult;
-    expect(claim.status).toBe("claimed");
-    if (claim.status !== "claimed") return;
-    const plan = [
-      { title: "one", instructions: "one" },
-      { title: "two", instructions: "two" },
-    ];
-    const planned = (await runStub(r.id).commit({
-      kind: "plan",
-      token: claim.token,
-      plan,
-      report: report(`${r.id}:1:0:1:1`),
-      handoff: false,
-    })) as CommitResult;
-    expect(planned.status).toBe("continue");
+    const token = await claimAndPlan(runStub(r.id), r.id, "evicted-between-units", ["one", "two"]);
     // Nothing is in flight: the next commit reaches a fresh instance that has only the storage.
     await evictDurableObject(runStub(r.id));
     const stepped = (await runStub(r.id).commit({
       kind: "step",
-      token: claim.token,
+      token,
       index: 1,
       summary: "one done",
       output: "one",
-      report: report(`${r.id}:1:1:1:1`),
+      report: unitReport(`${r.id}:1:1:1:1`),
       handoff: true,
     })) as CommitResult;
     expect(stepped.status).toBe("handoff");

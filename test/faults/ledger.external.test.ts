@@ -5,11 +5,12 @@
 
 import { env } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
-import type { ClaimResult, CommitResult } from "../../src/run/protocol";
+import type { CommitResult } from "../../src/run/protocol";
 import { api, createRun, json, newTenant } from "../helpers/api";
 import { database, eventually } from "../helpers/external";
 import { supportUrl } from "../helpers/fake-model";
 import { chargedOnce, check } from "./check";
+import { claimAndPlan, unitReport } from "./driven-worker";
 import { printTable } from "./report";
 
 interface Outage {
@@ -89,23 +90,10 @@ describe("fault injection, external credit ledger", () => {
     // finishes is known: the plan is committed while the ledger answers, the last step while it
     // does not.
     const stub = env.RUNS.get(env.RUNS.idFromName(r.id));
-    const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
-    const report = (key: string) => ({ events: [], charges: [{ key, amount: 3 }], usage, feeCharged: true });
-    const claim = (await stub.claim({ gen: 1, worker: "settles-while-down" })) as ClaimResult;
-    expect(claim.status).toBe("claimed");
-    if (claim.status !== "claimed") return;
-    const plan = [{ title: "one", instructions: "one" }];
-    const planned = (await stub.commit({
-      kind: "plan",
-      token: claim.token,
-      plan,
-      report: report(`${r.id}:1:0:1:1`),
-      handoff: false,
-    })) as CommitResult;
-    expect(planned.status).toBe("continue");
+    const token = await claimAndPlan(stub, r.id, "settles-while-down", ["one"]);
     const during = await ledgerDown(t.id, async () => {
-      const last = { kind: "step" as const, token: claim.token, index: 1, summary: "one done", output: "one" };
-      const done = (await stub.commit({ ...last, report: report(`${r.id}:1:1:1:1`), handoff: false })) as CommitResult;
+      const last = { kind: "step" as const, token, index: 1, summary: "one done", output: "one" };
+      const done = (await stub.commit({ ...last, report: unitReport(`${r.id}:1:1:1:1`), handoff: false })) as CommitResult;
       const shown = await json(api(`/v1/runs/${r.id}`, { key: t.key }));
       return {
         commit: done.status,
