@@ -1,20 +1,10 @@
 // The one error the client throws: the API's error envelope with the HTTP status and Retry-After,
 // or `unreachable` (status 0) when no answer came back at all.
 
+import type { ApiErrorCode } from "../domain/errors";
+
 /** Codes of the API's error envelope, plus `unreachable` for a request that got no answer. */
-export type EdgecrewErrorCode =
-  | "invalid_request"
-  | "unauthorized"
-  | "insufficient_credits"
-  | "not_found"
-  | "conflict"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "rate_limited"
-  | "internal"
-  | "unavailable"
-  | "unreachable"
-  | (string & {});
+export type EdgecrewErrorCode = ApiErrorCode | "unreachable" | (string & {});
 
 export interface EdgecrewErrorInit {
   code: EdgecrewErrorCode;

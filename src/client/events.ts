@@ -2,6 +2,7 @@
 // response or a WebSocket (web-standard APIs only: fetch streams, TextDecoderStream, WebSocket).
 
 import { EventSourceParserStream } from "eventsource-parser/stream";
+import type { ProgressFrame } from "../domain/progress";
 
 /** One entry of a run's log; `seq` starts at 1 and has no gaps within a run. */
 export interface RunEvent {
@@ -17,19 +18,7 @@ export interface RunEvent {
  * A live progress note of a model or tool call (streams opened with `progress=true`): it has no
  * `seq`, is never stored and never replayed.
  */
-export interface ProgressNote {
-  type: "progress";
-  run_id: string;
-  kind: "model.started" | "model.finished" | "tool.started" | "tool.finished";
-  step: number;
-  attempt: number;
-  call?: number;
-  tool?: string;
-  ok?: boolean;
-  ms?: number;
-  /** When the worker noted it (epoch ms). */
-  at: number;
-}
+export type ProgressNote = ProgressFrame;
 
 /** Event types that end a run; exactly one of them is the last event of a finished run. */
 export const FINAL_EVENT_TYPES: ReadonlySet<string> = new Set(["run.succeeded", "run.failed", "run.canceled", "run.expired", "run.dead"]);

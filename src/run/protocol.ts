@@ -114,25 +114,7 @@ export interface RenewResult {
   watched: boolean;
 }
 
-/**
- * A transient note of work in progress: a model or tool call starting or finishing. The run object
- * broadcasts it to the watchers that asked for progress and stores nothing; the durable events
- * (`model.call`, `tool.call`, `tool.result`) are still written once, when the unit commits.
- */
-export interface Progress {
-  kind: "model.started" | "model.finished" | "tool.started" | "tool.finished";
-  step: number;
-  attempt: number;
-  /** The model call's number in the unit (model notes). */
-  call?: number;
-  /** The tool's name (tool notes). */
-  tool?: string;
-  /** Finished notes: whether the call succeeded, and how long it took. */
-  ok?: boolean;
-  ms?: number;
-  /** When the worker noted it (epoch ms). */
-  at: number;
-}
+export type { Progress } from "../domain/progress";
 
 /** What the tenant object gives a new run's object (`RunObject.init`). Times are epoch ms. */
 export interface InitParams {

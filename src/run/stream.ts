@@ -2,9 +2,9 @@
 // hibernatable WebSockets and Server-Sent Events. A client first gets every event after its
 // cursor, then live ones, and is closed after the final event.
 
+import type { Progress, ProgressFrame } from "../domain/progress";
 import type { RunEvent } from "../domain/types";
 import { errorText, log } from "../ops/log";
-import type { Progress } from "./protocol";
 
 const PAGE = 500;
 const encoder = new TextEncoder();
@@ -151,7 +151,8 @@ export class Streams {
    * `event: progress` without an `id:`, so a reconnect's cursor is unchanged).
    */
   progress(runId: string, p: Progress): void {
-    const data = JSON.stringify({ type: "progress", run_id: runId, ...p });
+    const frame: ProgressFrame = { type: "progress", run_id: runId, ...p };
+    const data = JSON.stringify(frame);
     for (const ws of this.ctx.getWebSockets(PROGRESS_TAG)) {
       try {
         ws.send(data);
@@ -159,10 +160,10 @@ export class Streams {
         log.debug("stream.ws_send_failed", "websocket send failed", { error: errorText(e) });
       }
     }
-    const frame = encoder.encode(`event: progress\ndata: ${data}\n\n`);
+    const encoded = encoder.encode(`event: progress\ndata: ${data}\n\n`);
     for (const [writer, { progress }] of this.sse) {
       if (!progress) continue;
-      writer.write(frame).catch((e: unknown) => {
+      writer.write(encoded).catch((e: unknown) => {
         this.sse.delete(writer);
         log.debug("stream.sse_write_failed", "sse client write failed", { error: errorText(e) });
       });
