@@ -1,19 +1,8 @@
-// A run's approvals: requests for a person's decision on a tool call, stored in the run's SQLite.
+// A run's approvals: requests for a person's decision on a tool call, kept in the run's journal.
 // Ids embed the run id (`apr_<run suffix>_<n>`) so an approval finds its run without a lookup.
 
-import type { StoreSchema } from "../storage/migrations";
+import type { ApprovalRow, Journal } from "./journal";
 import type { ApprovalView } from "./view";
-
-/** The run's approvals table, by schema step (src/storage/migrations.ts); released steps are never edited. */
-export const APPROVALS_SCHEMA: StoreSchema = {
-  store: "approvals",
-  steps: [
-    `CREATE TABLE IF NOT EXISTS approvals (
-  n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, step INTEGER NOT NULL, tool TEXT NOT NULL, input TEXT,
-  reason TEXT NOT NULL, status TEXT NOT NULL, expires_at INTEGER NOT NULL, decided_at INTEGER,
-  decision TEXT, comment TEXT, created_at INTEGER NOT NULL)`,
-  ],
-};
 
 /** The approval id for the n-th approval of a run. */
 export function approvalId(runId: string, n: number): string {
@@ -27,72 +16,75 @@ export function approvalRun(id: string): string | null {
 }
 
 export class ApprovalStore {
-  /** Opens the approvals of a storage already migrated to APPROVALS_SCHEMA. */
-  constructor(private readonly sql: SqlStorage) {}
+  /** The approvals of the run `journal` holds. */
+  constructor(private readonly journal: Journal) {}
 
   create(runId: string, a: { step: number; tool: string; input: unknown; reason: string; expiresAt: number }, now: number): ApprovalView {
-    const n = ((this.sql.exec("SELECT max(n) AS n FROM approvals").one().n as number | null) ?? 0) + 1;
+    const n = (this.journal.approvals().at(-1)?.n ?? 0) + 1;
     const id = approvalId(runId, n);
-    this.sql.exec(
-      "INSERT INTO approvals (n, id, step, tool, input, reason, status, expires_at, created_at) VALUES (?,?,?,?,?,?,'pending',?,?)",
+    this.journal.putApproval(n, {
       n,
       id,
-      a.step,
-      a.tool,
-      JSON.stringify(a.input ?? null),
-      a.reason.slice(0, 1000),
-      a.expiresAt,
-      now,
-    );
+      step: a.step,
+      tool: a.tool,
+      input: a.input ?? null,
+      reason: a.reason.slice(0, 1000),
+      status: "pending",
+      expires_at: a.expiresAt,
+      decided_at: null,
+      decision: null,
+      comment: null,
+      created_at: now,
+    });
     return this.get(runId, id)!;
   }
 
   get(runId: string, id: string): ApprovalView | null {
-    const r = this.sql.exec("SELECT * FROM approvals WHERE id = ?", id).toArray()[0];
+    const r = this.journal.approvals().find((a) => a.id === id);
     return r ? this.view(runId, r) : null;
   }
 
   all(runId: string): ApprovalView[] {
-    return this.sql
-      .exec("SELECT * FROM approvals ORDER BY n")
-      .toArray()
-      .map((r) => this.view(runId, r));
+    return this.journal.approvals().map((r) => this.view(runId, r));
   }
 
   pending(runId: string): ApprovalView[] {
-    return this.sql
-      .exec("SELECT * FROM approvals WHERE status = 'pending' ORDER BY n")
-      .toArray()
+    return this.journal
+      .approvals()
+      .filter((a) => a.status === "pending")
       .map((r) => this.view(runId, r));
   }
 
   /** The earliest expiry among pending approvals, or null. */
   nextExpiry(): number | null {
-    return (this.sql.exec("SELECT min(expires_at) AS t FROM approvals WHERE status = 'pending'").one().t as number | null) ?? null;
+    const times = this.journal
+      .approvals()
+      .filter((a) => a.status === "pending")
+      .map((a) => a.expires_at);
+    return times.length > 0 ? Math.min(...times) : null;
   }
 
   decide(id: string, status: "approved" | "rejected" | "expired", comment: string | null, input: unknown, now: number): void {
+    const a = this.journal.approvals().find((x) => x.id === id);
+    if (!a) return;
     const decision = status === "approved" ? "approve" : "reject";
-    const patch = input === undefined ? "" : ", input = ?";
-    const args: SqlStorageValue[] = [status, decision, comment, now];
-    if (input !== undefined) args.push(JSON.stringify(input));
-    this.sql.exec(`UPDATE approvals SET status = ?, decision = ?, comment = ?, decided_at = ?${patch} WHERE id = ?`, ...args, id);
+    this.journal.putApproval(a.n, { status, decision, comment, decided_at: now, ...(input === undefined ? {} : { input }) });
   }
 
-  private view(runId: string, r: Record<string, SqlStorageValue>): ApprovalView {
-    const iso = (v: SqlStorageValue | undefined) => (typeof v === "number" ? new Date(v).toISOString() : null);
+  private view(runId: string, r: ApprovalRow): ApprovalView {
+    const iso = (v: number | null) => (v === null ? null : new Date(v).toISOString());
     return {
-      id: r.id as string,
+      id: r.id,
       run_id: runId,
-      step: r.step as number,
-      tool: r.tool as string,
-      input: JSON.parse((r.input as string | null) ?? "null") as unknown,
-      reason: r.reason as string,
-      status: r.status as ApprovalView["status"],
+      step: r.step,
+      tool: r.tool,
+      input: r.input ?? null,
+      reason: r.reason,
+      status: r.status,
       expires_at: iso(r.expires_at)!,
       decided_at: iso(r.decided_at),
-      decision: (r.decision as ApprovalView["decision"]) ?? null,
-      comment: (r.comment as string | null) ?? null,
+      decision: r.decision ?? null,
+      comment: r.comment ?? null,
     };
   }
 }

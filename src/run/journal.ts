@@ -1,87 +1,10 @@
-// The run's SQLite journal: schema and queries for the run row, its steps, its event log (a page
-// per transition), pending credit charges and stream tickets. Pure storage: no decisions here.
+// The run's SQLite journal: one page row per transition holding the events it appended and a patch
+// of what it changed (run row, steps, charges, approvals, stream tickets); the state is those
+// patches applied in order, kept in memory. Pure storage: no decisions here.
 
 import { addCosts, type RunCost, ZERO_COST } from "../domain/costs";
 import type { AgentProfile, NewEvent, PlanStep, Priority, RunEvent, RunStatus, Usage } from "../domain/types";
 import { ZERO_USAGE } from "../domain/types";
-import { addMissingColumns, type StoreSchema } from "../storage/migrations";
-
-// Step 1's tables. Released: never edit this text; a change is a new step in JOURNAL_SCHEMA.
-const TABLES_1 = `
-CREATE TABLE IF NOT EXISTS run (
-  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, agent TEXT NOT NULL, status TEXT NOT NULL,
-  priority TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, plan TEXT,
-  plan_attempts INTEGER NOT NULL DEFAULT 0, usage TEXT NOT NULL, max_credits INTEGER NOT NULL,
-  spent INTEGER NOT NULL DEFAULT 0, fee_charged INTEGER NOT NULL DEFAULT 0, metadata TEXT,
-  webhook_url TEXT, run_at INTEGER, created_at INTEGER NOT NULL, started_at INTEGER,
-  finished_at INTEGER, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 1,
-  gen INTEGER NOT NULL DEFAULT 1, lease_token TEXT, lease_until INTEGER, lease_worker TEXT,
-  not_before INTEGER, wake_at INTEGER, version INTEGER NOT NULL DEFAULT 1,
-  synced_version INTEGER NOT NULL DEFAULT 0, next_seq INTEGER NOT NULL DEFAULT 1,
-  charges_synced INTEGER NOT NULL DEFAULT 0, retries INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS steps (
-  idx INTEGER PRIMARY KEY, title TEXT NOT NULL, instructions TEXT NOT NULL,
-  status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
-  failed_calls INTEGER NOT NULL DEFAULT 0, summary TEXT, output TEXT, usage TEXT NOT NULL,
-  transcript TEXT, run_attempt INTEGER, started_at INTEGER, finished_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type TEXT NOT NULL, level TEXT NOT NULL,
-  message TEXT NOT NULL, data TEXT
-);
-CREATE TABLE IF NOT EXISTS charges (
-  key TEXT NOT NULL, amount INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
-`;
-
-/**
- * What builds before schema versions left behind, brought to step 1's tables with every row kept:
- * run rows without `charges_synced` and `retries`, and `charges` keyed by `key` (the first build
- * also flagged synced charges with `settled`). Released with step 1: never edit.
- */
-function fromUnversionedBuilds(sql: SqlStorage): void {
-  const added = addMissingColumns(sql, "run", {
-    charges_synced: "INTEGER NOT NULL DEFAULT 0",
-    retries: "INTEGER NOT NULL DEFAULT 0",
-  });
-  // Those builds counted a run's retries from its log when it finished: the same count.
-  if (added.includes("retries")) sql.exec("UPDATE run SET retries = (SELECT count(*) FROM events WHERE type = 'retry.scheduled')");
-  const columns = sql.exec("SELECT name, pk FROM pragma_table_info('charges')").toArray();
-  const flagged = columns.some((c) => c.name === "settled");
-  // charges_synced is the last rowid synced: every charge before the first unsettled one. A charge
-  // counted as synced too early would be lost; one synced again is ignored by the ledger (keyed).
-  if (flagged) {
-    sql.exec(`UPDATE run SET charges_synced = coalesce((SELECT min(rowid) - 1 FROM charges WHERE settled = 0),
-      (SELECT max(rowid) FROM charges), 0)`);
-  }
-  if (flagged || columns.some((c) => (c.pk as number) > 0)) {
-    // Rebuilt without the key index and the flag; rowids are kept, since charges_synced counts them.
-    sql.exec(`CREATE TABLE charges_rebuilt (key TEXT NOT NULL, amount INTEGER NOT NULL);
-      INSERT INTO charges_rebuilt (rowid, key, amount) SELECT rowid, key, amount FROM charges;
-      DROP TABLE charges;
-      ALTER TABLE charges_rebuilt RENAME TO charges`);
-  }
-}
-
-/** The journal's schema steps, applied by the run object at start (src/storage/migrations.ts). */
-export const JOURNAL_SCHEMA: StoreSchema = {
-  store: "journal",
-  steps: [
-    (sql) => {
-      sql.exec(TABLES_1);
-      fromUnversionedBuilds(sql);
-    },
-    // 2: a person's resolution of a failed or dead run (POST /v1/runs/:id/resolve).
-    "ALTER TABLE run ADD COLUMN resolution TEXT",
-    // 3: what the run has cost so far (JSON RunCost), written with the run row's updates.
-    "ALTER TABLE run ADD COLUMN cost TEXT",
-    // 4: the events a transition appends, stored together as one page (a JSON array), one row
-    // per transition instead of one per event. Events written before stay in `events`.
-    "CREATE TABLE IF NOT EXISTS event_pages (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, body TEXT NOT NULL)",
-  ],
-};
 
 /** How a person closed a failed or dead run: resolved (with the output they supplied) or dismissed. */
 export interface Resolution {
@@ -150,29 +73,121 @@ export interface StepRow {
   finished_at: number | null;
 }
 
-const JSON_RUN_COLUMNS = ["agent", "input", "output", "error", "plan", "usage", "metadata", "resolution", "cost"] as const;
-const JSON_STEP_COLUMNS = ["output", "usage", "transcript"] as const;
-
-function decode<T>(row: Record<string, SqlStorageValue>, columns: readonly string[]): T {
-  const out: Record<string, unknown> = { ...row };
-  for (const c of columns) {
-    const v = row[c];
-    out[c] = typeof v === "string" ? JSON.parse(v) : null;
-  }
-  return out as T;
+/** An approval as the journal keeps it (its view is made by ApprovalStore). */
+export interface ApprovalRow {
+  n: number;
+  id: string;
+  step: number;
+  tool: string;
+  input: unknown;
+  reason: string;
+  status: "pending" | "approved" | "rejected" | "expired";
+  expires_at: number;
+  decided_at: number | null;
+  decision: "approve" | "reject" | null;
+  comment: string | null;
+  created_at: number;
 }
 
-const enc = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+/**
+ * What one transition changed, stored as its page's `patch`. The state of the run is every page's
+ * patch applied in order: `cut` drops steps from that index on before `steps` is applied.
+ */
+export interface Patch {
+  run?: Partial<RunRow>;
+  cut?: number;
+  steps?: Record<string, Partial<StepRow>>;
+  charges?: { key: string; amount: number }[];
+  approvals?: Record<string, Partial<ApprovalRow>>;
+  tickets?: Record<string, number | null>;
+}
 
+/** The run's state, folded from its pages. */
+interface State {
+  run: RunRow | null;
+  steps: Map<number, StepRow>;
+  /** Every charge of the run in order; the first `run.charges_synced` are acknowledged. */
+  charges: { key: string; amount: number }[];
+  approvals: Map<number, ApprovalRow>;
+  tickets: Map<string, number>;
+  /** Page numbers and the last seq each page reaches, in order (for reading events by seq). */
+  pageN: number[];
+  pageLast: number[];
+}
+
+const isEmpty = (p: Patch): boolean => Object.keys(p).length === 0;
+
+/** Applies `patch` to `state` (both a page read back and a change made in a transition). */
+export function applyPatch(state: Pick<State, "run" | "steps" | "charges" | "approvals" | "tickets">, patch: Patch): void {
+  if (patch.run) state.run = { ...(state.run as RunRow), ...patch.run };
+  if (patch.cut !== undefined) for (const idx of [...state.steps.keys()]) if (idx >= patch.cut) state.steps.delete(idx);
+  for (const [k, v] of Object.entries(patch.steps ?? {})) {
+    const idx = Number(k);
+    state.steps.set(idx, { ...(state.steps.get(idx) as StepRow), ...v });
+  }
+  if (patch.charges) state.charges.push(...patch.charges);
+  for (const [k, v] of Object.entries(patch.approvals ?? {})) {
+    const n = Number(k);
+    state.approvals.set(n, { ...(state.approvals.get(n) as ApprovalRow), ...v });
+  }
+  for (const [t, at] of Object.entries(patch.tickets ?? {})) {
+    if (at === null) state.tickets.delete(t);
+    else state.tickets.set(t, at);
+  }
+}
+
+/** One patch doing what `a` then `b` do. */
+function mergePatches(a: Patch, b: Patch): Patch {
+  const out: Patch = { ...a };
+  if (b.run) out.run = { ...a.run, ...b.run };
+  let steps = a.steps;
+  if (b.cut !== undefined) {
+    out.cut = Math.min(a.cut ?? b.cut, b.cut);
+    steps = Object.fromEntries(Object.entries(steps ?? {}).filter(([k]) => Number(k) < b.cut!));
+  }
+  for (const [k, v] of Object.entries(b.steps ?? {})) steps = { ...steps, [k]: { ...steps?.[k], ...v } };
+  if (steps) out.steps = steps;
+  if (b.charges) out.charges = [...(a.charges ?? []), ...b.charges];
+  for (const [k, v] of Object.entries(b.approvals ?? {})) out.approvals = { ...out.approvals, [k]: { ...out.approvals?.[k], ...v } };
+  if (b.tickets) out.tickets = { ...a.tickets, ...b.tickets };
+  return out;
+}
+
+/** A step as inserted from a plan. */
+function newStep(idx: number, s: PlanStep): StepRow {
+  return {
+    idx,
+    title: s.title,
+    instructions: s.instructions,
+    status: "pending",
+    attempts: 0,
+    failed_calls: 0,
+    summary: null,
+    output: null,
+    usage: ZERO_USAGE,
+    transcript: null,
+    run_attempt: null,
+    started_at: null,
+    finished_at: null,
+  };
+}
+
+/**
+ * The run's journal. Every transition writes one row: a page with the events it appended and a
+ * patch of what it changed. The state is kept in memory, folded from the pages when the object
+ * starts; changes apply to it at once and are written by `flush()` at the end of the transaction.
+ */
 export class Journal {
-  private cached: RunRow | null | undefined;
+  private state: State | null = null;
+  private pendingPatch: Patch = {};
+  private pendingEvents: RunEvent[] = [];
 
   /** Opens the journal of a storage already migrated to JOURNAL_SCHEMA. */
   constructor(private readonly sql: SqlStorage) {}
 
   /**
-   * Operations not yet recorded in the run row: they are added to its `cost` column whenever the
-   * row is written anyway, so counting costs no write of its own.
+   * Operations not yet recorded in the run row: they are added to its `cost` whenever a page is
+   * written anyway, so counting costs no write of its own.
    */
   private unrecorded: RunCost = { ...ZERO_COST };
 
@@ -186,29 +201,31 @@ export class Journal {
     return this.cost().run_rows;
   }
 
-  /** Everything the run has cost so far: what the run row records and what it does not yet. */
+  /** Everything the run has cost so far: what the pages record and what they do not yet. */
   cost(): RunCost {
     return addCosts(this.run()?.cost, this.unrecorded);
   }
 
-  private exec(query: string, ...params: SqlStorageValue[]): SqlStorageCursor<Record<string, SqlStorageValue>> {
-    const cursor = this.sql.exec(query, ...params);
-    return cursor;
-  }
-
-  private write(query: string, ...params: SqlStorageValue[]): void {
-    const cursor = this.sql.exec(query, ...params);
-    cursor.toArray();
-    this.unrecorded.run_rows += cursor.rowsWritten;
-  }
-
-  /** The run row, or null before `insertRun`. Cached in memory; every update goes through here. */
-  run(): RunRow | null {
-    if (this.cached === undefined) {
-      const row = this.exec("SELECT * FROM run LIMIT 1").toArray()[0];
-      this.cached = row ? decode<RunRow>(row, JSON_RUN_COLUMNS) : null;
+  private load(): State {
+    if (this.state) return this.state;
+    const state: State = { run: null, steps: new Map(), charges: [], approvals: new Map(), tickets: new Map(), pageN: [], pageLast: [] };
+    for (const row of this.sql.exec("SELECT n, last_seq, patch FROM journal ORDER BY n")) {
+      applyPatch(state, JSON.parse(row.patch as string) as Patch);
+      state.pageN.push(row.n as number);
+      state.pageLast.push(row.last_seq as number);
     }
-    return this.cached;
+    this.state = state;
+    return state;
+  }
+
+  private change(patch: Patch): void {
+    applyPatch(this.load(), patch);
+    this.pendingPatch = mergePatches(this.pendingPatch, patch);
+  }
+
+  /** The run row, or null before `insertRun`, with the changes of the open transaction. */
+  run(): RunRow | null {
+    return this.load().run;
   }
 
   insertRun(
@@ -239,129 +256,113 @@ export class Journal {
       | "cost"
     >,
   ): void {
-    this.write(
-      `INSERT INTO run (id, tenant_id, agent, status, priority, input, usage, max_credits, metadata,
-        webhook_url, run_at, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-      r.id,
-      r.tenant_id,
-      JSON.stringify(r.agent),
-      r.status,
-      r.priority,
-      JSON.stringify(r.input),
-      JSON.stringify(ZERO_USAGE),
-      r.max_credits,
-      enc(r.metadata),
-      r.webhook_url,
-      r.run_at,
-      r.created_at,
-      r.expires_at,
-    );
-    this.cached = undefined;
+    if (this.run()) throw new Error("run already initialised");
+    const run: RunRow = {
+      ...r,
+      output: null,
+      error: null,
+      plan: null,
+      plan_attempts: 0,
+      usage: ZERO_USAGE,
+      spent: 0,
+      fee_charged: 0,
+      started_at: null,
+      finished_at: null,
+      attempts: 1,
+      gen: 1,
+      lease_token: null,
+      lease_until: null,
+      lease_worker: null,
+      not_before: null,
+      wake_at: null,
+      version: 1,
+      synced_version: 0,
+      next_seq: 1,
+      charges_synced: 0,
+      retries: 0,
+      resolution: null,
+      cost: null,
+    };
+    this.change({ run });
   }
 
-  /**
-   * Changes columns of the run row in memory; `flush()` writes them in one UPDATE, so a whole
-   * transition costs one run-row write however many columns it touches. Callers flush at the
-   * end of each transaction (RunObject.tx).
-   */
+  /** Changes columns of the run row; the transaction's page records them (`flush()`). */
   updateRun(patch: Partial<RunRow>): void {
-    const current = this.run();
-    if (!current) throw new Error("run not initialised");
-    this.cached = { ...current, ...patch };
-    this.pending = { ...this.pending, ...patch };
+    if (!this.run()) throw new Error("run not initialised");
+    this.change({ run: patch });
   }
-  private pending: Partial<RunRow> = {};
 
   /**
-   * Writes the changes made since the last flush: one UPDATE per changed step and one for the run,
-   * which also records the operations counted so far, its own row included.
+   * Writes the open transaction's page: its events and its patch, with the operations counted so
+   * far, its own row included, in the run's cost. One row, however much the transition changed.
    */
   flush(): void {
-    this.flushSteps();
-    if (Object.keys(this.pending).length === 0) return;
-    const cost = addCosts(this.run()?.cost, this.unrecorded, { run_rows: 1 });
-    const patch: Partial<RunRow> = { ...this.pending, cost };
-    this.pending = {};
-    this.cached = { ...this.run()!, cost };
-    const keys = Object.keys(patch) as (keyof RunRow)[];
-    const values = keys.map((k) => {
-      const v = patch[k];
-      return (JSON_RUN_COLUMNS as readonly string[]).includes(k) ? enc(v) : (v as SqlStorageValue);
-    });
-    const cursor = this.sql.exec(`UPDATE run SET ${keys.map((k) => `${k} = ?`).join(", ")}`, ...values);
+    const state = this.load();
+    if (isEmpty(this.pendingPatch) && this.pendingEvents.length === 0) return;
+    const run = state.run;
+    if (run) this.change({ run: { cost: addCosts(run.cost, this.unrecorded, { run_rows: 1 }) } });
+    const n = (state.pageN.at(-1) ?? 0) + 1;
+    const last = run ? run.next_seq - 1 : 0;
+    const events = this.pendingEvents.length > 0 ? JSON.stringify(this.pendingEvents) : null;
+    const cursor = this.sql.exec(
+      "INSERT INTO journal (n, last_seq, events, patch) VALUES (?, ?, ?, ?)",
+      n,
+      last,
+      events,
+      JSON.stringify(this.pendingPatch),
+    );
     cursor.toArray();
-    // The row itself was counted above as one.
+    state.pageN.push(n);
+    state.pageLast.push(last);
+    this.pendingPatch = {};
+    this.pendingEvents = [];
+    // The page itself was counted above as one.
     this.unrecorded = { ...ZERO_COST, run_rows: cursor.rowsWritten - 1 };
   }
 
   /** Forgets unflushed changes (a transaction that threw rolled them back). */
   discard(): void {
-    this.pendingSteps.clear();
     this.unrecorded = { ...ZERO_COST };
-    if (Object.keys(this.pending).length > 0) {
-      this.pending = {};
-      this.cached = undefined;
-    }
+    if (isEmpty(this.pendingPatch) && this.pendingEvents.length === 0) return;
+    this.pendingPatch = {};
+    this.pendingEvents = [];
+    this.state = null;
   }
 
-  /** Inserts plan steps numbered from `after + 1` (after the steps a replan keeps). */
+  /** Adds plan steps numbered from `after + 1` (after the steps a replan keeps); an existing index is kept. */
   insertSteps(plan: PlanStep[], after = 0): void {
+    const have = this.load().steps;
+    const steps: Record<string, StepRow> = {};
     plan.forEach((s, i) => {
-      this.write(
-        "INSERT OR IGNORE INTO steps (idx, title, instructions, usage) VALUES (?,?,?,?)",
-        after + i + 1,
-        s.title,
-        s.instructions,
-        JSON.stringify(ZERO_USAGE),
-      );
+      const idx = after + i + 1;
+      if (!have.has(idx)) steps[idx] = newStep(idx, s);
     });
+    this.change({ steps });
   }
 
   /** Deletes the steps from `idx` on (a corrected retry plans them again), with their unflushed changes. */
   deleteStepsFrom(idx: number): void {
-    for (const k of [...this.pendingSteps.keys()]) if (k >= idx) this.pendingSteps.delete(k);
-    this.write("DELETE FROM steps WHERE idx >= ?", idx);
+    this.change({ cut: idx });
   }
 
-  /** Steps in order, with changes not yet flushed applied. */
+  /** Steps in order. */
   steps(): StepRow[] {
-    return this.exec("SELECT * FROM steps ORDER BY idx")
-      .toArray()
-      .map((r) => this.overlay(decode<StepRow>(r, JSON_STEP_COLUMNS)));
+    return [...this.load().steps.values()].sort((a, b) => a.idx - b.idx);
   }
 
   step(idx: number): StepRow | null {
-    const row = this.exec("SELECT * FROM steps WHERE idx = ?", idx).toArray()[0];
-    return row ? this.overlay(decode<StepRow>(row, JSON_STEP_COLUMNS)) : null;
+    return this.load().steps.get(idx) ?? null;
   }
 
-  private overlay(step: StepRow): StepRow {
-    const patch = this.pendingSteps.get(step.idx);
-    return patch ? { ...step, ...patch } : step;
-  }
-
-  /** Changes a step in memory; `flush()` writes each changed step once per transaction. */
+  /** Changes a step; the transaction's page records it. */
   updateStep(idx: number, patch: Partial<StepRow>): void {
-    this.pendingSteps.set(idx, { ...this.pendingSteps.get(idx), ...patch });
-  }
-  private readonly pendingSteps = new Map<number, Partial<StepRow>>();
-
-  private flushSteps(): void {
-    for (const [idx, patch] of this.pendingSteps) {
-      const keys = Object.keys(patch) as (keyof StepRow)[];
-      if (keys.length === 0) continue;
-      const values = keys.map((k) => {
-        const v = patch[k];
-        return (JSON_STEP_COLUMNS as readonly string[]).includes(k) ? enc(v) : (v as SqlStorageValue);
-      });
-      this.write(`UPDATE steps SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE idx = ?`, ...values, idx);
-    }
-    this.pendingSteps.clear();
+    if (!this.load().steps.has(idx)) return;
+    this.change({ steps: { [idx]: patch } });
   }
 
   /**
-   * Appends events with consecutive seqs, as one page row; returns them as stored. Call inside a
-   * transaction. A transition's events commit together, so a page is never partly written.
+   * Appends events with consecutive seqs to the transaction's page; returns them as they will be
+   * stored. A transition's events commit together, so a page is never partly written.
    */
   append(events: NewEvent[], now: number): RunEvent[] {
     const run = this.run();
@@ -375,68 +376,79 @@ export class Journal {
       message: e.message,
       ...(e.data === undefined ? {} : { data: e.data }),
     }));
-    const last = out[out.length - 1]!.seq;
-    this.write("INSERT INTO event_pages (first_seq, last_seq, body) VALUES (?, ?, ?)", run.next_seq, last, JSON.stringify(out));
-    this.updateRun({ next_seq: last + 1 });
+    this.pendingEvents.push(...out);
+    this.updateRun({ next_seq: out[out.length - 1]!.seq + 1 });
     return out;
   }
 
-  /** Events with seq > after, at most `limit`, in order: those stored one per row first, then pages. */
+  /** Events with seq > after, at most `limit`, in order (the open transaction's included). */
   events(after: number, limit: number): RunEvent[] {
-    const out: RunEvent[] = this.exec("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
-      .toArray()
-      .map((r) => ({
-        seq: r.seq as number,
-        ts: new Date(r.ts as number).toISOString(),
-        type: r.type as RunEvent["type"],
-        level: r.level as RunEvent["level"],
-        message: r.message as string,
-        ...(typeof r.data === "string" ? { data: JSON.parse(r.data) as unknown } : {}),
-      }));
-    if (out.length >= limit) return out;
-    // Every page holds at least one event, so `limit` pages are enough.
-    const pages = this.exec("SELECT body FROM event_pages WHERE last_seq > ? ORDER BY first_seq LIMIT ?", after, limit - out.length);
-    for (const page of pages) {
-      for (const e of JSON.parse(page.body as string) as RunEvent[]) {
-        if (e.seq > after && out.length < limit) out.push(e);
+    const { pageN, pageLast } = this.load();
+    // The first page reaching past `after`: pages' last seqs only grow.
+    let lo = 0;
+    let hi = pageLast.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (pageLast[mid]! > after) hi = mid;
+      else lo = mid + 1;
+    }
+    const out: RunEvent[] = [];
+    if (lo < pageN.length) {
+      // Every page with events holds at least one, so `limit` of them are enough.
+      const pages = this.sql.exec("SELECT events FROM journal WHERE n >= ? AND events IS NOT NULL ORDER BY n LIMIT ?", pageN[lo]!, limit);
+      for (const page of pages) {
+        for (const e of JSON.parse(page.events as string) as RunEvent[]) if (e.seq > after && out.length < limit) out.push(e);
       }
     }
+    for (const e of this.pendingEvents) if (e.seq > after && out.length < limit) out.push(e);
     return out;
   }
 
   /**
    * Records charges not yet applied to the tenant ledger. Keys are unique by construction (run,
-   * attempt, unit, unit attempt, call) and a commit is applied once, so no index guards them: one
-   * row written per charge. The tenant ledger dedupes by key in any case.
+   * attempt, unit, unit attempt, call) and a commit is applied once; the tenant ledger dedupes by
+   * key in any case.
    */
   addCharges(charges: { key: string; amount: number }[]): void {
-    for (const c of charges) this.write("INSERT INTO charges (key, amount) VALUES (?, ?)", c.key, c.amount);
+    if (charges.length > 0) this.change({ charges: charges.map((c) => ({ key: c.key, amount: c.amount })) });
   }
 
-  /** Charges the tenant ledger has not acknowledged yet, with the rowid to acknowledge them by. */
+  /** Charges the tenant ledger has not acknowledged yet, with the count to acknowledge them by. */
   unsettledCharges(): { charges: { key: string; amount: number }[]; through: number } {
-    const run = this.run();
-    const rows = this.exec(
-      "SELECT rowid AS r, key, amount FROM charges WHERE rowid > ? ORDER BY rowid",
-      run?.charges_synced ?? 0,
-    ).toArray();
-    const last = rows[rows.length - 1];
-    return {
-      charges: rows.map((r) => ({ key: r.key as string, amount: r.amount as number })),
-      through: last ? (last.r as number) : (run?.charges_synced ?? 0),
-    };
+    const { charges, run } = this.load();
+    return { charges: charges.slice(run?.charges_synced ?? 0), through: charges.length };
   }
 
+  /** Every charge of the run, acknowledged or not, in order. */
+  allCharges(): { key: string; amount: number }[] {
+    return [...this.load().charges];
+  }
+
+  /** The run's approvals in order. */
+  approvals(): ApprovalRow[] {
+    return [...this.load().approvals.values()].sort((a, b) => a.n - b.n);
+  }
+
+  /** Adds or changes an approval; the transaction's page records it. */
+  putApproval(n: number, patch: Partial<ApprovalRow>): void {
+    this.change({ approvals: { [n]: patch } });
+  }
+
+  /** Stores a stream ticket (its own page; expired tickets are dropped with it). */
   addTicket(ticket: string, expiresAt: number): void {
-    this.write("DELETE FROM tickets WHERE expires_at < ?", Date.now());
-    this.write("INSERT INTO tickets (ticket, expires_at) VALUES (?, ?)", ticket, expiresAt);
+    const now = Date.now();
+    const tickets: Record<string, number | null> = { [ticket]: expiresAt };
+    for (const [t, at] of this.load().tickets) if (at < now) tickets[t] = null;
+    this.change({ tickets });
+    this.flush();
   }
 
   /** Consumes a ticket: true once, if it exists and has not expired. */
   takeTicket(ticket: string, now: number): boolean {
-    const row = this.exec("SELECT expires_at FROM tickets WHERE ticket = ?", ticket).toArray()[0];
-    if (!row) return false;
-    this.write("DELETE FROM tickets WHERE ticket = ?", ticket);
-    return (row.expires_at as number) > now;
+    const at = this.load().tickets.get(ticket);
+    if (at === undefined) return false;
+    this.change({ tickets: { [ticket]: null } });
+    this.flush();
+    return at > now;
   }
 }

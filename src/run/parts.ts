@@ -6,11 +6,12 @@ import { config } from "../deps";
 import { costView } from "../domain/costs";
 import { migrate } from "../storage/migrations";
 import { countRows } from "../storage/row-counter";
-import { APPROVALS_SCHEMA, ApprovalStore } from "./approvals";
+import { ApprovalStore } from "./approvals";
 import { RunControl } from "./control";
 import { AlarmWrites, EffectsExecutor } from "./effects";
 import { RunEngine } from "./engine";
-import { JOURNAL_SCHEMA, Journal } from "./journal";
+import { Journal } from "./journal";
+import { JOURNAL_SCHEMA } from "./journal-schema";
 import { isFinal } from "./state";
 import { type StreamRun, Streams } from "./stream";
 import { TenantSync } from "./tenant-sync";
@@ -38,11 +39,11 @@ export function runParts(ctx: DurableObjectState, env: Env): RunParts {
   // A new object creates its tables: rows it writes for the run it will hold.
   const counter = countRows(ctx.storage.sql);
   const migrated = counter.measure(() =>
-    migrate({ sql: counter.sql, transactionSync: (fn) => ctx.storage.transactionSync(fn) }, [JOURNAL_SCHEMA, APPROVALS_SCHEMA]),
+    migrate({ sql: counter.sql, transactionSync: (fn) => ctx.storage.transactionSync(fn) }, [JOURNAL_SCHEMA]),
   );
   const journal = new Journal(ctx.storage.sql);
   journal.addCost({ run_rows: migrated.rows });
-  const approvals = new ApprovalStore(ctx.storage.sql);
+  const approvals = new ApprovalStore(journal);
   const cfg = config(env);
   const engineConfig = { leaseMs: cfg.leaseMs, retry: cfg.retry };
   const engine = new RunEngine(journal, engineConfig, approvals);

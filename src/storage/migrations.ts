@@ -18,6 +18,12 @@ export type MigrationStep = string | ((sql: SqlStorage) => void);
 export interface StoreSchema {
   readonly store: string;
   readonly steps: readonly MigrationStep[];
+  /**
+   * The schema the steps end at, created in one go: used instead of the steps for an object that
+   * has no tables at all yet (a new object), so it does not create and drop what later steps
+   * replace. Must leave the same tables and indexes as the steps do (test/storage checks it).
+   */
+  readonly fresh?: string;
 }
 
 /** What the runner needs of `ctx.storage`. */
@@ -59,6 +65,12 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
     names.add(s.store);
   }
   const sql = storage.sql;
+  const brandNew =
+    sql
+      .exec(
+        "SELECT count(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+      )
+      .one().n === 0;
   sql.exec(VERSION_TABLE);
   const known = new Map<string, number>();
   for (const r of sql.exec("SELECT store, version FROM _schema")) known.set(r.store as string, r.version as number);
@@ -77,7 +89,9 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
 
   storage.transactionSync(() => {
     for (const p of pending) {
-      for (let n = p.from + 1; n <= p.to; n++) {
+      const inOneGo = brandNew && p.schema.fresh !== undefined;
+      if (inOneGo) sql.exec(p.schema.fresh!);
+      for (let n = inOneGo ? p.to + 1 : p.from + 1; n <= p.to; n++) {
         const step = p.schema.steps[n - 1]!;
         try {
           if (typeof step === "string") sql.exec(step);

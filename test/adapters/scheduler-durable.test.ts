@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { type DeliveryRecord, durableScheduler, MAX_BODY_BYTES } from "../../src/adapters/scheduler/durable";
 import { scheduler } from "../../src/deps";
 import type { OpsObject } from "../../src/ops/ops-object";
+import type { Journal } from "../../src/run/journal";
 import type { RunObject } from "../../src/run/run-object";
 import { schedulerContract } from "../contracts/scheduler.contract";
 import { api, json, newTenant, waitForRun } from "../helpers/api";
@@ -99,10 +100,10 @@ describe("embedded Scheduler", () => {
     // Bring the run's time forward, so only a message sent now can start it before the hour.
     const at = Date.now() + 1500;
     const runStub = env.RUNS.get(env.RUNS.idFromName(created.id));
-    await runInDurableObject(runStub, (obj: RunObject, state) => {
-      state.storage.sql.exec("UPDATE run SET run_at = ?, not_before = ?", at, at);
-      // The row is cached per instance: drop the copy read before the update.
-      (obj as any).journal.cached = undefined;
+    await runInDurableObject(runStub, (obj: RunObject) => {
+      const journal = (obj as any).journal as Journal;
+      journal.updateRun({ run_at: at, not_before: at });
+      journal.flush();
     });
 
     const name = `scheduler-run-${crypto.randomUUID()}`;

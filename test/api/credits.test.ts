@@ -5,6 +5,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BUILTIN_AGENTS } from "../../src/agent/agents";
+import { Journal } from "../../src/run/journal";
 import type { RunSync } from "../../src/tenant/protocol";
 import { ADMIN, allEvents, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 
@@ -127,16 +128,17 @@ describe("credits through the API", () => {
     const stub = env.RUNS.get(env.RUNS.idFromName(run.id));
     // The run's last sync as its object sent it, rebuilt from its journal.
     const sync = await runInDurableObject(stub, (_obj, state): RunSync => {
-      const r = state.storage.sql.exec("SELECT * FROM run").one();
-      const charges = state.storage.sql.exec("SELECT key, amount FROM charges").toArray() as { key: string; amount: number }[];
+      const journal = new Journal(state.storage.sql);
+      const r = journal.run()!;
+      const charges = journal.allCharges();
       const replay = {
         id: run.id,
-        version: r.version as number,
-        status: r.status as RunSync["status"],
-        spent: r.spent as number,
-        attempt: r.attempts as number,
+        version: r.version,
+        status: r.status,
+        spent: r.spent,
+        attempt: r.attempts,
         charges,
-        finished_at: r.finished_at as number,
+        finished_at: r.finished_at,
         not_before: null,
         error: null,
         agent: "general",

@@ -12,7 +12,7 @@ const TWO_STEPS = { agent: "general", input: "- look up\n- summarise" };
 const PINNED = {
   // init, claim, and one commit per unit (plan, two steps).
   run_requests: 5,
-  run_rows: 36,
+  run_rows: 11,
   queue_messages: 1,
   // The Worker's createRun and the final settlement (a run this short never syncs "running").
   tenant_requests: 2,

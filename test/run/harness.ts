@@ -51,7 +51,7 @@ export async function withRun<T>(
   return runInDurableObject(stub, async (_obj, state) => {
     const sql = state.storage.sql;
     const journal = new Journal(sql);
-    const approvals = new ApprovalStore(sql);
+    const approvals = new ApprovalStore(journal);
     const engine = new RunEngine(journal, cfg, approvals);
     const control = new RunControl(engine, journal, cfg, approvals);
     const tx = <R>(f: () => Transition<R>): Transition<R> =>

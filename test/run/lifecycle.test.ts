@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { Journal } from "../../src/run/journal";
 import type { RunObject } from "../../src/run/run-object";
 import { allEvents, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 
@@ -30,14 +31,11 @@ describe("run lifecycle", () => {
     const run = await createRun({ agent: "general", input: "later", run_at: runAt });
     expect(run.status).toBe("scheduled");
     const stub = env.RUNS.get(env.RUNS.idFromName(run.id));
-    await runInDurableObject(stub, (obj: RunObject, state) => {
-      // Move the deadline into the past, as if the ttl had elapsed.
-      state.storage.sql.exec("UPDATE run SET expires_at = ?", Date.now() - 1);
-      void obj;
-    });
-    // A fresh object instance reads the moved deadline (the row is cached per instance).
-    await runInDurableObject(stub, async (obj: RunObject) => {
-      (obj as any).journal.cached = undefined;
+    await runInDurableObject(stub, (obj: RunObject) => {
+      // Move the deadline into the past, as if the ttl had elapsed (a page of the object's journal).
+      const journal = (obj as any).journal as Journal;
+      journal.updateRun({ expires_at: Date.now() - 1 });
+      journal.flush();
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const after = await json(api(`/v1/runs/${run.id}`));
