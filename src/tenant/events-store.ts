@@ -28,6 +28,16 @@ export const EVENTS_SCHEMA: StoreSchema = {
       for (const r of types) sql.exec("UPDATE domain_events SET topic = ? WHERE type = ?", topicOf(r.type as string), r.type);
       sql.exec("CREATE INDEX IF NOT EXISTS domain_events_topic ON domain_events (topic, seq)");
     },
+    // 3: without AUTOINCREMENT. Events are never deleted, so a new seq (the largest plus one) is
+    // what AUTOINCREMENT gave, without its sqlite_sequence write on every event.
+    `CREATE TABLE domain_events_rebuilt (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, dedup TEXT UNIQUE,
+      type TEXT NOT NULL, run_id TEXT, agent TEXT, data TEXT, created_at INTEGER NOT NULL,
+      topic TEXT NOT NULL DEFAULT 'domain.other');
+    INSERT INTO domain_events_rebuilt (seq, id, dedup, type, run_id, agent, data, created_at, topic)
+      SELECT seq, id, dedup, type, run_id, agent, data, created_at, topic FROM domain_events ORDER BY seq;
+    DROP TABLE domain_events;
+    ALTER TABLE domain_events_rebuilt RENAME TO domain_events;
+    CREATE INDEX domain_events_topic ON domain_events (topic, seq);`,
   ],
 };
 

@@ -30,8 +30,20 @@ CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id 
 INSERT OR IGNORE INTO balance (id, available, reserved, spent_total) VALUES (1, 0, 0, 0);
 `;
 
+// Step 2: `ledger` without AUTOINCREMENT. Entries are never deleted, so a new id (the largest plus
+// one) is what AUTOINCREMENT gave, without its sqlite_sequence write on every entry.
+const REBUILT_2 = `
+CREATE TABLE ledger_rebuilt (id INTEGER PRIMARY KEY, run_id TEXT, kind TEXT NOT NULL,
+  amount INTEGER NOT NULL, balance_after INTEGER NOT NULL, idem_key TEXT NOT NULL UNIQUE,
+  reason TEXT, created_at INTEGER NOT NULL);
+INSERT INTO ledger_rebuilt (id, run_id, kind, amount, balance_after, idem_key, reason, created_at)
+  SELECT id, run_id, kind, amount, balance_after, idem_key, reason, created_at FROM ledger ORDER BY id;
+DROP TABLE ledger;
+ALTER TABLE ledger_rebuilt RENAME TO ledger;
+`;
+
 /** The ledger's tables, by schema step (src/storage/migrations.ts); released steps are never edited. */
-export const LEDGER_SCHEMA: StoreSchema = { store: "ledger", steps: [TABLES_1] };
+export const LEDGER_SCHEMA: StoreSchema = { store: "ledger", steps: [TABLES_1, REBUILT_2] };
 
 /** Largest ledger page (entries). */
 export const MAX_LEDGER_PAGE = 1000;
@@ -118,44 +130,68 @@ export class LedgerStore {
    * The balance and the reservation are written once for the whole list; each charge has its entry.
    */
   charge(runId: string, charges: { key: string; amount: number }[], now = Date.now()): number {
-    checkKey("run id", runId);
-    if (!Array.isArray(charges)) throw new LedgerArgumentError("charges must be a list of { key, amount }");
-    for (const c of charges) {
-      checkKey("charge key", c?.key);
-      checkAmount(`charge ${c.key} amount`, c.amount, true);
-    }
-    let total = 0;
-    const held = this.reservation(runId);
-    let totals: Totals = this.balance();
-    let reservation = held ?? NO_RESERVATION;
-    let moved = false;
-    for (const c of charges) {
-      if (this.seen(c.key)) continue;
-      const next = applyCharge(totals, reservation, c.amount);
-      totals = next.totals;
-      reservation = next.reservation;
-      moved = true;
-      this.entry(runId, "charge", next.taken, next.totals, c.key, null, now);
-      total += next.taken;
-    }
-    if (moved) {
-      this.save(totals);
-      if (held) this.saveReservation(runId, reservation, true);
-    }
-    return total;
+    return this.settle(runId, charges, null, now);
   }
 
   /** Returns what a run still holds to available (an entry is written even for zero). */
   release(runId: string, key: string, now = Date.now()): number {
     checkKey("run id", runId);
     checkKey("idempotency key", key);
+    const w = this.working(runId);
+    const returned = this.releaseInto(w, runId, key, now);
+    this.saveWorking(runId, w);
+    return returned;
+  }
+
+  /**
+   * `charge`, then, with `releaseKey`, `release`: a run's final settlement, writing the balance and
+   * the reservation once for both. Returns the credits newly charged.
+   */
+  settle(runId: string, charges: { key: string; amount: number }[], releaseKey: string | null, now = Date.now()): number {
+    checkKey("run id", runId);
+    if (!Array.isArray(charges)) throw new LedgerArgumentError("charges must be a list of { key, amount }");
+    for (const c of charges) {
+      checkKey("charge key", c?.key);
+      checkAmount(`charge ${c.key} amount`, c.amount, true);
+    }
+    if (releaseKey !== null) checkKey("idempotency key", releaseKey);
+    const w = this.working(runId);
+    let total = 0;
+    for (const c of charges) {
+      if (this.seen(c.key)) continue;
+      const next = applyCharge(w.totals, w.reservation, c.amount);
+      w.totals = next.totals;
+      w.reservation = next.reservation;
+      w.moved = true;
+      this.entry(runId, "charge", next.taken, next.totals, c.key, null, now);
+      total += next.taken;
+    }
+    if (releaseKey !== null) this.releaseInto(w, runId, releaseKey, now);
+    this.saveWorking(runId, w);
+    return total;
+  }
+
+  /** A run's reservation and the balance, read once to be changed in memory. */
+  private working(runId: string) {
+    const held = this.reservation(runId);
+    return { held: held !== null, totals: this.balance() as Totals, reservation: held ?? NO_RESERVATION, moved: false };
+  }
+
+  private releaseInto(w: ReturnType<LedgerStore["working"]>, runId: string, key: string, now: number): number {
     if (this.seen(key)) return 0;
-    const r = this.reservation(runId);
-    const next = applyRelease(this.balance(), r ?? NO_RESERVATION);
-    this.save(next.totals);
-    if (r) this.saveReservation(runId, next.reservation, true);
+    const next = applyRelease(w.totals, w.reservation);
+    w.totals = next.totals;
+    w.reservation = next.reservation;
+    w.moved = true;
     this.entry(runId, "release", next.returned, next.totals, key, null, now);
     return next.returned;
+  }
+
+  /** Writes what `working` changed: the balance and the reservation, once each. */
+  private saveWorking(runId: string, w: ReturnType<LedgerStore["working"]>): void {
+    if (!w.moved) return;
+    this.save(w.totals);
+    if (w.held) this.saveReservation(runId, w.reservation, true);
   }
 
   /** Adds `amount` (integer ≥ 1) to available, once per key. */

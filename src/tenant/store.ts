@@ -50,6 +50,8 @@ export const TENANT_SCHEMA: StoreSchema = {
     RUNS_BY_CREATED_INDEXES + IDEMPOTENCY_BY_CREATED_INDEX,
     // 3: a person's resolution of a failed or dead run, for the exceptions list.
     "ALTER TABLE runs ADD COLUMN resolution TEXT",
+    // 4: runs_agent (agent, id) served nothing runs_agent_created does not; each run paid a row for it.
+    "DROP INDEX IF EXISTS runs_agent",
   ],
 };
 

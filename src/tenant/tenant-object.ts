@@ -228,10 +228,10 @@ export class TenantObject extends DurableObject<Env> {
     const { rows } = this.rows.measure(() =>
       this.counters.transaction(tenantId, () => {
         const now = Date.now();
-        const charged = external ? externallyCharged : s.charges.length > 0 ? this.ledger.charge(s.id, s.charges, now) : 0;
+        const release = isFinal(s.status) && !external ? `release:${s.id}:${s.attempt}` : null;
+        const charged = external ? externallyCharged : this.ledger.settle(s.id, s.charges, release, now);
         const applied = this.counters.moved(s.id, () => this.store.updateRun(s, now));
         this.metrics.runSynced(tenantId, s, applied, charged, now);
-        if (isFinal(s.status) && !external) this.ledger.release(s.id, `release:${s.id}:${s.attempt}`, now);
         this.domain.onRunSync(s, now);
       }),
     );
