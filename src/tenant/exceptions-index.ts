@@ -29,9 +29,10 @@ export function listExceptions(
   cursor: string | null,
 ): { exceptions: ExceptionView[]; next_cursor: string | null } {
   const resolved = status === "resolved" ? "resolution IS NOT NULL" : "resolution IS NULL";
+  // `status IN ('failed', 'dead')` is the condition of the runs_exceptions index, as written there.
   const rows = sql
     .exec(
-      `SELECT * FROM runs WHERE status IN ('failed', 'dead') AND ${resolved} AND id < ? ORDER BY id DESC LIMIT ?`,
+      `SELECT * FROM runs INDEXED BY runs_exceptions WHERE status IN ('failed', 'dead') AND ${resolved} AND id < ? ORDER BY id DESC LIMIT ?`,
       cursor ?? "~",
       limit + 1,
     )

@@ -31,8 +31,14 @@ INSERT OR IGNORE INTO balance (id, available, reserved, spent_total) VALUES (1, 
 `;
 
 // Step 2: `ledger` without AUTOINCREMENT. Entries are never deleted, so a new id (the largest plus
-// one) is what AUTOINCREMENT gave, without its sqlite_sequence write on every entry.
+// one) is what AUTOINCREMENT gave, without its sqlite_sequence write on every entry. `reservations`
+// WITHOUT ROWID: a run's reservation is stored in its key, one row written instead of two.
 const REBUILT_2 = `
+CREATE TABLE reservations_rebuilt (run_id TEXT PRIMARY KEY, amount INTEGER NOT NULL,
+  charged INTEGER NOT NULL DEFAULT 0, released INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+INSERT INTO reservations_rebuilt (run_id, amount, charged, released) SELECT run_id, amount, charged, released FROM reservations;
+DROP TABLE reservations;
+ALTER TABLE reservations_rebuilt RENAME TO reservations;
 CREATE TABLE ledger_rebuilt (id INTEGER PRIMARY KEY, run_id TEXT, kind TEXT NOT NULL,
   amount INTEGER NOT NULL, balance_after INTEGER NOT NULL, idem_key TEXT NOT NULL UNIQUE,
   reason TEXT, created_at INTEGER NOT NULL);

@@ -29,6 +29,15 @@ export const TENANT_METRICS_SCHEMA: StoreSchema = {
     `ALTER TABLE metrics_settled ADD COLUMN run_requests INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE metrics_settled ADD COLUMN run_rows INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE metrics_settled ADD COLUMN queue_messages INTEGER NOT NULL DEFAULT 0;`,
+    // Step 3: WITHOUT ROWID, so a run's baseline is stored in its key: one row written, not two.
+    `CREATE TABLE metrics_settled_rebuilt (run_id TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL, cache_creation_input_tokens INTEGER NOT NULL,
+  cache_read_input_tokens INTEGER NOT NULL, retries INTEGER NOT NULL, run_requests INTEGER NOT NULL DEFAULT 0,
+  run_rows INTEGER NOT NULL DEFAULT 0, queue_messages INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+INSERT INTO metrics_settled_rebuilt SELECT run_id, input_tokens, output_tokens, cache_creation_input_tokens,
+  cache_read_input_tokens, retries, run_requests, run_rows, queue_messages FROM metrics_settled;
+DROP TABLE metrics_settled;
+ALTER TABLE metrics_settled_rebuilt RENAME TO metrics_settled;`,
   ],
 };
 
@@ -171,8 +180,12 @@ export class TenantMetrics {
     for (const [kind, n] of Object.entries(ops)) if (n > 0) this.buffer.add("edgecrew_platform_operations_total", { kind }, n);
     if (this.prices) this.buffer.add("edgecrew_cost_usd_total", { kind: "platform" }, platformUsd(ops, this.prices));
     this.sql.exec(
-      `INSERT OR REPLACE INTO metrics_settled (run_id, input_tokens, output_tokens, cache_creation_input_tokens,
-        cache_read_input_tokens, retries, run_requests, run_rows, queue_messages) VALUES (?,?,?,?,?,?,?,?,?)`,
+      `INSERT INTO metrics_settled (run_id, input_tokens, output_tokens, cache_creation_input_tokens,
+        cache_read_input_tokens, retries, run_requests, run_rows, queue_messages) VALUES (?,?,?,?,?,?,?,?,?)
+       ON CONFLICT (run_id) DO UPDATE SET input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+        cache_creation_input_tokens = excluded.cache_creation_input_tokens, cache_read_input_tokens = excluded.cache_read_input_tokens,
+        retries = excluded.retries, run_requests = excluded.run_requests, run_rows = excluded.run_rows,
+        queue_messages = excluded.queue_messages`,
       s.id,
       ...TOKEN_TYPES.map(([field]) => Math.max(cur[field] ?? 0, was(field))),
       Math.max(cur.retries ?? 0, was("retries")),

@@ -56,8 +56,18 @@ export function schemaShape(sql: SqlStorage): Record<string, unknown> {
   return shape;
 }
 
-/** A table's rows with their rowid, in rowid order, limited to `columns` (default: all). */
+/** Whether `table` is a WITHOUT ROWID table (its rows live in its primary key, with no rowid). */
+export function withoutRowid(sql: SqlStorage, table: string): boolean {
+  const r = sql.exec("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", table).toArray()[0];
+  return typeof r?.sql === "string" && /WITHOUT\s+ROWID\s*$/i.test(r.sql);
+}
+
+/**
+ * A table's rows with their rowid, in rowid order, limited to `columns` (default: all); a WITHOUT
+ * ROWID table's rows have no `_rowid` and come in primary-key order.
+ */
 export function tableRows(sql: SqlStorage, table: string, columns = columnsOf(sql, table)): Record<string, SqlStorageValue>[] {
+  if (withoutRowid(sql, table)) return sql.exec(`SELECT ${columns.map(quote).join(", ")} FROM ${quote(table)} ORDER BY 1`).toArray();
   const list = ["rowid AS _rowid", ...columns.map(quote)].join(", ");
   return sql.exec(`SELECT ${list} FROM ${quote(table)} ORDER BY rowid`).toArray();
 }
@@ -120,7 +130,10 @@ export function keptRows(sql: SqlStorage, planted: Planted) {
     const gone = p.columns.filter((c) => !current.has(c));
     if (gone.length > 0) dropped[table] = gone;
     now[table] = current.size === 0 ? [] : tableRows(sql, table, kept);
-    then[table] = p.rows.map((r) => Object.fromEntries(["_rowid", ...kept].map((c) => [c, r[c] ?? null])));
+    // A table rebuilt WITHOUT ROWID keeps every row but not its rowid: compared by content, in key order.
+    const keyed = current.size > 0 && withoutRowid(sql, table);
+    const rows = p.rows.map((r) => Object.fromEntries([...(keyed ? [] : ["_rowid"]), ...kept].map((c) => [c, r[c] ?? null])));
+    then[table] = keyed ? rows.sort((a, b) => String(a[kept[0]!]).localeCompare(String(b[kept[0]!]))) : rows;
   }
   return { now, then, dropped };
 }
