@@ -59,6 +59,7 @@ export class RunControl {
       run_at: p.runAt,
       created_at: p.createdAt,
       expires_at: (p.runAt ?? p.createdAt) + p.agent.ttl_seconds * 1000,
+      workspace: p.withFiles === true,
     });
     // The tenant indexed the run when it created it: version 1 is already known there.
     this.j.updateRun({ synced_version: 1 });

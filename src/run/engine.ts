@@ -3,6 +3,7 @@
 // Durable Object must carry out afterwards (broadcast, dispatch, tenant sync). Transitions from
 // outside the execution (cancel, approvals, retry, alarms) are in control.ts.
 
+import { WORKSPACE_WRITING_TOOLS } from "../agent/tools";
 import { type FailureCode, isTransient } from "../domain/errors";
 import { randomSecret } from "../domain/ids";
 import { addUsage, type FinalStatus, type NewEvent, type RunEvent, type RunStatus } from "../domain/types";
@@ -14,6 +15,10 @@ import { canTransition, finalEventType, isFinal } from "./state";
 
 /** A message may arrive this much before its not-before time and still be taken. */
 const EARLY_TOLERANCE_MS = 250;
+
+/** A tool call that may have put files in the run's workspace. */
+const writesFiles = (e: NewEvent): boolean =>
+  e.type === "tool.call" && WORKSPACE_WRITING_TOOLS.has(String((e.data as { tool?: unknown } | undefined)?.tool));
 
 export interface EngineConfig {
   /** How long a claim lasts without a commit or renewal (ms). */
@@ -187,6 +192,7 @@ export class RunEngine {
   private applyReport(index: number, report: UnitReport, events: NewEvent[]): void {
     const run = this.run;
     events.push(...report.events);
+    if (run.workspace === false && report.events.some(writesFiles)) this.j.updateRun({ workspace: true });
     const amount = report.charges.reduce((s, c) => s + c.amount, 0);
     this.j.addCharges(report.charges);
     this.j.updateRun({

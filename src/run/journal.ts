@@ -55,6 +55,11 @@ export interface RunRow {
   resolution: Resolution | null;
   /** Platform operations recorded so far (null before the first update); see `Journal.cost()`. */
   cost: RunCost | null;
+  /**
+   * Whether the run's workspace may hold files: created with files, or a tool that writes files
+   * was called. Absent on runs journaled before it, which are treated as true.
+   */
+  workspace?: boolean;
 }
 
 export interface StepRow {

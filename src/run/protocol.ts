@@ -128,6 +128,8 @@ export interface InitParams {
   webhookUrl: string | null;
   runAt: number | null;
   createdAt: number;
+  /** The run was created with files in its workspace. */
+  withFiles?: boolean;
   /** The tenant object's requests and rows for creating the run (counted into its cost). */
   tenantCost?: Pick<RunCost, "tenant_requests" | "tenant_rows">;
 }

@@ -3,6 +3,7 @@
 // effects (effects.ts). Its parts are wired in parts.ts; streams and their authentication are in stream.ts.
 
 import { DurableObject } from "cloudflare:workers";
+import type { WorkspaceUsage } from "../workspace/run-workspace";
 import type { ApprovalDecision } from "./control";
 import type { Transition } from "./engine";
 import type { Journal } from "./journal";
@@ -45,10 +46,16 @@ export class RunObject extends DurableObject<Env> {
     return this.p.view();
   }
 
-  /** The run as the API shows it; null for another tenant (rendered as 404). */
-  async get(tenantId: string): Promise<RunView | null> {
+  /**
+   * The run as the API shows it; null for another tenant (rendered as 404). With `workspace` when
+   * the run knows its workspace is empty (no files at creation, no file-writing tool called), so
+   * the API need not list it.
+   */
+  async get(tenantId: string): Promise<(RunView & { workspace?: WorkspaceUsage }) | null> {
     await this.p.effects.settled();
-    return this.journal.run()?.tenant_id === tenantId ? this.p.view() : null;
+    const run = this.journal.run();
+    if (run?.tenant_id !== tenantId) return null;
+    return run.workspace === false ? { ...this.p.view(), workspace: { files: 0, bytes: 0 } } : this.p.view();
   }
 
   /** A page of the run's log after `after` (at most `limit` events); null for another tenant. */

@@ -95,7 +95,7 @@ export class RunCreation {
       const stub = this.t.env.RUNS.get(this.t.env.RUNS.idFromName(p.runId));
       // The Worker's call that created the run, and the rows written for it here.
       const tenantCost = { tenant_requests: 1, tenant_rows: rows.n };
-      await stub.init({ ...decided.init, tenantCost });
+      await stub.init({ ...decided.init, tenantCost, withFiles: workspace !== null });
       this.t.metrics.platformOperations(tenantId, { durable_object_requests: 1, rows_written: rows.n, queue_messages: 0 });
     } catch (e) {
       log.error("run.init_failed", "run initialisation failed; reservation released", {

@@ -4,6 +4,7 @@
 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { workspacePrefix } from "../../src/workspace/run-workspace";
 import { api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 
 /** Every workspace key a tenant has in the bucket. */
@@ -49,6 +50,20 @@ describe("run files", () => {
     const run = await waitForRun(created.id);
     expect(run.workspace).toEqual({ files: 0, bytes: 0 });
     expect(await json(api(`/v1/runs/${created.id}/files`))).toEqual({ files: [] });
+  });
+
+  it("GET /v1/runs/:id lists the bucket only for a run whose workspace may hold files", async () => {
+    const t = await newTenant();
+    const quiet = await waitForRun((await createRun({ agent: "general", input: "nothing to file" }, t.key)).id, { key: t.key });
+    const wrote = await waitForRun(
+      (await createRun({ agent: "general", input: '- save !tool file_write {"path":"a.txt","content":"abc"}' }, t.key)).id,
+      { key: t.key },
+    );
+    // An object put behind both runs' backs: only the run that called a file-writing tool lists
+    // its workspace; the other answers from its journal (no files at creation, no such tool) with no R2 request.
+    for (const id of [quiet.id, wrote.id]) await env.WORKSPACE.put(`${workspacePrefix({ tenantId: t.id, runId: id })}extra.txt`, "xy");
+    expect((await json(api(`/v1/runs/${quiet.id}`, { key: t.key }))).workspace).toEqual({ files: 0, bytes: 0 });
+    expect((await json(api(`/v1/runs/${wrote.id}`, { key: t.key }))).workspace).toEqual({ files: 2, bytes: 5 });
   });
 
   it("a missing file is 404 in the error envelope", async () => {

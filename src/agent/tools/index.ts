@@ -35,6 +35,9 @@ const BUILTIN: Record<string, ToolDefinition> = {
 };
 
 /** Tool names the agent protocol itself uses; no agent tool may take them. */
+/** The tools that can put files in the run's workspace (the run then lists it for GET /v1/runs/:id). */
+export const WORKSPACE_WRITING_TOOLS: ReadonlySet<string> = new Set(["file_write", "run_code"]);
+
 export const PROTOCOL_TOOL_NAMES: readonly string[] = ["submit_plan", "complete_step"];
 
 /**

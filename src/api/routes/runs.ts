@@ -11,6 +11,7 @@ import type { CancelResult, RetryResult } from "../../run/protocol";
 import type { RunView } from "../../run/view";
 import type { CreateRunResult, TenantError } from "../../tenant/protocol";
 import { parseRunsCursor } from "../../tenant/runs-cursor";
+import type { WorkspaceUsage } from "../../workspace/run-workspace";
 import type { AppEnv } from "../app-env";
 import { audit } from "../audit";
 import { requireTenant, tenantStub } from "../auth";
@@ -194,9 +195,11 @@ const getRunRoute = createRoute({
 });
 
 runs.openapi(getRunRoute, async (c) => {
-  const run = (await runStub(c.env, c.req.valid("param").id).get(c.get("tenant"))) as RunView | null;
+  const run = (await runStub(c.env, c.req.valid("param").id).get(c.get("tenant"))) as (RunView & { workspace?: WorkspaceUsage }) | null;
   if (!run) throw new ApiError("not_found", "run not found");
-  return c.json({ ...run, workspace: await workspaceUsage(c.env, c.get("tenant"), run.id) } as z.infer<typeof Run>, 200);
+  // Listing the workspace is an R2 request: only for a run whose workspace may hold files.
+  const workspace = run.workspace ?? (await workspaceUsage(c.env, c.get("tenant"), run.id));
+  return c.json({ ...run, workspace } as z.infer<typeof Run>, 200);
 });
 
 const cancelRoute = createRoute({
