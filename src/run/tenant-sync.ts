@@ -54,6 +54,7 @@ export class TenantSync {
         spent: run.spent,
         attempt: run.attempts,
         charges,
+        charges_from: through - charges.length + 1,
         finished_at: run.finished_at,
         not_before: run.not_before,
         usage: run.usage,

@@ -32,10 +32,12 @@ INSERT OR IGNORE INTO balance (id, available, reserved, spent_total) VALUES (1, 
 
 // Step 2: `ledger` without AUTOINCREMENT. Entries are never deleted, so a new id (the largest plus
 // one) is what AUTOINCREMENT gave, without its sqlite_sequence write on every entry. `reservations`
-// WITHOUT ROWID: a run's reservation is stored in its key, one row written instead of two.
+// WITHOUT ROWID: a run's reservation is stored in its key, one row written instead of two; with
+// `charged_through`, the last of the run's charges (numbered by the run) applied (see `settle`).
 const REBUILT_2 = `
 CREATE TABLE reservations_rebuilt (run_id TEXT PRIMARY KEY, amount INTEGER NOT NULL,
-  charged INTEGER NOT NULL DEFAULT 0, released INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+  charged INTEGER NOT NULL DEFAULT 0, released INTEGER NOT NULL DEFAULT 0,
+  charged_through INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 INSERT INTO reservations_rebuilt (run_id, amount, charged, released) SELECT run_id, amount, charged, released FROM reservations;
 DROP TABLE reservations;
 ALTER TABLE reservations_rebuilt RENAME TO reservations;
@@ -54,6 +56,26 @@ export const LEDGER_SCHEMA: StoreSchema = { store: "ledger", steps: [TABLES_1, R
 /** Largest ledger page (entries). */
 export const MAX_LEDGER_PAGE = 1000;
 const CURSOR = /^[0-9]{1,18}$/;
+
+/** A run's reservation and the balance while a movement changes them in memory. */
+interface Working {
+  held: boolean;
+  totals: Totals;
+  reservation: Reservation;
+  /** The number of the run's last charge applied (`settle`). */
+  through: number;
+  moved: boolean;
+}
+
+/** Throws, before anything moves, on a run id or charge list the ledger cannot take. */
+function checkCharges(runId: string, charges: { key: string; amount: number }[]): void {
+  checkKey("run id", runId);
+  if (!Array.isArray(charges)) throw new LedgerArgumentError("charges must be a list of { key, amount }");
+  for (const c of charges) {
+    checkKey("charge key", c?.key);
+    checkAmount(`charge ${c.key} amount`, c.amount, true);
+  }
+}
 
 /** Must run inside the owner's transaction (`transactionSync`) so a thrown error writes nothing. */
 export class LedgerStore {
@@ -87,18 +109,28 @@ export class LedgerStore {
   }
 
   private reservation(runId: string): Reservation | null {
-    const r = this.sql.exec("SELECT amount, charged, released FROM reservations WHERE run_id = ?", runId).toArray()[0];
-    return r ? { amount: r.amount as number, charged: r.charged as number, released: r.released as number } : null;
+    return this.held(runId)?.reservation ?? null;
+  }
+
+  /** A run's reservation with the number of the last of its charges applied (see `settle`). */
+  private held(runId: string): { reservation: Reservation; through: number } | null {
+    const r = this.sql.exec("SELECT amount, charged, released, charged_through FROM reservations WHERE run_id = ?", runId).toArray()[0];
+    if (!r) return null;
+    return {
+      reservation: { amount: r.amount as number, charged: r.charged as number, released: r.released as number },
+      through: r.charged_through as number,
+    };
   }
 
   /** Writes a run's reservation: an UPDATE when it exists (one row), else an INSERT. */
-  private saveReservation(runId: string, r: Reservation, exists: boolean): void {
+  private saveReservation(runId: string, r: Reservation, exists: boolean, through?: number): void {
     if (exists) {
       this.sql.exec(
-        "UPDATE reservations SET amount = ?, charged = ?, released = ? WHERE run_id = ?",
+        `UPDATE reservations SET amount = ?, charged = ?, released = ?${through === undefined ? "" : ", charged_through = ?"} WHERE run_id = ?`,
         r.amount,
         r.charged,
         r.released,
+        ...(through === undefined ? [] : [through]),
         runId,
       );
       return;
@@ -136,7 +168,11 @@ export class LedgerStore {
    * The balance and the reservation are written once for the whole list; each charge has its entry.
    */
   charge(runId: string, charges: { key: string; amount: number }[], now = Date.now()): number {
-    return this.settle(runId, charges, null, now);
+    checkCharges(runId, charges);
+    const w = this.working(runId);
+    const total = this.chargeEach(w, runId, charges, now);
+    this.saveWorking(runId, w);
+    return total;
   }
 
   /** Returns what a run still holds to available (an entry is written even for zero). */
@@ -150,18 +186,52 @@ export class LedgerStore {
   }
 
   /**
-   * `charge`, then, with `releaseKey`, `release`: a run's final settlement, writing the balance and
-   * the reservation once for both. Returns the credits newly charged.
+   * What a sync from the run object settles: the run's charges, numbered by the run from `from`
+   * (its count of charges only grows, and a sync sends every charge not yet acknowledged), then,
+   * with `releaseKey`, the release. The reservation keeps the number of the last charge applied:
+   * a charge numbered at or below it was taken by an earlier sync whose answer was lost, and is
+   * skipped, so nothing is taken twice. The charges taken are one ledger entry (key
+   * `charges:<run>:<first>-<last>`), not one per call; a charge whose own key is in the ledger
+   * (applied one by one by an earlier build) is skipped too. The balance and the reservation are
+   * written once. Without a reservation (never made here) each charge is an entry of its own, by
+   * key. Returns the credits newly taken.
    */
-  settle(runId: string, charges: { key: string; amount: number }[], releaseKey: string | null, now = Date.now()): number {
-    checkKey("run id", runId);
-    if (!Array.isArray(charges)) throw new LedgerArgumentError("charges must be a list of { key, amount }");
-    for (const c of charges) {
-      checkKey("charge key", c?.key);
-      checkAmount(`charge ${c.key} amount`, c.amount, true);
-    }
+  settle(
+    runId: string,
+    batch: { charges: { key: string; amount: number }[]; from: number },
+    releaseKey: string | null,
+    now = Date.now(),
+  ): number {
+    checkCharges(runId, batch.charges);
+    if (!Number.isInteger(batch.from) || batch.from < 1)
+      throw new LedgerArgumentError(`charges must be numbered from 1, got ${batch.from}`);
     if (releaseKey !== null) checkKey("idempotency key", releaseKey);
     const w = this.working(runId);
+    let total = 0;
+    if (!w.held) total = this.chargeEach(w, runId, batch.charges, now);
+    else {
+      let first = 0;
+      batch.charges.forEach((c, i) => {
+        const n = batch.from + i;
+        if (n <= w.through) return;
+        w.through = n;
+        w.moved = true;
+        if (this.seen(c.key)) return;
+        const next = applyCharge(w.totals, w.reservation, c.amount);
+        w.totals = next.totals;
+        w.reservation = next.reservation;
+        total += next.taken;
+        first ||= n;
+      });
+      if (first > 0) this.entry(runId, "charge", total, w.totals, `charges:${runId}:${first}-${w.through}`, null, now);
+    }
+    if (releaseKey !== null) this.releaseInto(w, runId, releaseKey, now);
+    this.saveWorking(runId, w);
+    return total;
+  }
+
+  /** Each charge not seen by key taken in turn, each with its own entry. */
+  private chargeEach(w: Working, runId: string, charges: { key: string; amount: number }[], now: number): number {
     let total = 0;
     for (const c of charges) {
       if (this.seen(c.key)) continue;
@@ -172,18 +242,22 @@ export class LedgerStore {
       this.entry(runId, "charge", next.taken, next.totals, c.key, null, now);
       total += next.taken;
     }
-    if (releaseKey !== null) this.releaseInto(w, runId, releaseKey, now);
-    this.saveWorking(runId, w);
     return total;
   }
 
   /** A run's reservation and the balance, read once to be changed in memory. */
-  private working(runId: string) {
-    const held = this.reservation(runId);
-    return { held: held !== null, totals: this.balance() as Totals, reservation: held ?? NO_RESERVATION, moved: false };
+  private working(runId: string): Working {
+    const held = this.held(runId);
+    return {
+      held: held !== null,
+      totals: this.balance(),
+      reservation: held?.reservation ?? NO_RESERVATION,
+      through: held?.through ?? 0,
+      moved: false,
+    };
   }
 
-  private releaseInto(w: ReturnType<LedgerStore["working"]>, runId: string, key: string, now: number): number {
+  private releaseInto(w: Working, runId: string, key: string, now: number): number {
     if (this.seen(key)) return 0;
     const next = applyRelease(w.totals, w.reservation);
     w.totals = next.totals;
@@ -194,10 +268,10 @@ export class LedgerStore {
   }
 
   /** Writes what `working` changed: the balance and the reservation, once each. */
-  private saveWorking(runId: string, w: ReturnType<LedgerStore["working"]>): void {
+  private saveWorking(runId: string, w: Working): void {
     if (!w.moved) return;
     this.save(w.totals);
-    if (w.held) this.saveReservation(runId, w.reservation, true);
+    if (w.held) this.saveReservation(runId, w.reservation, true, w.through);
   }
 
   /** Adds `amount` (integer ≥ 1) to available, once per key. */

@@ -13,6 +13,8 @@ export interface RunSync {
   spent: number;
   attempt: number;
   charges: { key: string; amount: number }[];
+  /** The run's number of `charges[0]` (its charges are numbered from 1 in the order they were made). */
+  charges_from: number;
   finished_at: number | null;
   not_before: number | null;
   /** The run's cumulative model usage (for metrics; counted when the run is final). */

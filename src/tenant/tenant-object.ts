@@ -229,7 +229,7 @@ export class TenantObject extends DurableObject<Env> {
       this.counters.transaction(tenantId, () => {
         const now = Date.now();
         const release = isFinal(s.status) && !external ? `release:${s.id}:${s.attempt}` : null;
-        const charged = external ? externallyCharged : this.ledger.settle(s.id, s.charges, release, now);
+        const charged = external ? externallyCharged : this.ledger.settle(s.id, { charges: s.charges, from: s.charges_from }, release, now);
         const applied = this.counters.moved(s.id, () => this.store.updateRun(s, now));
         this.metrics.runSynced(tenantId, s, applied, charged, now);
         this.domain.onRunSync(s, now);

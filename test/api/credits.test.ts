@@ -138,6 +138,7 @@ describe("credits through the API", () => {
         spent: r.spent,
         attempt: r.attempts,
         charges,
+        charges_from: 1,
         finished_at: r.finished_at,
         not_before: null,
         error: null,
