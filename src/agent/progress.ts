@@ -11,7 +11,11 @@ export type ProgressSender = (note: Progress) => Promise<boolean>;
 export type ProgressNote = Omit<Progress, "at" | "attempt" | "step">;
 
 export class ProgressReporter {
-  /** Notes in flight, chained so they arrive in the order they were made. */
+  /**
+   * Every note sent so far, settled. Notes are sent at once, not one after another: they go
+   * through one stub of the run object, and calls on one Durable Object stub are delivered in the
+   * order they were made (E-order), so a note never waits for the answer to the one before it.
+   */
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -28,15 +32,16 @@ export class ProgressReporter {
     const send = this.send;
     if (!send || !this.watched) return;
     const full: Progress = { ...note, step, attempt, at: Date.now() };
-    this.chain = this.chain
-      .then(() => send(full))
-      .then((watched) => {
+    const sent = send(full).then(
+      (watched) => {
         this.watched = watched;
-      })
-      .catch((e: unknown) => {
+      },
+      (e: unknown) => {
         // A lost note is only a missed live update: the durable events follow at the commit.
         log.debug("progress.send_failed", "progress note not delivered", { error: errorText(e) });
-      });
+      },
+    );
+    this.chain = Promise.all([this.chain, sent]).then(() => undefined);
   }
 
   /** Resolves when the notes sent so far have arrived (before a commit, so they precede its events). */
