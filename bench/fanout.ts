@@ -4,6 +4,7 @@
 // every subscriber is connected before the measured work starts.
 
 import WebSocket from "ws";
+import type { Endpoint } from "../test/support/local-worker";
 import { call, pollUntil } from "./http";
 import { percentile } from "./stats";
 
@@ -17,6 +18,8 @@ export interface FanoutResult {
   eventMs: number[];
   /** Subscribers that saw every note and every event of the run. */
   complete: number;
+  /** Whether the subscribers connected to the Worker itself rather than through wrangler's proxy. */
+  direct: boolean;
 }
 
 const STEPS = 5;
@@ -30,11 +33,11 @@ interface Received {
   events: { seq: number; latency: number }[];
 }
 
-function subscribe(origin: string, key: string, runId: string): Promise<{ got: Received; closed: Promise<void> }> {
-  const url = `${origin.replace(/^http/, "ws")}/v1/runs/${runId}/stream?progress=true`;
+function subscribe(at: Endpoint, key: string, runId: string): Promise<{ got: Received; closed: Promise<void> }> {
+  const url = `${at.origin.replace(/^http/, "ws")}/v1/runs/${runId}/stream?progress=true`;
   // No permessage-deflate: `ws` inflates at most 10 messages at a time per process, so with 100
   // sockets in one process the clients' decompression queue, not the server, would be measured.
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${key}` }, perMessageDeflate: false });
+  const ws = new WebSocket(url, { headers: { ...at.headers, authorization: `Bearer ${key}` }, perMessageDeflate: false });
   const got: Received = { notes: [], events: [] };
   let approvedAt = Number.POSITIVE_INFINITY;
   ws.on("message", (data) => {
@@ -54,8 +57,16 @@ function subscribe(origin: string, key: string, runId: string): Promise<{ got: R
   });
 }
 
-/** Follows one run with `subscribers` WebSockets and measures what reaches them. */
-export async function measureFanout(origin: string, key: string, subscribers: number): Promise<FanoutResult> {
+/**
+ * Follows one run with `subscribers` WebSockets and measures what reaches them. The run is created
+ * and approved through `origin`; the subscribers connect to `streams` (default: `origin`).
+ */
+export async function measureFanout(
+  origin: string,
+  key: string,
+  subscribers: number,
+  streams: Endpoint = { origin, headers: {} },
+): Promise<FanoutResult> {
   const run = await call<{ id: string }>(origin, "/v1/runs", { token: key, body: { agent: "general", input } });
   const waiting = await pollUntil(
     () => call<{ status: string; approvals: { id: string }[] }>(origin, `/v1/runs/${run.id}`, { token: key }),
@@ -64,7 +75,7 @@ export async function measureFanout(origin: string, key: string, subscribers: nu
     Date.now() + 60_000,
   );
   if (waiting.timedOut || !waiting.value) throw new Error(`fan-out run ${run.id} never waited for its approval`);
-  const subs = await Promise.all(Array.from({ length: subscribers }, () => subscribe(origin, key, run.id)));
+  const subs = await Promise.all(Array.from({ length: subscribers }, () => subscribe(streams, key, run.id)));
   await call(origin, `/v1/approvals/${waiting.value.approvals[0]!.id}`, { token: key, body: { decision: "approve" } });
   const allClosed = Promise.all(subs.map((s) => s.closed));
   const timeout = new Promise<never>((_, reject) =>
@@ -75,6 +86,7 @@ export async function measureFanout(origin: string, key: string, subscribers: nu
   const events = Math.max(...subs.map((s) => s.got.events.length));
   return {
     subscribers,
+    direct: streams.origin !== origin,
     notes,
     noteMs: subs.flatMap((s) => s.got.notes),
     events,
@@ -92,7 +104,8 @@ export function fanoutLines(f: FanoutResult): string[] {
       .toFixed(0)
       .padStart(4)} ms`;
   return [
-    `Fan-out: one run followed by ${f.subscribers} WebSocket subscribers with ?progress=true (${f.complete}/${f.subscribers} received everything)`,
+    `Fan-out: one run followed by ${f.subscribers} WebSocket subscribers with ?progress=true (${f.complete}/${f.subscribers} received everything),`,
+    `  connected ${f.direct ? "to the Worker itself (not through wrangler's development proxy)" : "through wrangler's development proxy"}`,
     row(`progress note → receipt (${f.notes} notes)`, f.noteMs),
     row(`event commit → receipt (${f.events} events)`, f.eventMs),
     `  target: progress notes p99 < 50 ms`,

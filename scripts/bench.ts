@@ -2,7 +2,8 @@
 // as a Cloudflare Workflow (bench/workflow), in alternating rounds; prints latency and platform cost.
 // Options: --runs 30 --concurrency 5 --rounds 3 --warmup 2 --poll-ms 25 --time-limit 240
 // --only edgecrew|workflow, --lane-batch-timeout S (what-if: the run lanes' max_batch_timeout),
-// --subscribers 100 (the fan-out of one run's live stream; 0 skips it).
+// --subscribers 100 (the fan-out of one run's live stream; 0 skips it), --fanout-via direct|proxy
+// (subscribers connect to the Worker itself, or through wrangler's development proxy).
 
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -41,6 +42,7 @@ function settings() {
       only: opt,
       "lane-batch-timeout": opt,
       subscribers: opt,
+      "fanout-via": opt,
     },
   });
   const only = v.only ?? null;
@@ -59,7 +61,9 @@ function settings() {
   const rounds = Math.min(int("rounds", v.rounds, 3, 1, 20), load.runs);
   const laneBatchTimeoutS = v["lane-batch-timeout"] === undefined ? null : int("lane-batch-timeout", v["lane-batch-timeout"], 0, 0, 60);
   const subscribers = int("subscribers", v.subscribers, 100, 0, 1000);
-  return { load, only, rounds, timeLimitS, laneBatchTimeoutS, subscribers };
+  const fanoutVia = v["fanout-via"] ?? "direct";
+  if (fanoutVia !== "direct" && fanoutVia !== "proxy") throw new Error(`--fanout-via must be direct or proxy, got ${fanoutVia}`);
+  return { load, only, rounds, timeLimitS, laneBatchTimeoutS, subscribers, fanoutVia };
 }
 
 const running = new Set<LocalWorker>();
@@ -80,7 +84,7 @@ async function start(config: string, vars: Record<string, string>): Promise<Loca
 }
 
 async function main(): Promise<void> {
-  const { load, only, rounds, timeLimitS, laneBatchTimeoutS, subscribers } = settings();
+  const { load, only, rounds, timeLimitS, laneBatchTimeoutS, subscribers, fanoutVia } = settings();
   load.deadline = Date.now() + timeLimitS * 1000;
   // Whatever happens, the process ends shortly after the time limit, its workers stopped.
   setTimeout(
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
   let edge: Side<EdgecrewCosts> | null = null;
   let flow: Side<WorkflowCosts> | null = null;
   let edgeOrigin: string | null = null;
+  let edgeDirect: LocalWorker["direct"] = null;
   let edgePids = new Set<number>();
   try {
     if (only !== "workflow") {
@@ -120,6 +125,7 @@ async function main(): Promise<void> {
       const worker = await start(config, vars);
       console.error(`bench: edgecrew at ${worker.origin}`);
       edgeOrigin = worker.origin;
+      edgeDirect = worker.direct;
       edge = await edgecrewSide(worker.origin, ADMIN_TOKEN, load);
       edgePids = workerdDescendants();
       edge.cpuMs = () => cpuMs(edgePids);
@@ -149,9 +155,12 @@ async function main(): Promise<void> {
     console.log(report);
     let fanout: FanoutResult | null = null;
     if (edgeOrigin && subscribers > 0) {
-      console.error(`bench: fan-out to ${subscribers} subscribers …`);
+      // To the Worker itself unless asked otherwise (or wrangler did not give its address): the
+      // development proxy relays every message of every socket, a hop production does not have.
+      const via = fanoutVia === "direct" ? edgeDirect : null;
+      console.error(`bench: fan-out to ${subscribers} subscribers (${via ? "to the Worker itself" : "through wrangler's proxy"}) …`);
       const { key } = await createTenant(edgeOrigin, ADMIN_TOKEN, 1000);
-      fanout = await measureFanout(edgeOrigin, key, subscribers);
+      fanout = await measureFanout(edgeOrigin, key, subscribers, via ?? undefined);
       console.log(`\n${fanoutLines(fanout).join("\n")}`);
     }
     const incomplete = fanout !== null && fanout.complete < fanout.subscribers;

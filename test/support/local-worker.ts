@@ -1,16 +1,32 @@
-// Starts the real Worker locally with wrangler's unstable_startWorker (Miniflare), for the benchmark
+// Starts the real Worker locally with wrangler's DevEnv (`startWorker`, Miniflare), for the benchmark
 // and for Node tests of what the vitest plugin cannot host (run_code's isolates calling back into
 // the Worker, promtool on a real scrape): loopback only, a free port, in-memory state, explicit
 // variables, no inspector, no watching. Plus a small client for its API.
 
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { unstable_startWorker } from "wrangler";
+import { unstable_DevEnv } from "wrangler";
+
+/** Where a Worker answers: an origin, and headers every request to it carries. */
+export interface Endpoint {
+  origin: string;
+  headers: Record<string, string>;
+}
 
 /** A started Worker: its loopback origin and how to stop it. */
 export interface LocalWorker {
   origin: string;
+  /**
+   * The Worker's own address behind wrangler's development proxy, with the header the proxy adds
+   * (null if wrangler did not say within 10 s). Only the benchmark's fan-out uses it: in production
+   * there is no such proxy relaying each WebSocket message between a client and the Worker.
+   */
+  direct: Endpoint | null;
   stop(): Promise<void>;
+}
+
+interface ReloadComplete {
+  proxyData: { userWorkerUrl: { protocol: string; hostname: string; port: string }; headers?: Record<string, string> };
 }
 
 // No network beyond 127.0.0.1: Miniflare would otherwise fetch a `Request.cf` sample and wrangler
@@ -27,7 +43,15 @@ export async function startWorker(config: string, vars: Record<string, string>):
   // `npm run build:assets`) an empty one serves the API alone.
   mkdirSync(resolve(dirname(config), "dist/public"), { recursive: true });
   const bindings = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: "plain_text" as const, value: v }]));
-  const worker = await unstable_startWorker({
+  const devEnv = new unstable_DevEnv();
+  // The Worker's own address arrives with the first reload, after the proxy is ready.
+  const direct = new Promise<Endpoint>((resolve) => {
+    devEnv.once("reloadComplete", (event: ReloadComplete) => {
+      const u = event.proxyData.userWorkerUrl;
+      resolve({ origin: `${u.protocol}//${u.hostname}:${u.port}`, headers: event.proxyData.headers ?? {} });
+    });
+  });
+  const worker = await devEnv.startWorker({
     config,
     bindings,
     dev: {
@@ -50,7 +74,8 @@ export async function startWorker(config: string, vars: Record<string, string>):
     await worker.ready;
     const url = await worker.url;
     if (url.hostname !== "127.0.0.1") throw new Error(`worker listens on ${url.hostname}, expected 127.0.0.1`);
-    return { origin: url.origin, stop };
+    const within = new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000).unref());
+    return { origin: url.origin, direct: await Promise.race([direct, within]), stop };
   } catch (e) {
     await stop();
     throw e;
