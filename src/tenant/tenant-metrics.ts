@@ -7,7 +7,7 @@ import { modelUsd, type PlatformOperations, type Prices, platformUsd } from "../
 import type { Usage } from "../domain/types";
 import { errorText, log } from "../ops/log";
 import { agentLabel, type MetricsBatch, MetricsBuffer, type Sample } from "../ops/metrics";
-import { isFinal } from "../run/state";
+import { isFinal, isRetryable } from "../run/state";
 import type { StoreSchema } from "../storage/migrations";
 import type { QueueStats, RunSync } from "./protocol";
 
@@ -179,6 +179,9 @@ export class TenantMetrics {
     const ops = { durable_object_requests: own.run_requests, rows_written: own.run_rows, queue_messages: own.queue_messages };
     for (const [kind, n] of Object.entries(ops)) if (n > 0) this.buffer.add("edgecrew_platform_operations_total", { kind }, n);
     if (this.prices) this.buffer.add("edgecrew_cost_usd_total", { kind: "platform" }, platformUsd(ops, this.prices));
+    // Only a run that can finish again (failed or dead: retried, or resolved) needs what was
+    // counted; a succeeded, canceled or expired run never moves again, so it writes no row here.
+    if (!isRetryable(s.status)) return;
     this.sql.exec(
       `INSERT INTO metrics_settled (run_id, input_tokens, output_tokens, cache_creation_input_tokens,
         cache_read_input_tokens, retries, run_requests, run_rows, queue_messages) VALUES (?,?,?,?,?,?,?,?,?)

@@ -70,6 +70,10 @@ describe("tenant metrics", () => {
       m.runSynced(t.id, first, false, 0, Date.now()); // the same sync delivered twice
       m.runSynced(t.id, sync(run.id, { status: "succeeded", usage: usage(250, 50), retries: 3, version: 9 }), true, 2, Date.now());
       await m.flush();
+      // The failed run's baseline was kept for its retry; the succeeded run never moves again, so
+      // nothing more was written for it.
+      const kept = state.storage.sql.exec("SELECT input_tokens, retries FROM metrics_settled WHERE run_id = ?", run.id).toArray();
+      expect(kept).toEqual([{ input_tokens: 100, retries: 2 }]);
       return sent;
     });
     expect(batches).toHaveLength(1);
