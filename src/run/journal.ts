@@ -325,10 +325,12 @@ export class Journal {
     this.unrecorded = { ...ZERO_COST, run_rows: cursor.rowsWritten - 1 };
   }
 
-  /** Forgets unflushed changes (a transaction that threw rolled them back). */
+  /**
+   * Forgets the transaction's changes (it threw, so SQLite rolled them back, the page too if it
+   * was written): the state is read back from the pages on next use.
+   */
   discard(): void {
     this.unrecorded = { ...ZERO_COST };
-    if (isEmpty(this.pendingPatch) && this.pendingEvents.length === 0) return;
     this.pendingPatch = {};
     this.pendingEvents = [];
     this.state = null;
