@@ -123,7 +123,7 @@ interface State {
 const isEmpty = (p: Patch): boolean => Object.keys(p).length === 0;
 
 /** Applies `patch` to `state` (both a page read back and a change made in a transition). */
-export function applyPatch(state: Pick<State, "run" | "steps" | "charges" | "approvals" | "tickets">, patch: Patch): void {
+function applyPatch(state: Pick<State, "run" | "steps" | "charges" | "approvals" | "tickets">, patch: Patch): void {
   if (patch.run) state.run = { ...(state.run as RunRow), ...patch.run };
   if (patch.cut !== undefined) for (const idx of [...state.steps.keys()]) if (idx >= patch.cut) state.steps.delete(idx);
   for (const [k, v] of Object.entries(patch.steps ?? {})) {
