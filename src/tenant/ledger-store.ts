@@ -108,10 +108,6 @@ export class LedgerStore {
     );
   }
 
-  private reservation(runId: string): Reservation | null {
-    return this.held(runId)?.reservation ?? null;
-  }
-
   /** A run's reservation with the number of the last of its charges applied (see `settle`). */
   private held(runId: string): { reservation: Reservation; through: number } | null {
     const r = this.sql.exec("SELECT amount, charged, released, charged_through FROM reservations WHERE run_id = ?", runId).toArray()[0];
@@ -123,24 +119,25 @@ export class LedgerStore {
   }
 
   /** Writes a run's reservation: an UPDATE when it exists (one row), else an INSERT. */
-  private saveReservation(runId: string, r: Reservation, exists: boolean, through?: number): void {
+  private saveReservation(runId: string, r: Reservation, through: number, exists: boolean): void {
     if (exists) {
       this.sql.exec(
-        `UPDATE reservations SET amount = ?, charged = ?, released = ?${through === undefined ? "" : ", charged_through = ?"} WHERE run_id = ?`,
+        "UPDATE reservations SET amount = ?, charged = ?, released = ?, charged_through = ? WHERE run_id = ?",
         r.amount,
         r.charged,
         r.released,
-        ...(through === undefined ? [] : [through]),
+        through,
         runId,
       );
       return;
     }
     this.sql.exec(
-      "INSERT INTO reservations (run_id, amount, charged, released) VALUES (?, ?, ?, ?)",
+      "INSERT INTO reservations (run_id, amount, charged, released, charged_through) VALUES (?, ?, ?, ?, ?)",
       runId,
       r.amount,
       r.charged,
       r.released,
+      through,
     );
   }
 
@@ -153,11 +150,11 @@ export class LedgerStore {
     checkKey("idempotency key", key);
     checkAmount("reserve amount", amount);
     if (this.seen(key)) return true;
-    const held = this.reservation(runId);
-    const next = applyReserve(this.balance(), held ?? NO_RESERVATION, amount);
+    const held = this.held(runId);
+    const next = applyReserve(this.balance(), held?.reservation ?? NO_RESERVATION, amount);
     if (!next) return false;
     this.save(next.totals);
-    this.saveReservation(runId, next.reservation, held !== null);
+    this.saveReservation(runId, next.reservation, held?.through ?? 0, held !== null);
     this.entry(runId, "reserve", amount, next.totals, key, null, now);
     return true;
   }
@@ -217,10 +214,7 @@ export class LedgerStore {
         w.through = n;
         w.moved = true;
         if (this.seen(c.key)) return;
-        const next = applyCharge(w.totals, w.reservation, c.amount);
-        w.totals = next.totals;
-        w.reservation = next.reservation;
-        total += next.taken;
+        total += this.take(w, c.amount);
         first ||= n;
       });
       if (first > 0) this.entry(runId, "charge", total, w.totals, `charges:${runId}:${first}-${w.through}`, null, now);
@@ -235,14 +229,20 @@ export class LedgerStore {
     let total = 0;
     for (const c of charges) {
       if (this.seen(c.key)) continue;
-      const next = applyCharge(w.totals, w.reservation, c.amount);
-      w.totals = next.totals;
-      w.reservation = next.reservation;
-      w.moved = true;
-      this.entry(runId, "charge", next.taken, next.totals, c.key, null, now);
-      total += next.taken;
+      const taken = this.take(w, c.amount);
+      this.entry(runId, "charge", taken, w.totals, c.key, null, now);
+      total += taken;
     }
     return total;
+  }
+
+  /** Takes a charge of `amount` from the run's reservation in `w`; returns what it took. */
+  private take(w: Working, amount: number): number {
+    const next = applyCharge(w.totals, w.reservation, amount);
+    w.totals = next.totals;
+    w.reservation = next.reservation;
+    w.moved = true;
+    return next.taken;
   }
 
   /** A run's reservation and the balance, read once to be changed in memory. */
@@ -271,7 +271,7 @@ export class LedgerStore {
   private saveWorking(runId: string, w: Working): void {
     if (!w.moved) return;
     this.save(w.totals);
-    if (w.held) this.saveReservation(runId, w.reservation, true, w.through);
+    if (w.held) this.saveReservation(runId, w.reservation, w.through, true);
   }
 
   /** Adds `amount` (integer ≥ 1) to available, once per key. */
