@@ -115,8 +115,7 @@ interface State {
   charges: { key: string; amount: number }[];
   approvals: Map<number, ApprovalRow>;
   tickets: Map<string, number>;
-  /** Page numbers and the last seq each page reaches, in order (for reading events by seq). */
-  pageN: number[];
+  /** The last seq each page reaches, in order (for reading events by seq); page n is at index n - 1. */
   pageLast: number[];
 }
 
@@ -213,10 +212,10 @@ export class Journal {
 
   private load(): State {
     if (this.state) return this.state;
-    const state: State = { run: null, steps: new Map(), charges: [], approvals: new Map(), tickets: new Map(), pageN: [], pageLast: [] };
-    for (const row of this.sql.exec("SELECT n, last_seq, patch FROM journal ORDER BY n")) {
+    const state: State = { run: null, steps: new Map(), charges: [], approvals: new Map(), tickets: new Map(), pageLast: [] };
+    // Pages are numbered 1, 2, ... with no gap: written one after another, never deleted.
+    for (const row of this.sql.exec("SELECT last_seq, patch FROM journal ORDER BY n")) {
       applyPatch(state, JSON.parse(row.patch as string) as Patch);
-      state.pageN.push(row.n as number);
       state.pageLast.push(row.last_seq as number);
     }
     this.state = state;
@@ -306,7 +305,7 @@ export class Journal {
     if (isEmpty(this.pendingPatch) && this.pendingEvents.length === 0) return;
     const run = state.run;
     if (run) this.change({ run: { cost: addCosts(run.cost, this.unrecorded, { run_rows: 1 }) } });
-    const n = (state.pageN.at(-1) ?? 0) + 1;
+    const n = state.pageLast.length + 1;
     const last = run ? run.next_seq - 1 : 0;
     const events = this.pendingEvents.length > 0 ? JSON.stringify(this.pendingEvents) : null;
     const cursor = this.sql.exec(
@@ -317,7 +316,6 @@ export class Journal {
       JSON.stringify(this.pendingPatch),
     );
     cursor.toArray();
-    state.pageN.push(n);
     state.pageLast.push(last);
     this.pendingPatch = {};
     this.pendingEvents = [];
@@ -390,7 +388,7 @@ export class Journal {
 
   /** Events with seq > after, at most `limit`, in order (the open transaction's included). */
   events(after: number, limit: number): RunEvent[] {
-    const { pageN, pageLast } = this.load();
+    const { pageLast } = this.load();
     // The first page reaching past `after`: pages' last seqs only grow.
     let lo = 0;
     let hi = pageLast.length;
@@ -400,9 +398,9 @@ export class Journal {
       else lo = mid + 1;
     }
     const out: RunEvent[] = [];
-    if (lo < pageN.length) {
+    if (lo < pageLast.length) {
       // Every page with events holds at least one, so `limit` of them are enough.
-      const pages = this.sql.exec("SELECT events FROM journal WHERE n >= ? AND events IS NOT NULL ORDER BY n LIMIT ?", pageN[lo]!, limit);
+      const pages = this.sql.exec("SELECT events FROM journal WHERE n >= ? AND events IS NOT NULL ORDER BY n LIMIT ?", lo + 1, limit);
       for (const page of pages) {
         for (const e of JSON.parse(page.events as string) as RunEvent[]) if (e.seq > after && out.length < limit) out.push(e);
       }
