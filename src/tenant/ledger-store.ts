@@ -17,7 +17,8 @@ import {
 } from "./credits";
 
 // `reservations` keeps each run's totals (reserved, charged, released: what it still holds is
-// the difference); `ledger` is append-only, one row per movement, unique by idempotency key.
+// the difference) and, from step 3, the idempotency keys of its movements; `ledger` is
+// append-only, one row per movement with the balance after it.
 // Step 1's tables. Released: never edit this text; a change is a new step in LEDGER_SCHEMA.
 const TABLES_1 = `
 CREATE TABLE IF NOT EXISTS balance (id INTEGER PRIMARY KEY CHECK (id = 1), available INTEGER NOT NULL,
@@ -50,20 +51,70 @@ DROP TABLE ledger;
 ALTER TABLE ledger_rebuilt RENAME TO ledger;
 `;
 
+// Step 3: fewer rows per movement (docs/credits.md). The balance is the last entry's: every
+// movement is an entry, so each entry records the balance after it (available, reserved, spent)
+// and the `balance` row, written again on every movement, goes. A run's idempotency keys are kept
+// on its reservation, which each of its movements writes anyway, instead of in a unique index that
+// every entry added a row to; only top-ups (no run) keep their keys in an index. The ledger is
+// rebuilt because its inline UNIQUE cannot be dropped; the last entry takes the balance row's
+// figures, and runs with entries but no reservation get an empty one to hold their keys.
+const REBUILT_3 = `
+CREATE TABLE ledger_rebuilt (id INTEGER PRIMARY KEY, run_id TEXT, kind TEXT NOT NULL, amount INTEGER NOT NULL,
+  balance_after INTEGER NOT NULL, reserved_after INTEGER, spent_after INTEGER, idem_key TEXT NOT NULL,
+  reason TEXT, created_at INTEGER NOT NULL);
+INSERT INTO ledger_rebuilt (id, run_id, kind, amount, balance_after, idem_key, reason, created_at)
+  SELECT id, run_id, kind, amount, balance_after, idem_key, reason, created_at FROM ledger ORDER BY id;
+DROP TABLE ledger;
+ALTER TABLE ledger_rebuilt RENAME TO ledger;
+CREATE UNIQUE INDEX ledger_topup_keys ON ledger (idem_key) WHERE run_id IS NULL;
+UPDATE ledger SET balance_after = (SELECT available FROM balance WHERE id = 1),
+  reserved_after = (SELECT reserved FROM balance WHERE id = 1), spent_after = (SELECT spent_total FROM balance WHERE id = 1)
+  WHERE id = (SELECT MAX(id) FROM ledger);
+DROP TABLE balance;
+ALTER TABLE reservations ADD COLUMN keys TEXT NOT NULL DEFAULT '[]';
+UPDATE reservations SET keys = k.keys
+  FROM (SELECT run_id, json_group_array(idem_key) AS keys FROM ledger WHERE run_id IS NOT NULL GROUP BY run_id) AS k
+  WHERE reservations.run_id = k.run_id;
+INSERT INTO reservations (run_id, amount, charged, released, charged_through, keys)
+  SELECT run_id, 0, 0, 0, 0, json_group_array(idem_key) FROM ledger
+  WHERE run_id IS NOT NULL AND run_id NOT IN (SELECT run_id FROM reservations) GROUP BY run_id;
+`;
+
 /** The ledger's tables, by schema step (src/storage/migrations.ts); released steps are never edited. */
-export const LEDGER_SCHEMA: StoreSchema = { store: "ledger", steps: [TABLES_1, REBUILT_2] };
+export const LEDGER_SCHEMA: StoreSchema = {
+  store: "ledger",
+  steps: [
+    TABLES_1,
+    REBUILT_2,
+    (sql) => {
+      // A balance other than zero with no entry to carry it cannot be kept by step 3: refused, with
+      // nothing changed, rather than lost (it cannot happen: every movement is an entry).
+      const b = sql.exec("SELECT available, reserved, spent_total FROM balance WHERE id = 1").toArray()[0];
+      const entries = sql.exec("SELECT count(*) AS n FROM ledger").one().n as number;
+      if (entries === 0 && b && (b.available !== 0 || b.reserved !== 0 || b.spent_total !== 0)) {
+        throw new Error("the balance is not zero but the ledger has no entry to carry it");
+      }
+      sql.exec(REBUILT_3);
+    },
+  ],
+};
 
 /** Largest ledger page (entries). */
 export const MAX_LEDGER_PAGE = 1000;
 const CURSOR = /^[0-9]{1,18}$/;
 
-/** A run's reservation and the balance while a movement changes them in memory. */
+const ZERO: Totals = { available: 0, reserved: 0, spent_total: 0 };
+
+/** A run's reservation, its keys and the balance while a movement changes them in memory. */
 interface Working {
-  held: boolean;
   totals: Totals;
+  /** The run had a reservation before this movement. */
+  held: boolean;
   reservation: Reservation;
   /** The number of the run's last charge applied (`settle`). */
   through: number;
+  /** The idempotency keys of the run's movements applied so far. */
+  keys: Set<string>;
   moved: boolean;
 }
 
@@ -77,67 +128,74 @@ function checkCharges(runId: string, charges: { key: string; amount: number }[])
   }
 }
 
-/** Must run inside the owner's transaction (`transactionSync`) so a thrown error writes nothing. */
+/**
+ * Must run inside the owner's transaction (`transactionSync`) so a thrown error writes nothing.
+ * Rows: a run's movement writes its entry and its reservation (the reservation once per call, for
+ * all its entries); a top-up its entry and the entry's key.
+ */
 export class LedgerStore {
-  /** Opens the ledger of a storage already migrated to LEDGER_SCHEMA (which holds the balance row). */
+  /** Opens the ledger of a storage already migrated to LEDGER_SCHEMA. */
   constructor(private readonly sql: SqlStorage) {}
 
+  /** The balance after the last entry (every movement is one); zero before any. */
   balance(): Balance {
-    const r = this.sql.exec("SELECT available, reserved, spent_total FROM balance WHERE id = 1").one();
-    return { available: r.available as number, reserved: r.reserved as number, spent_total: r.spent_total as number };
+    const r = this.sql.exec("SELECT balance_after, reserved_after, spent_after FROM ledger ORDER BY id DESC LIMIT 1").toArray()[0];
+    if (!r) return { ...ZERO };
+    return { available: r.balance_after as number, reserved: r.reserved_after as number, spent_total: r.spent_after as number };
   }
 
-  private save(t: Totals): void {
-    this.sql.exec("UPDATE balance SET available = ?, reserved = ?, spent_total = ? WHERE id = 1", t.available, t.reserved, t.spent_total);
-  }
-
-  private seen(key: string): boolean {
-    return this.sql.exec("SELECT 1 FROM ledger WHERE idem_key = ?", key).toArray().length > 0;
-  }
-
+  /** An entry, with the balance after it (`balance()` reads the last one). */
   private entry(runId: string | null, kind: LedgerKind, amount: number, after: Totals, key: string, reason: string | null, now: number) {
     this.sql.exec(
-      "INSERT INTO ledger (run_id, kind, amount, balance_after, idem_key, reason, created_at) VALUES (?,?,?,?,?,?,?)",
+      `INSERT INTO ledger (run_id, kind, amount, balance_after, reserved_after, spent_after, idem_key, reason, created_at)
+       VALUES (?,?,?,?,?,?,?,?,?)`,
       runId,
       kind,
       amount,
       after.available,
+      after.reserved,
+      after.spent_total,
       key,
       reason,
       now,
     );
   }
 
-  /** A run's reservation with the number of the last of its charges applied (see `settle`). */
-  private held(runId: string): { reservation: Reservation; through: number } | null {
-    const r = this.sql.exec("SELECT amount, charged, released, charged_through FROM reservations WHERE run_id = ?", runId).toArray()[0];
-    if (!r) return null;
+  /** A run's entry, with its key kept for the run's reservation. */
+  private runEntry(w: Working, runId: string, kind: LedgerKind, amount: number, key: string, now: number): void {
+    this.entry(runId, kind, amount, w.totals, key, null, now);
+    w.keys.add(key);
+    w.moved = true;
+  }
+
+  /** A run's reservation, its keys and the balance, read once to be changed in memory. */
+  private working(runId: string): Working {
+    const r = this.sql
+      .exec("SELECT amount, charged, released, charged_through, keys FROM reservations WHERE run_id = ?", runId)
+      .toArray()[0];
     return {
-      reservation: { amount: r.amount as number, charged: r.charged as number, released: r.released as number },
-      through: r.charged_through as number,
+      totals: this.balance(),
+      held: r !== undefined,
+      reservation: r ? { amount: r.amount as number, charged: r.charged as number, released: r.released as number } : NO_RESERVATION,
+      through: r ? (r.charged_through as number) : 0,
+      keys: new Set(r ? (JSON.parse(r.keys as string) as string[]) : []),
+      moved: false,
     };
   }
 
-  /** Writes a run's reservation: an UPDATE when it exists (one row), else an INSERT. */
-  private saveReservation(runId: string, r: Reservation, through: number, exists: boolean): void {
-    if (exists) {
-      this.sql.exec(
-        "UPDATE reservations SET amount = ?, charged = ?, released = ?, charged_through = ? WHERE run_id = ?",
-        r.amount,
-        r.charged,
-        r.released,
-        through,
-        runId,
-      );
-      return;
-    }
+  /** Writes the run's reservation when the movement changed it: one row, inserted or updated. */
+  private saveWorking(runId: string, w: Working): void {
+    if (!w.moved) return;
     this.sql.exec(
-      "INSERT INTO reservations (run_id, amount, charged, released, charged_through) VALUES (?, ?, ?, ?, ?)",
+      `INSERT INTO reservations (run_id, amount, charged, released, charged_through, keys) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET amount = excluded.amount, charged = excluded.charged,
+       released = excluded.released, charged_through = excluded.charged_through, keys = excluded.keys`,
       runId,
-      r.amount,
-      r.charged,
-      r.released,
-      through,
+      w.reservation.amount,
+      w.reservation.charged,
+      w.reservation.released,
+      w.through,
+      JSON.stringify([...w.keys]),
     );
   }
 
@@ -149,20 +207,21 @@ export class LedgerStore {
     checkKey("run id", runId);
     checkKey("idempotency key", key);
     checkAmount("reserve amount", amount);
-    if (this.seen(key)) return true;
-    const held = this.held(runId);
-    const next = applyReserve(this.balance(), held?.reservation ?? NO_RESERVATION, amount);
+    const w = this.working(runId);
+    if (w.keys.has(key)) return true;
+    const next = applyReserve(w.totals, w.reservation, amount);
     if (!next) return false;
-    this.save(next.totals);
-    this.saveReservation(runId, next.reservation, held?.through ?? 0, held !== null);
-    this.entry(runId, "reserve", amount, next.totals, key, null, now);
+    w.totals = next.totals;
+    w.reservation = next.reservation;
+    this.runEntry(w, runId, "reserve", amount, key, now);
+    this.saveWorking(runId, w);
     return true;
   }
 
   /**
    * Charges a run's calls, in order, from what it holds (each takes at most what is left). A key
    * already applied is skipped. Returns the credits newly taken. All-or-nothing on a bad charge.
-   * The balance and the reservation are written once for the whole list; each charge has its entry.
+   * The reservation is written once for the whole list; each charge has its entry.
    */
   charge(runId: string, charges: { key: string; amount: number }[], now = Date.now()): number {
     checkCharges(runId, charges);
@@ -188,10 +247,10 @@ export class LedgerStore {
    * with `releaseKey`, the release. The reservation keeps the number of the last charge applied:
    * a charge numbered at or below it was taken by an earlier sync whose answer was lost, and is
    * skipped, so nothing is taken twice. The charges taken are one ledger entry (key
-   * `charges:<run>:<first>-<last>`), not one per call; a charge whose own key is in the ledger
-   * (applied one by one by an earlier build) is skipped too. The balance and the reservation are
-   * written once. Without a reservation (never made here) each charge is an entry of its own, by
-   * key. Returns the credits newly taken.
+   * `charges:<run>:<first>-<last>`), not one per call; a charge whose own key the run has (applied
+   * one by one by an earlier build) is skipped too. The reservation is written once. Without a
+   * reservation (never made here) each charge is an entry of its own, by key. Returns the credits
+   * newly taken.
    */
   settle(
     runId: string,
@@ -213,24 +272,24 @@ export class LedgerStore {
         if (n <= w.through) return;
         w.through = n;
         w.moved = true;
-        if (this.seen(c.key)) return;
+        if (w.keys.has(c.key)) return;
         total += this.take(w, c.amount);
         first ||= n;
       });
-      if (first > 0) this.entry(runId, "charge", total, w.totals, `charges:${runId}:${first}-${w.through}`, null, now);
+      if (first > 0) this.runEntry(w, runId, "charge", total, `charges:${runId}:${first}-${w.through}`, now);
     }
     if (releaseKey !== null) this.releaseInto(w, runId, releaseKey, now);
     this.saveWorking(runId, w);
     return total;
   }
 
-  /** Each charge not seen by key taken in turn, each with its own entry. */
+  /** Each charge whose key the run does not have, taken in turn, each with its own entry. */
   private chargeEach(w: Working, runId: string, charges: { key: string; amount: number }[], now: number): number {
     let total = 0;
     for (const c of charges) {
-      if (this.seen(c.key)) continue;
+      if (w.keys.has(c.key)) continue;
       const taken = this.take(w, c.amount);
-      this.entry(runId, "charge", taken, w.totals, c.key, null, now);
+      this.runEntry(w, runId, "charge", taken, c.key, now);
       total += taken;
     }
     return total;
@@ -245,43 +304,21 @@ export class LedgerStore {
     return next.taken;
   }
 
-  /** A run's reservation and the balance, read once to be changed in memory. */
-  private working(runId: string): Working {
-    const held = this.held(runId);
-    return {
-      held: held !== null,
-      totals: this.balance(),
-      reservation: held?.reservation ?? NO_RESERVATION,
-      through: held?.through ?? 0,
-      moved: false,
-    };
-  }
-
   private releaseInto(w: Working, runId: string, key: string, now: number): number {
-    if (this.seen(key)) return 0;
+    if (w.keys.has(key)) return 0;
     const next = applyRelease(w.totals, w.reservation);
     w.totals = next.totals;
     w.reservation = next.reservation;
-    w.moved = true;
-    this.entry(runId, "release", next.returned, next.totals, key, null, now);
+    this.runEntry(w, runId, "release", next.returned, key, now);
     return next.returned;
-  }
-
-  /** Writes what `working` changed: the balance and the reservation, once each. */
-  private saveWorking(runId: string, w: Working): void {
-    if (!w.moved) return;
-    this.save(w.totals);
-    if (w.held) this.saveReservation(runId, w.reservation, w.through, true);
   }
 
   /** Adds `amount` (integer ≥ 1) to available, once per key. */
   topUp(amount: number, key: string, reason: string | null, now = Date.now()): void {
     checkKey("idempotency key", key);
     checkAmount("top-up amount", amount);
-    if (this.seen(key)) return;
-    const next = applyTopUp(this.balance(), amount);
-    this.save(next);
-    this.entry(null, "topup", amount, next, key, reason, now);
+    if (this.sql.exec("SELECT 1 FROM ledger WHERE idem_key = ? AND run_id IS NULL", key).toArray().length > 0) return;
+    this.entry(null, "topup", amount, applyTopUp(this.balance(), amount), key, reason, now);
   }
 
   /** Ledger entries newest first, `limit` 1..1000; the cursor is the last id of the previous page. */

@@ -119,7 +119,11 @@ export async function plant(stub: DurableObjectStub, statements: string): Promis
   return planted;
 }
 
-/** Rows of the planted tables now, limited to the columns both have; and the planted columns that are gone. */
+/**
+ * Rows of the planted tables now, limited to the columns both have; and the planted columns that
+ * are gone (all of a table that is gone, whose rows a later step moved elsewhere: the caller checks
+ * where they went).
+ */
 export function keptRows(sql: SqlStorage, planted: Planted) {
   const now: Record<string, Record<string, SqlStorageValue>[]> = {};
   const then: Record<string, Record<string, SqlStorageValue>[]> = {};
@@ -129,7 +133,8 @@ export function keptRows(sql: SqlStorage, planted: Planted) {
     const kept = p.columns.filter((c) => current.has(c));
     const gone = p.columns.filter((c) => !current.has(c));
     if (gone.length > 0) dropped[table] = gone;
-    now[table] = current.size === 0 ? [] : tableRows(sql, table, kept);
+    if (current.size === 0) continue;
+    now[table] = tableRows(sql, table, kept);
     // A table rebuilt WITHOUT ROWID keeps every row but not its rowid: compared by content, in key order.
     const keyed = current.size > 0 && withoutRowid(sql, table);
     const rows = p.rows.map((r) => Object.fromEntries([...(keyed ? [] : ["_rowid"]), ...kept].map((c) => [c, r[c] ?? null])));

@@ -18,7 +18,7 @@ import { APPROVALS_INDEX_SCHEMA } from "../../src/tenant/approvals-index";
 import { AUDIT_SCHEMA } from "../../src/tenant/audit-store";
 import { EVENTS_SCHEMA } from "../../src/tenant/events-store";
 import { FEEDBACK_SCHEMA } from "../../src/tenant/feedback-store";
-import { LEDGER_SCHEMA } from "../../src/tenant/ledger-store";
+import { LEDGER_SCHEMA, LedgerStore } from "../../src/tenant/ledger-store";
 import { MEMORY_SCHEMA } from "../../src/tenant/memory-store";
 import { TENANT_SCHEMA } from "../../src/tenant/store";
 import { STREAM_TICKETS_SCHEMA } from "../../src/tenant/stream-tickets";
@@ -58,6 +58,9 @@ function namespace(cls: ObjectClass): DurableObjectNamespace {
   return { run: env.RUNS, tenant: env.TENANTS, ops: env.OPS, metrics: env.METRICS }[cls] as unknown as DurableObjectNamespace;
 }
 
+/** The tenant's balance row, which ledger step 3 folds into the ledger's last entry (checked apart). */
+const BALANCE_COLUMNS = ["id", "available", "reserved", "spent_total"];
+
 /** A build's objects: each class's fixture statements (tables, then rows), and what its run holds. */
 interface Build {
   name: string;
@@ -78,7 +81,7 @@ const BUILDS: Build[] = [
       tenant: first.TENANT_TABLES + first.TENANT_ROWS,
       ops: first.OPS_TABLES + first.OPS_ROWS,
     },
-    dropped: { charges: ["settled"] },
+    dropped: { charges: ["settled"], balance: BALANCE_COLUMNS },
     request: first.CREATE_REQUEST,
     holds: { events: 27, approvals: [], domainEvents: 2, webhook: false },
   },
@@ -90,7 +93,7 @@ const BUILDS: Build[] = [
       ops: unversioned.OPS_TABLES + unversioned.OPS_ROWS,
       metrics: unversioned.METRICS_TABLES + unversioned.METRICS_ROWS,
     },
-    dropped: {},
+    dropped: { balance: BALANCE_COLUMNS },
     request: unversioned.CREATE_REQUEST,
     holds: { events: 33, approvals: ["approved"], domainEvents: 4, webhook: true },
   },
@@ -102,7 +105,7 @@ const BUILDS: Build[] = [
       ops: unversioned.OPS_TABLES + unversioned.OPS_ROWS + v1.SCHEMA_TABLE + v1.OPS_VERSIONS,
       metrics: unversioned.METRICS_TABLES + unversioned.METRICS_ROWS + v1.SCHEMA_TABLE + v1.METRICS_VERSIONS,
     },
-    dropped: {},
+    dropped: { balance: BALANCE_COLUMNS },
     request: unversioned.CREATE_REQUEST,
     holds: { events: 33, approvals: ["approved"], domainEvents: 4, webhook: true },
   },
@@ -192,6 +195,23 @@ function folded(sql: SqlStorage, planted: Planted) {
   return { now, then };
 }
 
+/**
+ * Where ledger step 3 put the planted balance row and the ledger's run keys (`planted`): the
+ * balance is the last entry's, and each run's keys are on its reservation (`folds`).
+ */
+function ledgerFolds(sql: SqlStorage, planted: Planted) {
+  const b = planted.balance!.rows[0]!;
+  const keys: Record<string, string[]> = {};
+  for (const e of planted.ledger!.rows) if (e.run_id !== null) (keys[e.run_id as string] ??= []).push(e.idem_key as string);
+  const kept: Record<string, string[]> = {};
+  for (const r of sql.exec("SELECT run_id, keys FROM reservations ORDER BY run_id"))
+    kept[r.run_id as string] = JSON.parse(r.keys as string);
+  return {
+    planted: { balance: { available: b.available, reserved: b.reserved, spent_total: b.spent_total }, keys },
+    folds: { balance: new LedgerStore(sql).balance(), keys: kept },
+  };
+}
+
 /** Plants every object of `build`, opens each with the current code, and checks what the upgrade kept. */
 async function upgrade(build: Build, s: Scenario) {
   for (const [cls, statements] of Object.entries(build.objects) as [ObjectClass, string][]) {
@@ -213,8 +233,9 @@ async function upgrade(build: Build, s: Scenario) {
     } else {
       const opened = await runInDurableObject(stub, (_obj, state) => {
         const { now, then, dropped } = keptRows(state.storage.sql, planted);
-        return { now, then, dropped, ...holdings(state.storage.sql) };
+        return { now, then, dropped, ...holdings(state.storage.sql), ...(cls === "tenant" ? ledgerFolds(state.storage.sql, planted) : {}) };
       });
+      if (cls === "tenant") expect(opened.folds, "tenant: the balance and run keys in the ledger").toEqual(opened.planted);
       expect(opened.versions, `${cls}: schema versions`).toEqual(latest(cls));
       expect(opened.shape, `${cls}: tables and indexes of a new object`).toEqual(today);
       expect(opened.now, `${cls}: every planted row kept`).toEqual(opened.then);
