@@ -202,7 +202,10 @@ function folded(sql: SqlStorage, planted: Planted) {
 function ledgerFolds(sql: SqlStorage, planted: Planted) {
   const b = planted.balance!.rows[0]!;
   const keys: Record<string, string[]> = {};
-  for (const e of planted.ledger!.rows) if (e.run_id !== null) (keys[e.run_id as string] ??= []).push(e.idem_key as string);
+  for (const e of planted.ledger!.rows) {
+    if (e.run_id === null) continue;
+    keys[e.run_id as string] = [...(keys[e.run_id as string] ?? []), e.idem_key as string];
+  }
   const kept: Record<string, string[]> = {};
   for (const r of sql.exec("SELECT run_id, keys FROM reservations ORDER BY run_id"))
     kept[r.run_id as string] = JSON.parse(r.keys as string);
