@@ -57,7 +57,8 @@ ALTER TABLE ledger_rebuilt RENAME TO ledger;
 // on its reservation, which each of its movements writes anyway, instead of in a unique index that
 // every entry added a row to; only top-ups (no run) keep their keys in an index. The ledger is
 // rebuilt because its inline UNIQUE cannot be dropped; the last entry takes the balance row's
-// figures, and runs with entries but no reservation get an empty one to hold their keys.
+// figures, and runs with entries but no reservation get an empty one to hold their keys. The keys
+// of a sync's charges (`charges:…`) are not kept: `charged_through` is what skips those.
 const REBUILT_3 = `
 CREATE TABLE ledger_rebuilt (id INTEGER PRIMARY KEY, run_id TEXT, kind TEXT NOT NULL, amount INTEGER NOT NULL,
   balance_after INTEGER NOT NULL, reserved_after INTEGER, spent_after INTEGER, idem_key TEXT NOT NULL,
@@ -73,11 +74,13 @@ UPDATE ledger SET balance_after = (SELECT available FROM balance WHERE id = 1),
 DROP TABLE balance;
 ALTER TABLE reservations ADD COLUMN keys TEXT NOT NULL DEFAULT '[]';
 UPDATE reservations SET keys = k.keys
-  FROM (SELECT run_id, json_group_array(idem_key) AS keys FROM ledger WHERE run_id IS NOT NULL GROUP BY run_id) AS k
+  FROM (SELECT run_id, json_group_array(idem_key) AS keys FROM ledger
+    WHERE run_id IS NOT NULL AND idem_key NOT LIKE 'charges:%' GROUP BY run_id) AS k
   WHERE reservations.run_id = k.run_id;
 INSERT INTO reservations (run_id, amount, charged, released, charged_through, keys)
   SELECT run_id, 0, 0, 0, 0, json_group_array(idem_key) FROM ledger
-  WHERE run_id IS NOT NULL AND run_id NOT IN (SELECT run_id FROM reservations) GROUP BY run_id;
+  WHERE run_id IS NOT NULL AND idem_key NOT LIKE 'charges:%' AND run_id NOT IN (SELECT run_id FROM reservations)
+  GROUP BY run_id;
 `;
 
 /** The ledger's tables, by schema step (src/storage/migrations.ts); released steps are never edited. */
@@ -276,7 +279,9 @@ export class LedgerStore {
         total += this.take(w, c.amount);
         first ||= n;
       });
-      if (first > 0) this.runEntry(w, runId, "charge", total, `charges:${runId}:${first}-${w.through}`, now);
+      // The batch's key is not kept with the run: `charged_through` is what skips a batch sent
+      // again, so the run's list of keys does not grow with every sync of a long run.
+      if (first > 0) this.entry(runId, "charge", total, w.totals, `charges:${runId}:${first}-${w.through}`, null, now);
     }
     if (releaseKey !== null) this.releaseInto(w, runId, releaseKey, now);
     this.saveWorking(runId, w);

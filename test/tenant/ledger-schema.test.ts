@@ -30,10 +30,12 @@ const PLANTED = [
   // A run charged by key with no reservation here (the ledger still has its entries).
   entry(1, null, "topup", 100, 100, "topup-1"),
   entry(2, RUN, "reserve", 10, 90, `reserve:${RUN}:1`),
+  // A sync's charges, skipped by charged_through: their key is not kept.
+  entry(6, RUN, "charge", 0, 90, `charges:${RUN}:1-1`),
   entry(3, OTHER, "charge", 0, 90, `${OTHER}:1:1:1:1`),
   entry(4, OTHER, "release", 0, 90, `release:${OTHER}:1`),
   // The last entry's balance_after is what the balance row says.
-  entry(5, null, "topup", 0, 85, "spent-elsewhere"),
+  entry(7, null, "topup", 0, 85, "spent-elsewhere"),
 ].join("\n");
 
 describe("ledger step 3", () => {
@@ -67,7 +69,7 @@ describe("ledger step 3", () => {
     ]);
     expect(out.tables).toEqual(["ledger_topup_keys"]);
     expect(out.again).toEqual({ reserved: true, charged: 0, topUp: { available: 85, reserved: 10, spent_total: 5 } });
-    expect(out.entries).toBe(5);
+    expect(out.entries).toBe(6);
   });
 
   it("refuses a balance that no entry carries, and changes nothing", async () => {

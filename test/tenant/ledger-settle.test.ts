@@ -32,7 +32,7 @@ const charges = (ledger: LedgerStore) =>
 
 describe("settling a run's syncs", () => {
   it("takes a sync's charges as one entry, and a sync sent again after a lost answer only what is new", async () => {
-    const out = await withLedger((ledger) => {
+    const out = await withLedger((ledger, sql) => {
       expect(ledger.settle(RUN, { charges: [charge(1, 2), charge(2), charge(3)], from: 1 }, null)).toBe(4);
       // The answer was lost: the run sends its unacknowledged charges again, with two more.
       expect(ledger.settle(RUN, { charges: [charge(1, 2), charge(2), charge(3), charge(4), charge(5)], from: 1 }, null)).toBe(2);
@@ -40,8 +40,11 @@ describe("settling a run's syncs", () => {
       expect(ledger.settle(RUN, { charges: [], from: 6 }, `release:${RUN}:1`)).toBe(0);
       // The same final sync again moves nothing.
       expect(ledger.settle(RUN, { charges: [charge(4), charge(5)], from: 4 }, `release:${RUN}:1`)).toBe(0);
-      return { balance: ledger.balance(), charges: charges(ledger), kinds: ledger.page(100, null).entries.map((e) => e.kind) };
+      const keys = sql.exec("SELECT keys FROM reservations WHERE run_id = ?", RUN).one().keys as string;
+      return { balance: ledger.balance(), charges: charges(ledger), kinds: ledger.page(100, null).entries.map((e) => e.kind), keys };
     });
+    // The run keeps the keys of its reserve and release, not one per sync.
+    expect(JSON.parse(out.keys)).toEqual([`reserve:${RUN}:1`, `release:${RUN}:1`]);
     expect(out.balance).toEqual({ available: 94, reserved: 0, spent_total: 6 });
     expect(out.charges).toEqual([4, 2]);
     expect(out.kinds).toEqual(["release", "charge", "charge", "reserve", "topup"]);
