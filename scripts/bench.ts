@@ -1,6 +1,6 @@
 // `npm run bench`: short edgecrew runs against the real Worker started locally, and the same runs
 // as a Cloudflare Workflow (bench/workflow), in alternating rounds; prints latency and platform cost.
-// Options: --runs 30 --concurrency 5 --rounds 3 --warmup 2 --poll-ms 25 --time-limit 240
+// Options: --runs 120 --concurrency 5 --rounds 4 --warmup 2 --poll-ms 25 --time-limit 240
 // --only edgecrew|workflow, --lane-batch-timeout S (what-if: the run lanes' max_batch_timeout),
 // --subscribers 100 (the fan-out of one run's live stream; 0 skips it), --fanout-via direct|proxy
 // (subscribers connect to the Worker itself, or through wrangler's development proxy).
@@ -49,7 +49,9 @@ function settings() {
   if (only !== null && only !== "edgecrew" && only !== "workflow") throw new Error(`--only must be edgecrew or workflow, got ${only}`);
   const timeLimitS = int("time-limit", v["time-limit"], 240, 30, 1800);
   const load: LoadSettings = {
-    runs: int("runs", v.runs, 30, 1, 500),
+    // 120 runs in 4 rounds: batches of 30 per side, long enough that the side in steady state is
+    // measured rather than its warm-up and the tail of a short batch (docs/benchmarks.md).
+    runs: int("runs", v.runs, 120, 1, 500),
     concurrency: int("concurrency", v.concurrency, 5, 1, 50),
     warmup: int("warmup", v.warmup, 2, 0, 20),
     pollMs: int("poll-ms", v["poll-ms"], 25, 5, 5000),
@@ -58,7 +60,7 @@ function settings() {
     deadline: Number.POSITIVE_INFINITY,
     input: "- look up\n- summarise",
   };
-  const rounds = Math.min(int("rounds", v.rounds, 3, 1, 20), load.runs);
+  const rounds = Math.min(int("rounds", v.rounds, 4, 1, 20), load.runs);
   const laneBatchTimeoutS = v["lane-batch-timeout"] === undefined ? null : int("lane-batch-timeout", v["lane-batch-timeout"], 0, 0, 60);
   const subscribers = int("subscribers", v.subscribers, 100, 0, 1000);
   const fanoutVia = v["fanout-via"] ?? "direct";
