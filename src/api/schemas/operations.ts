@@ -121,7 +121,10 @@ export const Webhook = z
 
 export const DomainEvent = z
   .object({
-    id: z.string(),
+    id: z.string().openapi({
+      description:
+        "Opaque. An event the runtime writes once per occurrence is named by it (e.g. `evt_<run>.<attempt>.succeeded`), so the same occurrence always has the same id and `webhook-id`",
+    }),
     seq: z.number().int(),
     type: z.string(),
     topic: z.enum(TOPICS).openapi({ description: "The topic of the event's type" }),
