@@ -2,7 +2,7 @@
 // queue counts), idempotency keys and custom agents.
 
 import { addToBucket, bucketOf, COUNTED_STATUSES, statsFromBuckets } from "../adapters/counters/buckets";
-import type { AgentProfile, Priority, RunStatus } from "../domain/types";
+import { type AgentProfile, type Priority, RUN_STATUSES, type RunStatus } from "../domain/types";
 import { isFinal } from "../run/state";
 import { addMissingColumns, type StoreSchema } from "../storage/migrations";
 import type { CreatedRun, QueueStats, RunIndexEntry, RunSync } from "./protocol";
@@ -74,6 +74,10 @@ export const TENANT_SCHEMA: StoreSchema = {
     // exceptions lists, which read only failed and dead runs: a partial index of those, which a
     // run that never fails writes nothing to.
     RUNS_REBUILT_4,
+    // 5: one index entry fewer per run. The unfiltered list reads the newest runs of each status
+    // through runs_status_created and merges them (`newestOfEachStatus`), so runs_created, which
+    // every new run wrote a row to, served nothing else.
+    "DROP INDEX runs_created",
   ],
 };
 
@@ -257,23 +261,11 @@ export class TenantStore {
     runs: RunIndexEntry[];
     next_cursor: string | null;
   } {
-    const where: string[] = [];
-    const args: SqlStorageValue[] = [];
     const after = f.cursor === null ? null : this.cursorPosition(f.cursor);
-    if (after) {
-      where.push("(created_at, id) < (?, ?)");
-      args.push(after.createdAt, after.id);
-    }
-    if (f.status) {
-      where.push("status = ?");
-      args.push(f.status);
-    }
-    if (f.agent) {
-      where.push("agent = ?");
-      args.push(f.agent);
-    }
-    const filter = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
-    const rows = this.sql.exec(`SELECT * FROM runs ${filter} ORDER BY created_at DESC, id DESC LIMIT ?`, ...args, f.limit + 1).toArray();
+    const rows =
+      f.status === null && f.agent === null
+        ? this.newestOfEachStatus(after, f.limit + 1)
+        : this.newest({ status: f.status, agent: f.agent }, after, f.limit + 1);
     const iso = (v: SqlStorageValue | undefined) => (typeof v === "number" ? new Date(v).toISOString() : null);
     const runs = rows.slice(0, f.limit).map((r) => {
       const final = isFinal(r.status as RunStatus);
@@ -292,6 +284,46 @@ export class TenantStore {
     const last = rows[f.limit - 1];
     const next = rows.length > f.limit && last ? encodeRunsCursor({ createdAt: last.created_at as number, id: last.id as string }) : null;
     return { runs, next_cursor: next };
+  }
+
+  /** The `limit` newest runs before `after` with the given status and agent (either may be null). */
+  private newest(
+    f: { status: string | null; agent: string | null },
+    after: RunsCursor | null,
+    limit: number,
+  ): Record<string, SqlStorageValue>[] {
+    const where: string[] = [];
+    const args: SqlStorageValue[] = [];
+    if (after) {
+      where.push("(created_at, id) < (?, ?)");
+      args.push(after.createdAt, after.id);
+    }
+    if (f.status) {
+      where.push("status = ?");
+      args.push(f.status);
+    }
+    if (f.agent) {
+      where.push("agent = ?");
+      args.push(f.agent);
+    }
+    const filter = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+    return this.sql.exec(`SELECT * FROM runs ${filter} ORDER BY created_at DESC, id DESC LIMIT ?`, ...args, limit).toArray();
+  }
+
+  /**
+   * The `limit` newest runs before `after`, whatever their status: the newest `limit` of each
+   * status (each read in order through runs_status_created), merged. At most `limit` rows per
+   * status are read, so a page costs a few index reads instead of an index entry per run written.
+   */
+  private newestOfEachStatus(after: RunsCursor | null, limit: number): Record<string, SqlStorageValue>[] {
+    const rows = RUN_STATUSES.flatMap((status) => this.newest({ status, agent: null }, after, limit));
+    const key = (r: Record<string, SqlStorageValue>) => ({ at: r.created_at as number, id: r.id as string });
+    rows.sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      return y.at - x.at || (x.id < y.id ? 1 : x.id > y.id ? -1 : 0);
+    });
+    return rows.slice(0, limit);
   }
 
   /** Where a cursor points; a bare run id of earlier versions is placed at that run (or its id's time). */

@@ -5,6 +5,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newId } from "../../src/domain/ids";
+import { RUN_STATUSES, type RunStatus } from "../../src/domain/types";
 import { TenantStore } from "../../src/tenant/store";
 import { api, createRun, json, newTenant } from "../helpers/api";
 
@@ -17,14 +18,14 @@ function idAt(ms: number): string {
  * Indexes runs the way concurrent creations leave them: each id's time comes from the API
  * request, created_at from when the tenant object took the run, so the two orders disagree.
  */
-async function indexRuns(tenantId: string, runs: { id: string; created_at: number; agent?: string }[]): Promise<void> {
+async function indexRuns(tenantId: string, runs: { id: string; created_at: number; agent?: string; status?: RunStatus }[]): Promise<void> {
   await runInDurableObject(env.TENANTS.get(env.TENANTS.idFromName(tenantId)), (_obj, state) => {
     const store = new TenantStore(state.storage.sql);
     for (const r of runs) {
       store.indexRun({
         id: r.id,
         agent: r.agent ?? "general",
-        status: "succeeded",
+        status: r.status ?? "succeeded",
         priority: "normal",
         created_at: r.created_at,
         reserved: 10,
@@ -84,6 +85,40 @@ describe("GET /v1/runs", () => {
     const expected = [...runs].sort(newestFirst).map((r) => r.id);
     expect([...first.runs, ...second.runs].map((r: any) => r.id)).toEqual(expected);
     expect(second.next_cursor).toBeNull();
+  });
+
+  it("runs of every status are listed newest first across pages, and each page reads indexes only", async () => {
+    const t = await newTenant(1000);
+    const base = Date.now() - 60_000;
+    // Statuses interleaved in time, some runs of a status in the same millisecond as another's.
+    const runs = Array.from({ length: 31 }, (_, i) => ({
+      id: idAt(base + i),
+      created_at: base + 1000 - Math.floor(i / 2),
+      status: RUN_STATUSES[(i * 5) % RUN_STATUSES.length]!,
+    }));
+    await indexRuns(t.id, runs);
+    const expected = [...runs].sort(newestFirst);
+    for (const limit of [1, 4, 7, 50]) {
+      const { ids, runs: listed } = await allPages(t.key, "", limit);
+      expect(ids, `pages of ${limit}`).toEqual(expected.map((r) => r.id));
+      expect(listed.map((r: any) => r.status)).toEqual(expected.map((r) => r.status));
+    }
+    const plans = await runInDurableObject(env.TENANTS.get(env.TENANTS.idFromName(t.id)), (_obj, state) =>
+      [
+        "SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+        "SELECT * FROM runs WHERE (created_at, id) < (?, ?) AND status = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+      ].map((q) =>
+        state.storage.sql
+          .exec(`EXPLAIN QUERY PLAN ${q}`, ...Array(q.split("?").length - 1).fill(1))
+          .toArray()
+          .map((r) => r.detail as string)
+          .join("; "),
+      ),
+    );
+    for (const plan of plans) {
+      expect(plan).toMatch(/USING INDEX runs_status_created/);
+      expect(plan).not.toMatch(/TEMP B-TREE|SCAN runs/);
+    }
   });
 
   it("filters by agent and status keep the same order", async () => {
