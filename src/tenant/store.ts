@@ -317,12 +317,8 @@ export class TenantStore {
    */
   private newestOfEachStatus(after: RunsCursor | null, limit: number): Record<string, SqlStorageValue>[] {
     const rows = RUN_STATUSES.flatMap((status) => this.newest({ status, agent: null }, after, limit));
-    const key = (r: Record<string, SqlStorageValue>) => ({ at: r.created_at as number, id: r.id as string });
-    rows.sort((a, b) => {
-      const x = key(a);
-      const y = key(b);
-      return y.at - x.at || (x.id < y.id ? 1 : x.id > y.id ? -1 : 0);
-    });
+    // The listing order: created_at, then id, both descending.
+    rows.sort((a, b) => (b.created_at as number) - (a.created_at as number) || (a.id! < b.id! ? 1 : a.id! > b.id! ? -1 : 0));
     return rows.slice(0, limit);
   }
 
