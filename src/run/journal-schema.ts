@@ -93,6 +93,9 @@ export const JOURNAL_SCHEMA: StoreSchema = {
   ],
   // A new object: step 5's table alone, the same schema as steps 1-5 leave.
   fresh: PAGES,
+  // Only step 5 and later have `journal`: an object with it and no version row is at step 5. A
+  // new run object so writes its one table and no `_schema` (2 rows instead of 5).
+  implied: { table: "journal", version: 5 },
 };
 
 const RUN_JSON = ["agent", "input", "output", "error", "plan", "usage", "metadata", "resolution", "cost"];

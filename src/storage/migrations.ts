@@ -1,5 +1,6 @@
 // Schema migrations for the SQLite of every Durable Object: each store owns numbered steps, the
-// version each store has reached is kept in the object's `_schema` table, and the steps an object
+// version each store has reached is kept in the object's `_schema` table (or told by a table of its
+// own, `implied`), and the steps an object
 // lacks are applied, all in one transaction, when the object starts.
 
 import { log } from "../ops/log";
@@ -24,6 +25,15 @@ export interface StoreSchema {
    * replace. Must leave the same tables and indexes as the steps do (test/storage checks it).
    */
   readonly fresh?: string;
+  /**
+   * A version the store's tables tell by themselves, so that it needs no version row: an object
+   * that has `table` and no row for this store in `_schema` is at `version`. `table` must be one
+   * that no earlier version had. An object that reaches `version` keeps no row for the store (and
+   * no `_schema` table when no other store needs one), which spares a new object the three rows
+   * the version table and its row cost. Never change it once released: objects rely on it. A
+   * later step means a version row again for every object that reaches it.
+   */
+  readonly implied?: { readonly table: string; readonly version: number };
 }
 
 /** What the runner needs of `ctx.storage`. */
@@ -56,7 +66,7 @@ const VERSION_TABLE = "CREATE TABLE IF NOT EXISTS _schema (store TEXT PRIMARY KE
  *
  * Cost: an object already current reads `_schema` and writes nothing; otherwise one version row
  * per store that moved (written once, however many of its steps were applied), plus what its
- * steps write.
+ * steps write, except for a store that reaches its `implied` version, which writes none.
  */
 export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[]): MigrationResult[] {
   const names = new Set<string>();
@@ -71,11 +81,9 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
         "SELECT count(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
       )
       .one().n === 0;
-  sql.exec(VERSION_TABLE);
-  const known = new Map<string, number>();
-  for (const r of sql.exec("SELECT store, version FROM _schema")) known.set(r.store as string, r.version as number);
+  const known = storeVersions(sql, stores);
 
-  const plan = stores.map((s) => ({ schema: s, from: known.get(s.store) ?? 0, to: s.steps.length }));
+  const plan = stores.map((s) => ({ schema: s, from: known[s.store]!, to: s.steps.length }));
   for (const p of plan) {
     if (p.from > p.to) {
       throw new SchemaError(
@@ -91,6 +99,8 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
     for (const p of pending) {
       const inOneGo = brandNew && p.schema.fresh !== undefined;
       if (inOneGo) sql.exec(p.schema.fresh!);
+      // Released steps may read or write `_schema` (the journal's step 5 does).
+      else sql.exec(VERSION_TABLE);
       for (let n = inOneGo ? p.to + 1 : p.from + 1; n <= p.to; n++) {
         const step = p.schema.steps[n - 1]!;
         try {
@@ -101,11 +111,7 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
           throw new SchemaError(`store "${p.schema.store}": migration step ${n} failed, nothing was changed: ${reason}`, { cause: e });
         }
       }
-      sql.exec(
-        "INSERT INTO _schema (store, version) VALUES (?, ?) ON CONFLICT (store) DO UPDATE SET version = excluded.version",
-        p.schema.store,
-        p.to,
-      );
+      recordVersion(sql, p.schema, p.to);
     }
   });
   for (const p of pending) {
@@ -113,6 +119,38 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
     if (p.from > 0) log.info("schema.upgraded", "schema upgraded", { store: p.schema.store, from: p.from, to: p.to });
   }
   return plan.map(({ schema, from, to }) => ({ store: schema.store, from, to }));
+}
+
+const hasTable = (sql: SqlStorage, name: string): boolean =>
+  sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
+
+/** The version each of `stores` is at in this object: its `_schema` row, else its `implied` one, else 0. */
+export function storeVersions(sql: SqlStorage, stores: readonly StoreSchema[]): Record<string, number> {
+  const rows = new Map<string, number>();
+  if (hasTable(sql, "_schema"))
+    for (const r of sql.exec("SELECT store, version FROM _schema")) rows.set(r.store as string, r.version as number);
+  const out: Record<string, number> = {};
+  for (const s of stores) {
+    const implied = s.implied && hasTable(sql, s.implied.table) ? s.implied.version : 0;
+    out[s.store] = rows.get(s.store) ?? implied;
+  }
+  return out;
+}
+
+/** Writes that `schema` is at `version`: a `_schema` row, or none when its tables imply it. */
+function recordVersion(sql: SqlStorage, schema: StoreSchema, version: number): void {
+  if (schema.implied?.version === version) {
+    if (!hasTable(sql, "_schema")) return;
+    sql.exec("DELETE FROM _schema WHERE store = ?", schema.store);
+    if (sql.exec("SELECT count(*) AS n FROM _schema").one().n === 0) sql.exec("DROP TABLE _schema");
+    return;
+  }
+  sql.exec(VERSION_TABLE);
+  sql.exec(
+    "INSERT INTO _schema (store, version) VALUES (?, ?) ON CONFLICT (store) DO UPDATE SET version = excluded.version",
+    schema.store,
+    version,
+  );
 }
 
 /** The column names of `table` (empty when the table does not exist). */

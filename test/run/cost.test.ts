@@ -12,8 +12,9 @@ const TWO_STEPS = { agent: "general", input: "- look up\n- summarise" };
 const PINNED = {
   // init, claim, and one commit per unit (plan, two steps).
   run_requests: 5,
-  // A new object's schema (5), one journal page per transition (5), one after the final settlement.
-  run_rows: 11,
+  // A new object's `journal` table (2; no `_schema`: the table implies the version), one journal
+  // page per transition (5), one after the final settlement.
+  run_rows: 8,
   queue_messages: 1,
   // The Worker's createRun and the final settlement (a run this short never syncs "running").
   tenant_requests: 2,

@@ -3,6 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { JOURNAL_SCHEMA } from "../../src/run/journal-schema";
 import {
   addMissingColumns,
   type MigrationStep,
@@ -10,12 +11,25 @@ import {
   migrate,
   SchemaError,
   type StoreSchema,
+  storeVersions,
 } from "../../src/storage/migrations";
 
 /** Runs `fn` on the storage of a new object of its own (a metrics shard nobody else uses). */
 function inFreshObject<R>(fn: (storage: DurableObjectStorage) => R): Promise<R> {
   const stub = env.METRICS.get(env.METRICS.idFromName(`migrations-${crypto.randomUUID()}`));
   return runInDurableObject(stub, (_obj, state) => fn(state.storage));
+}
+
+/** Like inFreshObject, with the object's own tables dropped first: storage as a new object has it. */
+function inEmptyObject<R>(fn: (storage: DurableObjectStorage) => R): Promise<R> {
+  return inFreshObject((storage) => {
+    for (const r of storage.sql
+      .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
+      .toArray()) {
+      storage.sql.exec(`DROP TABLE "${r.name as string}"`);
+    }
+    return fn(storage);
+  });
 }
 
 const version = (sql: SqlStorage, store: string) =>
@@ -165,6 +179,98 @@ describe("migration runner", () => {
       expect(addMissingColumns(sql, "t", { c: "INTEGER NOT NULL DEFAULT 3" })).toEqual([]);
       expect(sql.exec("SELECT * FROM t").toArray()).toEqual([{ a: "kept", b: 7, c: 3, d: null }]);
       expect(() => addMissingColumns(sql, "absent", { x: "TEXT" })).toThrow(/cannot add columns to absent: the table does not exist/);
+    });
+  });
+
+  describe("a version implied by a table", () => {
+    const DATA = "CREATE TABLE data_v3 (x INTEGER)";
+    // Steps 1-2 leave `old_t`; step 3 replaces it with `data_v3`, which no earlier version had.
+    const steps: MigrationStep[] = [
+      "CREATE TABLE old_t (x INTEGER)",
+      "ALTER TABLE old_t ADD COLUMN y INTEGER",
+      `${DATA}; DROP TABLE old_t`,
+    ];
+    const implied: StoreSchema = { store: "data", steps, fresh: DATA, implied: { table: "data_v3", version: 3 } };
+
+    it("a new object writes its table and no version row: 2 rows instead of 5", async () => {
+      await inEmptyObject((storage) => {
+        const first = counting(storage);
+        expect(migrate(first.storage, [implied])).toEqual([{ store: "data", from: 0, to: 3 }]);
+        expect(first.rows()).toBe(2);
+        expect(tableExists(storage.sql, "_schema")).toBe(false);
+        expect(storeVersions(storage.sql, [implied])).toEqual({ data: 3 });
+
+        const again = counting(storage);
+        expect(migrate(again.storage, [implied])).toEqual([{ store: "data", from: 3, to: 3 }]);
+        expect(again.rows()).toBe(0);
+
+        // The same steps without `implied` (the build before it): 5 rows, a version row among them.
+        storage.sql.exec("DROP TABLE data_v3");
+        const without = counting(storage);
+        migrate(without.storage, [{ ...implied, implied: undefined }]);
+        expect(without.rows()).toBe(5);
+        expect(version(storage.sql, "data")).toBe(3);
+      });
+    });
+
+    it("an object that reaches the implied version drops its version row, and `_schema` once no store has one", async () => {
+      await inEmptyObject((storage) => {
+        const other: StoreSchema = { store: "other", steps: ["CREATE TABLE other_t (x INTEGER)"] };
+        migrate(storage, [{ store: "data", steps: steps.slice(0, 2) }, other]);
+        expect(version(storage.sql, "data")).toBe(2);
+
+        expect(migrate(storage, [implied, other])).toEqual([
+          { store: "data", from: 2, to: 3 },
+          { store: "other", from: 1, to: 1 },
+        ]);
+        expect(storage.sql.exec("SELECT store, version FROM _schema").toArray()).toEqual([{ store: "other", version: 1 }]);
+        expect(storeVersions(storage.sql, [implied, other])).toEqual({ data: 3, other: 1 });
+
+        // Alone in its object (the run object's case), no `_schema` is left.
+        storage.sql.exec("DROP TABLE data_v3; DROP TABLE other_t; DELETE FROM _schema");
+        migrate(storage, [{ store: "data", steps: steps.slice(0, 2) }]);
+        migrate(storage, [implied]);
+        expect(tableExists(storage.sql, "_schema")).toBe(false);
+        expect(tableExists(storage.sql, "data_v3")).toBe(true);
+        expect(tableExists(storage.sql, "old_t")).toBe(false);
+      });
+    });
+
+    it("a later step starts from the implied version and records the new one in a row", async () => {
+      await inEmptyObject((storage) => {
+        migrate(storage, [implied]);
+        const later: StoreSchema = { ...implied, steps: [...steps, "ALTER TABLE data_v3 ADD COLUMN z INTEGER"] };
+        expect(migrate(storage, [later])).toEqual([{ store: "data", from: 3, to: 4 }]);
+        expect(version(storage.sql, "data")).toBe(4);
+        expect(storeVersions(storage.sql, [later])).toEqual({ data: 4 });
+        // A newer build's row is still refused by this one.
+        expect(() => migrate(storage, [implied])).toThrow(/at schema version 4 but this build knows only 3/);
+      });
+    });
+
+    it("the journal: the build before, which knows no implied version, opens a new run object with its pages kept", async () => {
+      await inEmptyObject((storage) => {
+        migrate(storage, [JOURNAL_SCHEMA]);
+        expect(tableExists(storage.sql, "_schema")).toBe(false);
+        const page = { n: 1, last_seq: 2, events: '[{"seq":1},{"seq":2}]', patch: '{"run":{"id":"run_x"}}' };
+        storage.sql.exec(
+          "INSERT INTO journal (n, last_seq, events, patch) VALUES (?, ?, ?, ?)",
+          page.n,
+          page.last_seq,
+          page.events,
+          page.patch,
+        );
+
+        // That build runs steps 1-5 again: they create the old tables, find no run in them and drop them.
+        expect(migrate(storage, [{ ...JOURNAL_SCHEMA, implied: undefined }])).toEqual([{ store: "journal", from: 0, to: 5 }]);
+        expect(storage.sql.exec("SELECT * FROM journal").toArray()).toEqual([page]);
+        const tables = storage.sql.exec(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name",
+        );
+        expect(tables.toArray().map((r) => r.name)).toEqual(["_schema", "journal"]);
+        // And this build opens it again as it is.
+        expect(migrate(storage, [JOURNAL_SCHEMA])).toEqual([{ store: "journal", from: 5, to: 5 }]);
+      });
     });
   });
 });

@@ -3,6 +3,7 @@
 
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
+import { type StoreSchema, storeVersions } from "../../src/storage/migrations";
 
 /** Values for the fixtures' {{placeholders}}. */
 export type Placeholders = Record<string, string | number>;
@@ -72,10 +73,14 @@ export function tableRows(sql: SqlStorage, table: string, columns = columnsOf(sq
   return sql.exec(`SELECT ${list} FROM ${quote(table)} ORDER BY rowid`).toArray();
 }
 
-/** What an object holds: schema versions, row counts and schema shape. Equal before and after a re-open means it changed nothing. */
-export function holdings(sql: SqlStorage) {
+/**
+ * What an object holds: schema versions (its `_schema` rows, and the version the tables of each of
+ * `stores` without a row imply), row counts and schema shape. Equal before and after a re-open
+ * means it changed nothing.
+ */
+export function holdings(sql: SqlStorage, stores: readonly StoreSchema[] = []) {
   const counts = Object.fromEntries(userTables(sql).map((t) => [t, sql.exec(`SELECT count(*) AS n FROM ${quote(t)}`).one().n as number]));
-  const versions = userTables(sql).includes("_schema")
+  const rows: Record<string, SqlStorageValue> = userTables(sql).includes("_schema")
     ? Object.fromEntries(
         sql
           .exec("SELECT store, version FROM _schema")
@@ -83,6 +88,7 @@ export function holdings(sql: SqlStorage) {
           .map((r) => [r.store, r.version]),
       )
     : {};
+  const versions = { ...storeVersions(sql, stores), ...rows };
   return { versions, counts, shape: schemaShape(sql) };
 }
 

@@ -228,7 +228,7 @@ async function upgrade(build: Build, s: Scenario) {
       // The run object's tables are folded into its journal's pages: every planted row is there.
       const opened = await runInDurableObject(stub, (_obj, state) => ({
         ...folded(state.storage.sql, planted),
-        ...holdings(state.storage.sql),
+        ...holdings(state.storage.sql, CLASSES[cls]),
       }));
       expect(opened.versions, "run: schema versions").toEqual(latest(cls));
       expect(opened.shape, "run: tables and indexes of a new object").toEqual(today);
@@ -236,7 +236,13 @@ async function upgrade(build: Build, s: Scenario) {
     } else {
       const opened = await runInDurableObject(stub, (_obj, state) => {
         const { now, then, dropped } = keptRows(state.storage.sql, planted);
-        return { now, then, dropped, ...holdings(state.storage.sql), ...(cls === "tenant" ? ledgerFolds(state.storage.sql, planted) : {}) };
+        return {
+          now,
+          then,
+          dropped,
+          ...holdings(state.storage.sql, CLASSES[cls]),
+          ...(cls === "tenant" ? ledgerFolds(state.storage.sql, planted) : {}),
+        };
       });
       if (cls === "tenant") expect(opened.folds, "tenant: the balance and run keys in the ledger").toEqual(opened.planted);
       expect(opened.versions, `${cls}: schema versions`).toEqual(latest(cls));
@@ -247,9 +253,9 @@ async function upgrade(build: Build, s: Scenario) {
     }
 
     // Opening it again (another instance) changes nothing.
-    const first = await runInDurableObject(stub, (_obj, state) => holdings(state.storage.sql));
+    const first = await runInDurableObject(stub, (_obj, state) => holdings(state.storage.sql, CLASSES[cls]));
     await evictDurableObject(stub);
-    const again = await runInDurableObject(stub, (_obj, state) => holdings(state.storage.sql));
+    const again = await runInDurableObject(stub, (_obj, state) => holdings(state.storage.sql, CLASSES[cls]));
     expect(again, `${cls}: a second open`).toEqual(first);
   }
 }
