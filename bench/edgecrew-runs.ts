@@ -23,20 +23,27 @@ export interface EdgecrewCosts {
   journals: Journal[];
   /** Successes whose counters were gone when read (the object had been evicted). */
   countersLost: number;
-  /** Queue consumer invocations that started the measured runs (distinct worker ids). */
-  consumerInvocations: number;
+  /**
+   * What the consumers' heartbeats cost the ops object while the measured runs ran
+   * (`GET /v1/admin/heartbeats/cost` before the first and after the last), shared by those runs;
+   * null when the ops object restarted in between (its counts are in memory).
+   */
+  heartbeats: { requests: number; rows: number; runs: number } | null;
+}
+
+interface HeartbeatCosts {
+  requests: number;
+  rows_written: number;
+  since: string;
 }
 
 export interface Journal {
   events: number;
   bytes: number;
-  /** The consumer invocation that started the run (`run.started`'s worker id, one per batch). */
-  worker: string | null;
 }
 
 interface LogEvent {
   type: string;
-  data?: { worker?: string };
 }
 
 interface RunView {
@@ -107,8 +114,7 @@ async function readCost(origin: string, adminToken: string, key: string, id: str
   const cost = { ...parts, usd_platform: view.cost.usd.platform };
   const { events } = await call<{ events: LogEvent[] }>(origin, `/v1/runs/${id}/logs?limit=100`, { token: key });
   const bytes = events.reduce((n, e) => n + JSON.stringify(e).length, 0);
-  const worker = events.find((e) => e.type === "run.started")?.data?.worker ?? null;
-  return { cost, journal: { events: events.length, bytes, worker } };
+  return { cost, journal: { events: events.length, bytes } };
 }
 
 /**
@@ -120,9 +126,17 @@ export async function edgecrewSide(origin: string, adminToken: string, load: Loa
   // Each run reserves the general agent's max_credits (100) until it settles; keep a margin.
   const { key } = await createTenant(origin, adminToken, (load.runs + 2 * load.warmup + load.concurrency) * 100);
   const reads: Promise<{ cost: RunCost; journal: Journal }>[] = [];
+  const heartbeatCost = () => call<HeartbeatCosts>(origin, "/v1/admin/heartbeats/cost", { token: adminToken });
+  let heartbeatsBefore: Promise<HeartbeatCosts> | null = null;
+  let measuredRuns = 0;
   return {
     name: "edgecrew",
     async run(measured) {
+      if (measured) {
+        heartbeatsBefore ??= heartbeatCost();
+        await heartbeatsBefore;
+        measuredRuns++;
+      }
       const sample = await oneRun(origin, key, load);
       if (measured && sample.ok) reads.push(readCost(origin, adminToken, key, sample.id));
       return sample;
@@ -131,12 +145,17 @@ export async function edgecrewSide(origin: string, adminToken: string, load: Loa
       const read = await Promise.all(reads);
       // An object evicted before its counters were read lost the final settlement's share: leave those out.
       const kept = read.filter((r) => r.cost.tenant_requests >= 2);
-      const workers = new Set(read.flatMap((r) => r.journal.worker ?? []));
+      const before = heartbeatsBefore ? await heartbeatsBefore : null;
+      const after = await heartbeatCost();
+      const heartbeats =
+        before && before.since === after.since
+          ? { requests: after.requests - before.requests, rows: after.rows_written - before.rows_written, runs: measuredRuns }
+          : null;
       return {
         counters: kept.map((r) => r.cost),
         journals: kept.map((r) => r.journal),
         countersLost: read.length - kept.length,
-        consumerInvocations: workers.size,
+        heartbeats,
       };
     },
   };

@@ -130,21 +130,22 @@ export function renderReport({ load, rounds, laneBatchTimeoutS, edge, flow }: Re
   return out.join("\n");
 }
 
-function edgecrewCost({ counters, journals, countersLost, consumerInvocations }: EdgecrewCosts): string {
+function edgecrewCost({ counters, journals, countersLost, heartbeats }: EdgecrewCosts): string {
   const pick = (k: keyof RunCost) => counters.map((c) => c[k]);
-  // Each consumer invocation beats and stops its heartbeat in the ops object (embedded adapter):
-  // two requests shared by the runs of its batch, not part of any one run's cost field.
-  const beats = journals.length > 0 ? (2 * consumerInvocations) / journals.length : 0;
+  // The consumers' heartbeats into the ops object (embedded adapter), as it counted them while
+  // the measured runs ran: shared by those runs, not part of any one run's cost field.
+  const share = (n: number) => (heartbeats && heartbeats.runs > 0 ? fmt(n / heartbeats.runs, 2) : "unknown");
   const requests = counters.map((c) => c.run_requests + c.tenant_requests);
   const rows = [
     ["Durable Object requests, the run's cost field", spread(requests), "1"],
     ["  into the run object: init, claim, commits, renewals, alarms", spread(pick("run_requests")), ""],
     ["  into the tenant object: createRun, syncRun", spread(pick("tenant_requests")), ""],
-    [`  plus, shared: consumer → ops heartbeats per batch (${consumerInvocations} batches)`, fmt(beats, 2), ""],
+    ["  plus, shared: consumer heartbeats into the ops object", share(heartbeats?.requests ?? 0), ""],
     ["Queue messages sent (lane)", spread(pick("queue_messages")), "1"],
     ["SQLite rows written, total", spread(counters.map((c) => c.run_rows + c.tenant_rows)), "1"],
     ["  by the run object (tables of a new object included)", spread(pick("run_rows")), ""],
     ["  by the tenant object (index, ledger, metrics, webhooks)", spread(pick("tenant_rows")), ""],
+    ["  plus, shared: by the heartbeats in the ops object", share(heartbeats?.rows ?? 0), ""],
     ["Alarm writes (set or delete)", spread(pick("alarm_writes")), "0"],
     ["Platform $ per million runs (cost.usd.platform × 10^6)", spread(counters.map((c) => c.usd_platform * 1e6)), ""],
     ["Journal events", spread(journals.map((j) => j.events)), ""],

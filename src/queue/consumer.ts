@@ -5,13 +5,13 @@ import { runClaimed } from "../agent/runner";
 import { toolsFor } from "../agent/tools";
 import { httpTool } from "../agent/tools/http-tool";
 import { config, heartbeats, laneQueue, modelClient } from "../deps";
-import { randomSecret } from "../domain/ids";
 import { queueDelaySeconds, queueKind } from "../domain/lanes";
 import type { Priority } from "../domain/types";
 import { errorText, log } from "../ops/log";
 import { sendLaneMessage } from "../run/later";
 import type { ClaimResult, CommitResult, RenewResult, RunMessage, WorkState } from "../run/protocol";
 import { handleDeliveries } from "./deliveries";
+import { LaneWorkers } from "./lane-worker";
 import { parseRunMessage } from "./messages";
 import { toolServices } from "./tool-services";
 
@@ -32,40 +32,24 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: E
   }
 }
 
+/** This isolate's consumers, one per lane (src/queue/lane-worker.ts). */
+const laneWorkers = new LaneWorkers();
+
 async function handleLane(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext, lane: Priority): Promise<void> {
   const cfg = config(env);
-  const worker = `w-${lane}-${randomSecret(6)}`;
-  const beats = heartbeats(env);
-  const beatTtl = cfg.leaseMs;
-  let inFlight = batch.messages.length;
-  // Not awaited: liveness reporting must not delay the runs (nor fail the batch if it is down).
-  let lastBeat: Promise<void> = beats
-    .beat(worker, lane, inFlight, beatTtl)
-    .catch((e: unknown) => log.warn("heartbeat.failed", "heartbeat failed", { worker, lane, error: errorText(e) }));
-  const timer = setInterval(
-    () => {
-      lastBeat = beats
-        .beat(worker, lane, inFlight, beatTtl)
-        .catch((e: unknown) => log.warn("heartbeat.failed", "heartbeat failed", { worker, lane, error: errorText(e) }));
-    },
-    Math.max(1000, beatTtl / 3),
-  );
+  // Liveness reporting is never awaited before the runs and never fails the batch.
+  const work = laneWorkers.batch(lane, batch.messages.length, { beats: heartbeats(env), ttlMs: cfg.leaseMs });
   const deadline = Date.now() + cfg.invocationBudgetMs;
   try {
     await Promise.all(
       batch.messages.map((m) =>
-        handleRunMessage(m, env, worker, deadline).finally(() => {
-          inFlight--;
+        handleRunMessage(m, env, work.worker, deadline).finally(() => {
+          work.runEnded();
         }),
       ),
     );
   } finally {
-    clearInterval(timer);
-    // A beat still in flight must not re-register the worker after it stopped.
-    await lastBeat;
-    ctx.waitUntil(
-      beats.stop(worker).catch((e: unknown) => log.warn("heartbeat.stop_failed", "heartbeat stop failed", { worker, error: errorText(e) })),
-    );
+    ctx.waitUntil(work.end());
   }
 }
 

@@ -1,7 +1,7 @@
 // GET /v1/workers: the queue consumers with a live heartbeat. Workers serve every tenant and the
 // test files running at the same time, so the test follows the one worker that ran its run.
 import { describe, expect, it } from "vitest";
-import { allEvents, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
+import { ADMIN, allEvents, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 
 type Worker = { id: string; lane: string; last_beat_at: string; runs_in_flight: number };
 
@@ -30,6 +30,22 @@ describe("GET /v1/workers", () => {
       after = await listed(id);
     }
     expect(after?.runs_in_flight ?? 0, "runs the worker still counts").toBeLessThan(during!.runs_in_flight);
+  });
+
+  it("GET /v1/admin/heartbeats/cost counts the heartbeat calls and the rows they wrote; admins only", async () => {
+    type Costs = { requests: number; rows_written: number; since: string };
+    const before = (await json(api("/v1/admin/heartbeats/cost", { key: ADMIN }))) as Costs;
+    const t = await newTenant();
+    const run = await createRun({ agent: "general", input: "- think" }, t.key);
+    await waitForRun(run.id, { key: t.key });
+    await json(api("/v1/workers", { key: t.key }));
+    const after = (await json(api("/v1/admin/heartbeats/cost", { key: ADMIN }))) as Costs;
+    expect(after.since).toBe(before.since);
+    // At least the beat of the worker that ran the run and the list just read (other files' runs add theirs).
+    expect(after.requests - before.requests).toBeGreaterThanOrEqual(2);
+    expect(after.rows_written - before.rows_written).toBeGreaterThanOrEqual(1);
+    expect(Number.isNaN(Date.parse(after.since))).toBe(false);
+    expect((await api("/v1/admin/heartbeats/cost", { key: t.key })).status).toBe(401);
   });
 
   it("needs a key", async () => {

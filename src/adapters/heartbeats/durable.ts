@@ -47,8 +47,11 @@ export class HeartbeatStore {
   }
 }
 
-/** The Heartbeats port over the OpsObject instance `name` (default "workers"; tests use their own). */
-export function durableHeartbeats(ns: Env["OPS"], name = "workers"): Heartbeats {
+/** The OpsObject instance that keeps the deployment's heartbeats. */
+export const HEARTBEATS_INSTANCE = "workers";
+
+/** The Heartbeats port over the OpsObject instance `name` (default HEARTBEATS_INSTANCE; tests use their own). */
+export function durableHeartbeats(ns: Env["OPS"], name = HEARTBEATS_INSTANCE): Heartbeats {
   const stub = () => ns.get(ns.idFromName(name));
   return {
     beat: async (id, lane, n, ttl) => stub().beat(id, lane, n, ttl),

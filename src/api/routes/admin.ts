@@ -1,6 +1,7 @@
 // /v1/admin: tenants, their API keys and credit top-ups (Bearer ADMIN_TOKEN).
 
 import { createRoute, z } from "@hono/zod-openapi";
+import { HEARTBEATS_INSTANCE } from "../../adapters/heartbeats/durable";
 import { creditLedger } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import { newId } from "../../domain/ids";
@@ -9,7 +10,17 @@ import type { TenantError } from "../../tenant/protocol";
 import { audit } from "../audit";
 import { forgetKeys, requireAdmin, tenantStub } from "../auth";
 import { signingKey } from "../auth-settings";
-import { CreateTenantBody, IssuedKey, RevokedKey, RunCosts, Tenant, TenantIdParams, TopUpBody, TopUpHeaders } from "../schemas/admin";
+import {
+  CreateTenantBody,
+  HeartbeatCosts,
+  IssuedKey,
+  RevokedKey,
+  RunCosts,
+  Tenant,
+  TenantIdParams,
+  TopUpBody,
+  TopUpHeaders,
+} from "../schemas/admin";
 import { ADMIN_SECURITY, BODY_ERRORS, errors, json, RunIdParams } from "../schemas/common";
 import { Balance } from "../schemas/operations";
 import { tenantError } from "../stubs";
@@ -101,6 +112,21 @@ const runCost = createRoute({
 admin.openapi(runCost, async (c) => {
   const { id } = c.req.valid("param");
   return c.json(await c.env.RUNS.get(c.env.RUNS.idFromName(id)).costs(), 200);
+});
+
+const heartbeatCost = createRoute({
+  method: "get",
+  path: "/heartbeats/cost",
+  operationId: "getHeartbeatCost",
+  tags,
+  security,
+  summary: "What the consumers' heartbeats have cost",
+  responses: { 200: json(HeartbeatCosts, "The heartbeat counters of the ops object"), ...errors(...ADMIN_ERRORS) },
+});
+
+/** Heartbeat calls and rows since the ops object started (benchmarks: the share every run pays). */
+admin.openapi(heartbeatCost, async (c) => {
+  return c.json(await c.env.OPS.get(c.env.OPS.idFromName(HEARTBEATS_INSTANCE)).heartbeatCost(), 200);
 });
 
 const topUp = createRoute({

@@ -74,3 +74,14 @@ export const RunCosts = z
     alarm_writes: z.number().int(),
   })
   .openapi("RunCosts", { description: "What a run has cost the platform so far, by object (the run's cost field, used by the benchmark)" });
+
+export const HeartbeatCosts = z
+  .object({
+    requests: z.number().int().openapi({ description: "Heartbeat calls (beat, stop, list) the ops object received" }),
+    rows_written: z.number().int().openapi({ description: "SQLite rows those calls wrote, index entries included" }),
+    since: z.string().openapi({ description: "When the ops object started counting (ISO 8601); the counts are kept in memory" }),
+  })
+  .openapi("HeartbeatCosts", {
+    description:
+      "What the queue consumers' heartbeats have cost the ops object that keeps them, shared by every run (used by the benchmark). Zero when the heartbeats are in Upstash Redis.",
+  });
