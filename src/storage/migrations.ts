@@ -1,7 +1,7 @@
 // Schema migrations for the SQLite of every Durable Object: each store owns numbered steps, the
 // version each store has reached is kept in the object's `_schema` table (or told by a table of its
-// own, `implied`), and the steps an object
-// lacks are applied, all in one transaction, when the object starts.
+// own, `implied`), and the steps an object lacks are applied, all in one transaction, when the
+// object starts.
 
 import { log } from "../ops/log";
 
@@ -140,6 +140,11 @@ export function storeVersions(sql: SqlStorage, stores: readonly StoreSchema[]): 
 /** Writes that `schema` is at `version`: a `_schema` row, or none when its tables imply it. */
 function recordVersion(sql: SqlStorage, schema: StoreSchema, version: number): void {
   if (schema.implied?.version === version) {
+    if (!hasTable(sql, schema.implied.table)) {
+      throw new SchemaError(
+        `store "${schema.store}": version ${version} is said to be implied by table ${schema.implied.table}, which its steps did not create`,
+      );
+    }
     if (!hasTable(sql, "_schema")) return;
     sql.exec("DELETE FROM _schema WHERE store = ?", schema.store);
     if (sql.exec("SELECT count(*) AS n FROM _schema").one().n === 0) sql.exec("DROP TABLE _schema");

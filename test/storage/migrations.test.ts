@@ -236,6 +236,15 @@ describe("migration runner", () => {
       });
     });
 
+    it("an implied version whose table the steps do not create is refused, with nothing changed", async () => {
+      await inEmptyObject((storage) => {
+        const wrong: StoreSchema = { ...implied, fresh: undefined, implied: { table: "no_such_table", version: 3 } };
+        expect(() => migrate(storage, [wrong])).toThrow(/implied by table no_such_table, which its steps did not create/);
+        expect(tableExists(storage.sql, "data_v3")).toBe(false);
+        expect(tableExists(storage.sql, "_schema")).toBe(false);
+      });
+    });
+
     it("a later step starts from the implied version and records the new one in a row", async () => {
       await inEmptyObject((storage) => {
         migrate(storage, [implied]);
