@@ -1,5 +1,6 @@
 // GET /v1/workers: the queue consumers with a live heartbeat. Workers serve every tenant and the
 // test files running at the same time, so the test follows the one worker that ran its run.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ADMIN, allEvents, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 
@@ -46,6 +47,21 @@ describe("GET /v1/workers", () => {
     expect(after.rows_written - before.rows_written).toBeGreaterThanOrEqual(1);
     expect(Number.isNaN(Date.parse(after.since))).toBe(false);
     expect((await api("/v1/admin/heartbeats/cost", { key: t.key })).status).toBe(401);
+  });
+
+  it("a beat writes one row, another beat of the same worker one, a stop one; the list of live workers none", async () => {
+    const ops = env.OPS.get(env.OPS.idFromName(`rows-${crypto.randomUUID()}`));
+    const rows = async (call: () => Promise<unknown>) => {
+      const before = await ops.heartbeatCost();
+      await call();
+      const after = await ops.heartbeatCost();
+      return { requests: after.requests - before.requests, rows: after.rows_written - before.rows_written };
+    };
+    expect(await rows(() => ops.beat("w-rows", "normal", 2, 60_000))).toEqual({ requests: 1, rows: 1 });
+    expect(await rows(() => ops.beat("w-rows", "normal", 1, 60_000))).toEqual({ requests: 1, rows: 1 });
+    expect(await rows(() => ops.list())).toEqual({ requests: 1, rows: 0 });
+    expect(await rows(() => ops.stop("w-rows"))).toEqual({ requests: 1, rows: 1 });
+    expect(await ops.list()).toEqual([]);
   });
 
   it("needs a key", async () => {

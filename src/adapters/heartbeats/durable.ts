@@ -10,6 +10,14 @@ export const HEARTBEATS_SCHEMA: StoreSchema = {
   steps: [
     `CREATE TABLE IF NOT EXISTS workers (id TEXT PRIMARY KEY, lane TEXT NOT NULL,
       last_beat_at INTEGER NOT NULL, runs_in_flight INTEGER NOT NULL, expires_at INTEGER NOT NULL)`,
+    // 2: WITHOUT ROWID, the worker stored in its key: a beat or a stop writes one row, not a row
+    // and an index entry.
+    `CREATE TABLE workers_rebuilt (id TEXT PRIMARY KEY, lane TEXT NOT NULL, last_beat_at INTEGER NOT NULL,
+      runs_in_flight INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO workers_rebuilt (id, lane, last_beat_at, runs_in_flight, expires_at)
+      SELECT id, lane, last_beat_at, runs_in_flight, expires_at FROM workers;
+    DROP TABLE workers;
+    ALTER TABLE workers_rebuilt RENAME TO workers;`,
   ],
 };
 
@@ -19,7 +27,9 @@ export class HeartbeatStore {
 
   beat(id: string, lane: string, runsInFlight: number, ttlMs: number, now: number): void {
     this.sql.exec(
-      "INSERT OR REPLACE INTO workers (id, lane, last_beat_at, runs_in_flight, expires_at) VALUES (?,?,?,?,?)",
+      `INSERT INTO workers (id, lane, last_beat_at, runs_in_flight, expires_at) VALUES (?,?,?,?,?)
+       ON CONFLICT (id) DO UPDATE SET lane = excluded.lane, last_beat_at = excluded.last_beat_at,
+       runs_in_flight = excluded.runs_in_flight, expires_at = excluded.expires_at`,
       id,
       lane,
       now,
