@@ -24,17 +24,46 @@ export interface EdgecrewCosts {
   /** Successes whose counters were gone when read (the object had been evicted). */
   countersLost: number;
   /**
-   * What the consumers' heartbeats cost the ops object while the measured runs ran
-   * (`GET /v1/admin/heartbeats/cost` before the first and after the last), shared by those runs;
-   * null when the ops object restarted in between (its counts are in memory).
+   * What the objects every run shares cost while the measured runs ran (`GET /v1/admin/shared/cost`
+   * before the first and after the last): the consumers' heartbeats in the ops object and the
+   * metrics flushes; null for one whose object restarted in between (its counts are in memory).
    */
-  heartbeats: { requests: number; rows: number; runs: number } | null;
+  shared: { heartbeats: SharedShare | null; metrics: SharedShare | null; runs: number };
 }
 
-interface HeartbeatCosts {
+export interface SharedShare {
+  requests: number;
+  rows: number;
+}
+
+interface CallCosts {
   requests: number;
   rows_written: number;
   since: string;
+}
+
+interface SharedCosts {
+  heartbeats: CallCosts;
+  /** One per shard, in shard order. */
+  metrics: CallCosts[];
+}
+
+/**
+ * What an object counted between two reads. One that restarted in between (a new `since`) counted
+ * only since then: exact if it has counted nothing since (it was idle and evicted), else unknown.
+ */
+function difference(before: CallCosts, after: CallCosts): SharedShare | null {
+  if (before.since === after.since) return { requests: after.requests - before.requests, rows: after.rows_written - before.rows_written };
+  return after.requests === 0 ? { requests: 0, rows: 0 } : null;
+}
+
+/** The shards' differences added up; unknown if any is. */
+function sum(parts: (SharedShare | null)[]): SharedShare | null {
+  if (parts.some((p) => p === null)) return null;
+  return (parts as SharedShare[]).reduce((a, p) => ({ requests: a.requests + p.requests, rows: a.rows + p.rows }), {
+    requests: 0,
+    rows: 0,
+  });
 }
 
 export interface Journal {
@@ -126,15 +155,15 @@ export async function edgecrewSide(origin: string, adminToken: string, load: Loa
   // Each run reserves the general agent's max_credits (100) until it settles; keep a margin.
   const { key } = await createTenant(origin, adminToken, (load.runs + 2 * load.warmup + load.concurrency) * 100);
   const reads: Promise<{ cost: RunCost; journal: Journal }>[] = [];
-  const heartbeatCost = () => call<HeartbeatCosts>(origin, "/v1/admin/heartbeats/cost", { token: adminToken });
-  let heartbeatsBefore: Promise<HeartbeatCosts> | null = null;
+  const sharedCost = () => call<SharedCosts>(origin, "/v1/admin/shared/cost", { token: adminToken });
+  let sharedBefore: Promise<SharedCosts> | null = null;
   let measuredRuns = 0;
   return {
     name: "edgecrew",
     async run(measured) {
       if (measured) {
-        heartbeatsBefore ??= heartbeatCost();
-        await heartbeatsBefore;
+        sharedBefore ??= sharedCost();
+        await sharedBefore;
         measuredRuns++;
       }
       const sample = await oneRun(origin, key, load);
@@ -145,17 +174,18 @@ export async function edgecrewSide(origin: string, adminToken: string, load: Loa
       const read = await Promise.all(reads);
       // An object evicted before its counters were read lost the final settlement's share: leave those out.
       const kept = read.filter((r) => r.cost.tenant_requests >= 2);
-      const before = heartbeatsBefore ? await heartbeatsBefore : null;
-      const after = await heartbeatCost();
-      const heartbeats =
-        before && before.since === after.since
-          ? { requests: after.requests - before.requests, rows: after.rows_written - before.rows_written, runs: measuredRuns }
-          : null;
+      const before = sharedBefore ? await sharedBefore : null;
+      const after = await sharedCost();
+      const shared = {
+        heartbeats: before && difference(before.heartbeats, after.heartbeats),
+        metrics: before && sum(after.metrics.map((a, i) => (before.metrics[i] ? difference(before.metrics[i], a) : null))),
+        runs: measuredRuns,
+      };
       return {
         counters: kept.map((r) => r.cost),
         journals: kept.map((r) => r.journal),
         countersLost: read.length - kept.length,
-        heartbeats,
+        shared,
       };
     },
   };

@@ -2,7 +2,7 @@
 // per-run platform cost against the platform minimum, and what can be counted for Workflows.
 
 import { cpus } from "node:os";
-import type { EdgecrewCosts, RunCost } from "./edgecrew-runs";
+import type { EdgecrewCosts, RunCost, SharedShare } from "./edgecrew-runs";
 import type { Measured } from "./measure";
 import type { LoadSettings, RunSample } from "./sample";
 import { mean, summarise } from "./stats";
@@ -130,22 +130,24 @@ export function renderReport({ load, rounds, laneBatchTimeoutS, edge, flow }: Re
   return out.join("\n");
 }
 
-function edgecrewCost({ counters, journals, countersLost, heartbeats }: EdgecrewCosts): string {
+function edgecrewCost({ counters, journals, countersLost, shared }: EdgecrewCosts): string {
   const pick = (k: keyof RunCost) => counters.map((c) => c[k]);
-  // The consumers' heartbeats into the ops object (embedded adapter), as it counted them while
-  // the measured runs ran: shared by those runs, not part of any one run's cost field.
-  const share = (n: number) => (heartbeats && heartbeats.runs > 0 ? fmt(n / heartbeats.runs, 2) : "unknown");
+  // The consumers' heartbeats (ops object) and the metrics flushes, as those objects counted them
+  // while the measured runs ran: shared by those runs, not part of any one run's cost field.
+  const share = (part: SharedShare | null, k: keyof SharedShare) => (part && shared.runs > 0 ? fmt(part[k] / shared.runs, 2) : "unknown");
   const requests = counters.map((c) => c.run_requests + c.tenant_requests);
   const rows = [
     ["Durable Object requests, the run's cost field", spread(requests), "1"],
     ["  into the run object: init, claim, commits, renewals, alarms", spread(pick("run_requests")), ""],
     ["  into the tenant object: createRun, syncRun", spread(pick("tenant_requests")), ""],
-    ["  plus, shared: consumer heartbeats into the ops object", share(heartbeats?.requests ?? 0), ""],
+    ["  plus, shared: consumer heartbeats into the ops object", share(shared.heartbeats, "requests"), ""],
+    ["  plus, shared: metrics flushes into the metrics store", share(shared.metrics, "requests"), ""],
     ["Queue messages sent (lane)", spread(pick("queue_messages")), "1"],
     ["SQLite rows written, total", spread(counters.map((c) => c.run_rows + c.tenant_rows)), "1"],
     ["  by the run object (tables of a new object included)", spread(pick("run_rows")), ""],
     ["  by the tenant object (index, ledger, metrics, webhooks)", spread(pick("tenant_rows")), ""],
-    ["  plus, shared: by the heartbeats in the ops object", share(heartbeats?.rows ?? 0), ""],
+    ["  plus, shared: by the heartbeats in the ops object", share(shared.heartbeats, "rows"), ""],
+    ["  plus, shared: by the metrics flushes in the metrics store", share(shared.metrics, "rows"), ""],
     ["Alarm writes (set or delete)", spread(pick("alarm_writes")), "0"],
     ["Platform $ per million runs (cost.usd.platform × 10^6)", spread(counters.map((c) => c.usd_platform * 1e6)), ""],
     ["Journal events", spread(journals.map((j) => j.events)), ""],

@@ -4,6 +4,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { migrate, type StoreSchema } from "../storage/migrations";
+import { type CallCosts, CallCounter } from "../storage/row-counter";
 import { labelKey, labelsFromKey, type MetricsBatch, mergeOf, type Sample } from "./metrics";
 
 /** Shards of the metrics store; tenants are spread over them by a hash of their id. */
@@ -17,42 +18,86 @@ export const METRICS_SCHEMA: StoreSchema = {
   PRIMARY KEY (name, labels));
 CREATE TABLE IF NOT EXISTS gauges (source TEXT NOT NULL, name TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL,
   updated_at INTEGER NOT NULL, PRIMARY KEY (source, name, labels));`,
+    // 2: both tables WITHOUT ROWID, each series stored in its key: a counter's add or a gauge's
+    // change writes one row, not a row and an index entry.
+    `CREATE TABLE counters_rebuilt (name TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL,
+  PRIMARY KEY (name, labels)) WITHOUT ROWID;
+INSERT INTO counters_rebuilt (name, labels, value) SELECT name, labels, value FROM counters;
+DROP TABLE counters;
+ALTER TABLE counters_rebuilt RENAME TO counters;
+CREATE TABLE gauges_rebuilt (source TEXT NOT NULL, name TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL,
+  updated_at INTEGER NOT NULL, PRIMARY KEY (source, name, labels)) WITHOUT ROWID;
+INSERT INTO gauges_rebuilt (source, name, labels, value, updated_at) SELECT source, name, labels, value, updated_at FROM gauges;
+DROP TABLE gauges;
+ALTER TABLE gauges_rebuilt RENAME TO gauges;`,
   ],
 };
 
 export class MetricsObject extends DurableObject<Env> {
+  /** The flushes (push) received and their rows (GET /v1/admin/shared/cost). */
+  private readonly pushes: CallCounter;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage, [METRICS_SCHEMA]);
+    this.pushes = new CallCounter(ctx.storage.sql);
   }
 
-  /** Adds a source's counter deltas and, when given, replaces its gauges. One transaction. */
+  /**
+   * Adds a source's counter deltas and, when given, replaces its gauges, in one transaction.
+   * Rows: one per counter, one per gauge whose value changed, came or went.
+   */
   push(source: string, batch: MetricsBatch): void {
-    const sql = this.ctx.storage.sql;
+    const sql = this.pushes.sql;
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
-      for (const c of batch.counters) {
-        sql.exec(
-          "INSERT INTO counters (name, labels, value) VALUES (?, ?, ?) ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value",
-          c.name,
-          labelKey(c.labels),
-          c.value,
-        );
-      }
-      if (batch.gauges) {
-        sql.exec("DELETE FROM gauges WHERE source = ?", source);
-        for (const g of batch.gauges) {
+    this.pushes.call(() =>
+      this.ctx.storage.transactionSync(() => {
+        for (const c of batch.counters) {
           sql.exec(
-            "INSERT INTO gauges (source, name, labels, value, updated_at) VALUES (?, ?, ?, ?, ?)",
-            source,
-            g.name,
-            labelKey(g.labels),
-            g.value,
-            now,
+            "INSERT INTO counters (name, labels, value) VALUES (?, ?, ?) ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value",
+            c.name,
+            labelKey(c.labels),
+            c.value,
           );
         }
-      }
-    });
+        if (batch.gauges) this.replaceGauges(sql, source, batch.gauges, now);
+      }),
+    );
+  }
+
+  private replaceGauges(sql: SqlStorage, source: string, gauges: Sample[], now: number): void {
+    const held = new Map<string, { name: string; labels: string; value: number }>();
+    for (const r of sql.exec("SELECT name, labels, value FROM gauges WHERE source = ?", source)) {
+      held.set(`${r.name as string} ${r.labels as string}`, {
+        name: r.name as string,
+        labels: r.labels as string,
+        value: r.value as number,
+      });
+    }
+    for (const g of gauges) {
+      const labels = labelKey(g.labels);
+      const key = `${g.name} ${labels}`;
+      const before = held.get(key);
+      held.delete(key);
+      if (before?.value === g.value) continue;
+      sql.exec(
+        `INSERT INTO gauges (source, name, labels, value, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (source, name, labels) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        source,
+        g.name,
+        labels,
+        g.value,
+        now,
+      );
+    }
+    for (const gone of held.values()) {
+      sql.exec("DELETE FROM gauges WHERE source = ? AND name = ? AND labels = ?", source, gone.name, gone.labels);
+    }
+  }
+
+  /** What the flushes have cost this shard since it started. */
+  pushCost(): CallCosts {
+    return this.pushes.snapshot();
   }
 
   /** Counter totals, and gauges merged over sources (summed, or the minimum where the family says so). */
@@ -78,15 +123,23 @@ function shardOf(source: string): number {
   return (h >>> 0) % METRICS_SHARDS;
 }
 
+const shard = (ns: DurableObjectNamespace<MetricsObject>, i: number) => ns.get(ns.idFromName(`metrics-${i}`));
+const everyShard = <T>(ns: DurableObjectNamespace<MetricsObject>, ask: (s: ReturnType<typeof shard>) => Promise<T>) =>
+  Promise.all(Array.from({ length: METRICS_SHARDS }, (_, i) => ask(shard(ns, i))));
+
 /** The metrics shard a source (a tenant id) flushes to. */
 export function metricsStub(ns: DurableObjectNamespace<MetricsObject>, source: string) {
-  return ns.get(ns.idFromName(`metrics-${shardOf(source)}`));
+  return shard(ns, shardOf(source));
 }
 
 /** Every shard's samples, merged (see mergeShards). */
 export async function collectMetrics(ns: DurableObjectNamespace<MetricsObject>): Promise<Sample[]> {
-  const parts = await Promise.all(Array.from({ length: METRICS_SHARDS }, (_, i) => ns.get(ns.idFromName(`metrics-${i}`)).snapshot()));
-  return mergeShards(parts);
+  return mergeShards(await everyShard(ns, (s) => s.snapshot()));
+}
+
+/** What the flushes have cost each shard since it started, in shard order. */
+export function metricsPushCosts(ns: DurableObjectNamespace<MetricsObject>): Promise<CallCosts[]> {
+  return everyShard(ns, (s) => s.pushCost());
 }
 
 /** Shards' samples merged into one list: counters are added, gauges combined as their family says. */

@@ -9,61 +9,44 @@ import { sendToQueue } from "../adapters/scheduler/deliver";
 import { type DeliveryRecord, DeliveryStore, SCHEDULER_SCHEMA, type StoredDelivery, sendDue } from "../adapters/scheduler/durable";
 import { REPLAYS_SCHEMA, ReplayStore } from "../adapters/scheduler/durable-replay";
 import { migrate } from "../storage/migrations";
-import { countRows, type RowCounter } from "../storage/row-counter";
-
-/** What the heartbeat calls have cost this instance since it started (GET /v1/admin/heartbeats/cost). */
-export interface HeartbeatCosts {
-  /** Calls of beat, stop and list received. */
-  requests: number;
-  /** SQLite rows they wrote (index entries included). */
-  rows_written: number;
-  /** When this instance started counting (ISO 8601): counts are kept in memory. */
-  since: string;
-}
+import { type CallCosts, CallCounter } from "../storage/row-counter";
 
 export class OpsObject extends DurableObject<Env> {
   private readonly heartbeats: HeartbeatStore;
   private readonly replays: ReplayStore;
   private readonly deliveries: DeliveryStore;
-  private readonly heartbeatRows: RowCounter;
-  private readonly heartbeatCosts: HeartbeatCosts = { requests: 0, rows_written: 0, since: new Date().toISOString() };
+  /** The heartbeat calls (beat, stop, list) and their rows (GET /v1/admin/shared/cost). */
+  private readonly heartbeatCalls: CallCounter;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // Every instance has the three jobs' tables (empty but for its own): the constructor cannot
     // tell which job an instance serves, and an empty table costs nothing to keep.
     migrate(ctx.storage, [HEARTBEATS_SCHEMA, REPLAYS_SCHEMA, SCHEDULER_SCHEMA]);
-    this.heartbeatRows = countRows(ctx.storage.sql);
-    this.heartbeats = new HeartbeatStore(this.heartbeatRows.sql);
+    this.heartbeatCalls = new CallCounter(ctx.storage.sql);
+    this.heartbeats = new HeartbeatStore(this.heartbeatCalls.sql);
     this.replays = new ReplayStore(ctx.storage.sql);
     this.deliveries = new DeliveryStore(ctx.storage.sql);
   }
 
   /** Heartbeats: records a worker's beat, valid for `ttlMs`. */
   beat(id: string, lane: string, runsInFlight: number, ttlMs: number): void {
-    this.countedHeartbeat(() => this.heartbeats.beat(id, lane, runsInFlight, ttlMs, Date.now()));
+    this.heartbeatCalls.call(() => this.heartbeats.beat(id, lane, runsInFlight, ttlMs, Date.now()));
   }
 
   /** Heartbeats: forgets a worker that stopped. */
   stop(id: string): void {
-    this.countedHeartbeat(() => this.heartbeats.stop(id));
+    this.heartbeatCalls.call(() => this.heartbeats.stop(id));
   }
 
   /** Heartbeats: the workers whose last beat has not expired, by id. */
   list(): WorkerBeat[] {
-    return this.countedHeartbeat(() => this.heartbeats.list(Date.now()));
+    return this.heartbeatCalls.call(() => this.heartbeats.list(Date.now()));
   }
 
   /** Heartbeats: what their calls cost this instance since it started. */
-  heartbeatCost(): HeartbeatCosts {
-    return { ...this.heartbeatCosts };
-  }
-
-  private countedHeartbeat<T>(fn: () => T): T {
-    const { result, rows } = this.heartbeatRows.measure(fn);
-    this.heartbeatCosts.requests++;
-    this.heartbeatCosts.rows_written += rows;
-    return result;
+  heartbeatCost(): CallCosts {
+    return this.heartbeatCalls.snapshot();
   }
 
   /** Replay cache: records a verified QStash delivery id; true when it was seen before. */

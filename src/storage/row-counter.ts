@@ -46,3 +46,38 @@ export function countRows(sql: SqlStorage): RowCounter {
     },
   };
 }
+
+/** The calls an object received for one job and the rows they wrote, since the instance started. */
+export interface CallCosts {
+  requests: number;
+  rows_written: number;
+  /** When this instance started counting (ISO 8601): the counts are kept in memory. */
+  since: string;
+}
+
+/** Counts one job's calls and their rows in an object (its share of what many runs cost). */
+export class CallCounter {
+  private readonly rows: RowCounter;
+  private readonly costs: CallCosts = { requests: 0, rows_written: 0, since: new Date().toISOString() };
+
+  constructor(sql: SqlStorage) {
+    this.rows = countRows(sql);
+  }
+
+  /** The SqlStorage whose writes `call` counts. */
+  get sql(): SqlStorage {
+    return this.rows.sql;
+  }
+
+  /** Runs one call's work, counting the call and the rows it writes. */
+  call<T>(fn: () => T): T {
+    const { result, rows } = this.rows.measure(fn);
+    this.costs.requests++;
+    this.costs.rows_written += rows;
+    return result;
+  }
+
+  snapshot(): CallCosts {
+    return { ...this.costs };
+  }
+}

@@ -42,6 +42,31 @@ describe("metrics object", () => {
     expect(asMap(await m.snapshot())).toEqual({ [k("edgecrew_approvals_oldest_pending_timestamp_seconds")]: 1_700_000_500 });
   });
 
+  it("a flush writes one row per counter and one per gauge that changed, came or went, and counts itself", async () => {
+    const m = fresh();
+    const depth = (lane: string, value: number) => ({ name: "edgecrew_queue_depth", labels: { lane }, value });
+    const counter = (value: number) => ({ name: "a_total", labels: { agent: "general" }, value });
+    const rows = async (batch: Parameters<typeof m.push>[1]) => {
+      const before = await m.pushCost();
+      await m.push("t1", batch);
+      const after = await m.pushCost();
+      expect(after.requests - before.requests).toBe(1);
+      expect(after.since).toBe(before.since);
+      return after.rows_written - before.rows_written;
+    };
+    expect(await rows({ counters: [counter(1)], gauges: [depth("high", 4), depth("low", 1)] })).toBe(3);
+    expect(await rows({ counters: [counter(2)], gauges: null })).toBe(1);
+    // Same gauges again: nothing written for them.
+    expect(await rows({ counters: [], gauges: [depth("high", 4), depth("low", 1)] })).toBe(0);
+    // One changed, one gone, one new.
+    expect(await rows({ counters: [], gauges: [depth("high", 5), depth("normal", 2)] })).toBe(3);
+    expect(asMap(await m.snapshot())).toEqual({
+      [k("a_total", { agent: "general" })]: 3,
+      [k("edgecrew_queue_depth", { lane: "high" })]: 5,
+      [k("edgecrew_queue_depth", { lane: "normal" })]: 2,
+    });
+  });
+
   it("merges shards: counters and summed gauges add up, the oldest approval wait is the minimum", () => {
     const oldest = "edgecrew_approvals_oldest_pending_timestamp_seconds";
     const merged = mergeShards([

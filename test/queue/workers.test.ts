@@ -33,20 +33,39 @@ describe("GET /v1/workers", () => {
     expect(after?.runs_in_flight ?? 0, "runs the worker still counts").toBeLessThan(during!.runs_in_flight);
   });
 
-  it("GET /v1/admin/heartbeats/cost counts the heartbeat calls and the rows they wrote; admins only", async () => {
+  it("GET /v1/admin/shared/cost counts the heartbeat calls and metrics flushes and the rows they wrote; admins only", async () => {
     type Costs = { requests: number; rows_written: number; since: string };
-    const before = (await json(api("/v1/admin/heartbeats/cost", { key: ADMIN }))) as Costs;
+    type Shared = { heartbeats: Costs; metrics: Costs[] };
+    const total = (s: Shared) => ({
+      requests: s.metrics.reduce((n, m) => n + m.requests, 0),
+      rows_written: s.metrics.reduce((n, m) => n + m.rows_written, 0),
+      since: s.metrics.map((m) => m.since).join(),
+    });
+    const before = (await json(api("/v1/admin/shared/cost", { key: ADMIN }))) as Shared;
     const t = await newTenant();
     const run = await createRun({ agent: "general", input: "- think" }, t.key);
     await waitForRun(run.id, { key: t.key });
     await json(api("/v1/workers", { key: t.key }));
-    const after = (await json(api("/v1/admin/heartbeats/cost", { key: ADMIN }))) as Costs;
-    expect(after.since).toBe(before.since);
-    // At least the beat of the worker that ran the run and the list just read (other files' runs add theirs).
-    expect(after.requests - before.requests).toBeGreaterThanOrEqual(2);
-    expect(after.rows_written - before.rows_written).toBeGreaterThanOrEqual(1);
-    expect(Number.isNaN(Date.parse(after.since))).toBe(false);
-    expect((await api("/v1/admin/heartbeats/cost", { key: t.key })).status).toBe(401);
+    const grew = (now: Shared) =>
+      now.heartbeats.requests - before.heartbeats.requests >= 2 && total(now).requests - total(before).requests >= 1;
+    // The tenant flushes its metrics at most every 5 s.
+    let after = (await json(api("/v1/admin/shared/cost", { key: ADMIN }))) as Shared;
+    for (const until = Date.now() + 15_000; !grew(after) && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 250));
+      after = (await json(api("/v1/admin/shared/cost", { key: ADMIN }))) as Shared;
+    }
+    expect(after.metrics).toHaveLength(4);
+    const [hb0, hb1, m0, m1] = [before.heartbeats, after.heartbeats, total(before), total(after)];
+    expect(hb1.since).toBe(hb0.since);
+    expect(Number.isNaN(Date.parse(hb1.since))).toBe(false);
+    expect(m1.since).toBe(m0.since);
+    // At least the beat of the worker that ran the run and the list just read, and the tenant's
+    // flush (other files' runs add theirs).
+    expect(hb1.requests - hb0.requests).toBeGreaterThanOrEqual(2);
+    expect(hb1.rows_written - hb0.rows_written).toBeGreaterThanOrEqual(1);
+    expect(m1.requests - m0.requests).toBeGreaterThanOrEqual(1);
+    expect(m1.rows_written - m0.rows_written).toBeGreaterThanOrEqual(1);
+    expect((await api("/v1/admin/shared/cost", { key: t.key })).status).toBe(401);
   });
 
   it("a beat writes one row, another beat of the same worker one, a stop one; the list of live workers none", async () => {

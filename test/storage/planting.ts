@@ -140,11 +140,18 @@ export function keptRows(sql: SqlStorage, planted: Planted) {
     const gone = p.columns.filter((c) => !current.has(c));
     if (gone.length > 0) dropped[table] = gone;
     if (current.size === 0) continue;
-    now[table] = tableRows(sql, table, kept);
-    // A table rebuilt WITHOUT ROWID keeps every row but not its rowid: compared by content, in key order.
+    // A table rebuilt WITHOUT ROWID keeps every row but not its rowid: compared by content, both
+    // sides in the same order (that of their JSON).
     const keyed = current.size > 0 && withoutRowid(sql, table);
-    const rows = p.rows.map((r) => Object.fromEntries([...(keyed ? [] : ["_rowid"]), ...kept].map((c) => [c, r[c] ?? null])));
-    then[table] = keyed ? rows.sort((a, b) => String(a[kept[0]!]).localeCompare(String(b[kept[0]!]))) : rows;
+    const byContent = (rows: Record<string, SqlStorageValue>[]) =>
+      keyed
+        ? rows
+            .map((r) => [JSON.stringify(r), r] as const)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([, r]) => r)
+        : rows;
+    now[table] = byContent(tableRows(sql, table, kept));
+    then[table] = byContent(p.rows.map((r) => Object.fromEntries([...(keyed ? [] : ["_rowid"]), ...kept].map((c) => [c, r[c] ?? null]))));
   }
   return { now, then, dropped };
 }

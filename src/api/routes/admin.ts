@@ -5,6 +5,7 @@ import { HEARTBEATS_INSTANCE } from "../../adapters/heartbeats/durable";
 import { creditLedger } from "../../deps";
 import { ApiError } from "../../domain/errors";
 import { newId } from "../../domain/ids";
+import { metricsPushCosts } from "../../ops/metrics-object";
 import { issueKey } from "../../tenant/keys";
 import type { TenantError } from "../../tenant/protocol";
 import { audit } from "../audit";
@@ -12,10 +13,10 @@ import { forgetKeys, requireAdmin, tenantStub } from "../auth";
 import { signingKey } from "../auth-settings";
 import {
   CreateTenantBody,
-  HeartbeatCosts,
   IssuedKey,
   RevokedKey,
   RunCosts,
+  SharedCosts,
   Tenant,
   TenantIdParams,
   TopUpBody,
@@ -114,19 +115,23 @@ admin.openapi(runCost, async (c) => {
   return c.json(await c.env.RUNS.get(c.env.RUNS.idFromName(id)).costs(), 200);
 });
 
-const heartbeatCost = createRoute({
+const sharedCost = createRoute({
   method: "get",
-  path: "/heartbeats/cost",
-  operationId: "getHeartbeatCost",
+  path: "/shared/cost",
+  operationId: "getSharedCost",
   tags,
   security,
-  summary: "What the consumers' heartbeats have cost",
-  responses: { 200: json(HeartbeatCosts, "The heartbeat counters of the ops object"), ...errors(...ADMIN_ERRORS) },
+  summary: "What the objects shared by every run have cost",
+  responses: { 200: json(SharedCosts, "The heartbeat and metrics counters"), ...errors(...ADMIN_ERRORS) },
 });
 
-/** Heartbeat calls and rows since the ops object started (benchmarks: the share every run pays). */
-admin.openapi(heartbeatCost, async (c) => {
-  return c.json(await c.env.OPS.get(c.env.OPS.idFromName(HEARTBEATS_INSTANCE)).heartbeatCost(), 200);
+/** Heartbeat calls and metrics flushes, with their rows, since their objects started (benchmarks: the share every run pays). */
+admin.openapi(sharedCost, async (c) => {
+  const [heartbeats, metrics] = await Promise.all([
+    c.env.OPS.get(c.env.OPS.idFromName(HEARTBEATS_INSTANCE)).heartbeatCost(),
+    metricsPushCosts(c.env.METRICS),
+  ]);
+  return c.json({ heartbeats, metrics }, 200);
 });
 
 const topUp = createRoute({

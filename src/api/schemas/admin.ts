@@ -75,13 +75,27 @@ export const RunCosts = z
   })
   .openapi("RunCosts", { description: "What a run has cost the platform so far, by object (the run's cost field, used by the benchmark)" });
 
-export const HeartbeatCosts = z
+const CallCosts = (what: string) =>
+  z.object({
+    requests: z
+      .number()
+      .int()
+      .openapi({ description: `${what} received` }),
+    rows_written: z.number().int().openapi({ description: "SQLite rows they wrote, index entries included" }),
+    since: z.string().openapi({
+      description: "When the counting started (ISO 8601); the counts are kept in memory and start again when an object restarts",
+    }),
+  });
+
+export const SharedCosts = z
   .object({
-    requests: z.number().int().openapi({ description: "Heartbeat calls (beat, stop, list) the ops object received" }),
-    rows_written: z.number().int().openapi({ description: "SQLite rows those calls wrote, index entries included" }),
-    since: z.string().openapi({ description: "When the ops object started counting (ISO 8601); the counts are kept in memory" }),
+    heartbeats: CallCosts("Heartbeat calls (beat, stop, list) the ops object").openapi({
+      description: "The queue consumers' heartbeats in the ops object (zeros when they are in Upstash Redis)",
+    }),
+    metrics: z.array(CallCosts("Flushes the shard")).openapi({
+      description: "The flushes of tenants' and consumers' metrics into the metrics store, one entry per shard in shard order",
+    }),
   })
-  .openapi("HeartbeatCosts", {
-    description:
-      "What the queue consumers' heartbeats have cost the ops object that keeps them, shared by every run (used by the benchmark). Zero when the heartbeats are in Upstash Redis.",
+  .openapi("SharedCosts", {
+    description: "What the objects shared by every run have cost since they started (used by the benchmark)",
   });
