@@ -6,7 +6,10 @@
 // second, where a worker per batch beat and stopped twice per batch (docs/benchmarks.md).
 //
 // Every call is made, and awaited before it ends, by the invocation that decides it: invocations
-// share these counters and nothing else (Workers does not let one request use another's I/O).
+// share these counters and nothing else (Workers does not let one request use another's I/O). So
+// the batch that stops the worker cannot wait for a beat another batch still has in flight; if
+// that beat lands after the stop, the worker is listed again until the beat's TTL runs out. Both
+// calls would have to be within a few milliseconds of each other, and the listing corrects itself.
 
 import type { Heartbeats } from "../adapters/heartbeats/port";
 import { randomSecret } from "../domain/ids";
