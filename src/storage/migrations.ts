@@ -75,13 +75,10 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
     names.add(s.store);
   }
   const sql = storage.sql;
-  const brandNew =
-    sql
-      .exec(
-        "SELECT count(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
-      )
-      .one().n === 0;
-  const known = storeVersions(sql, stores);
+  // One read of what the object has: a new object has no table of its own.
+  const tables = userTables(sql);
+  const brandNew = tables.size === 0;
+  const known = storeVersions(sql, stores, tables);
 
   const plan = stores.map((s) => ({ schema: s, from: known[s.store]!, to: s.steps.length }));
   for (const p of plan) {
@@ -96,11 +93,15 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
   if (pending.length === 0) return plan.map(({ schema, from, to }) => ({ store: schema.store, from, to }));
 
   storage.transactionSync(() => {
+    let versionTable = tables.has("_schema");
     for (const p of pending) {
       const inOneGo = brandNew && p.schema.fresh !== undefined;
       if (inOneGo) sql.exec(p.schema.fresh!);
-      // Released steps may read or write `_schema` (the journal's step 5 does).
-      else sql.exec(VERSION_TABLE);
+      else {
+        // Released steps may read or write `_schema` (the journal's step 5 does).
+        sql.exec(VERSION_TABLE);
+        versionTable = true;
+      }
       for (let n = inOneGo ? p.to + 1 : p.from + 1; n <= p.to; n++) {
         const step = p.schema.steps[n - 1]!;
         try {
@@ -111,7 +112,7 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
           throw new SchemaError(`store "${p.schema.store}": migration step ${n} failed, nothing was changed: ${reason}`, { cause: e });
         }
       }
-      recordVersion(sql, p.schema, p.to);
+      versionTable = recordVersion(sql, p.schema, p.to, versionTable);
     }
   });
   for (const p of pending) {
@@ -124,31 +125,48 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
 const hasTable = (sql: SqlStorage, name: string): boolean =>
   sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
 
-/** The version each of `stores` is at in this object: its `_schema` row, else its `implied` one, else 0. */
-export function storeVersions(sql: SqlStorage, stores: readonly StoreSchema[]): Record<string, number> {
+/** The names of an object's own tables (not SQLite's nor the runtime's). */
+function userTables(sql: SqlStorage): Set<string> {
+  const names = sql
+    .exec(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+    )
+    .toArray();
+  return new Set(names.map((r) => r.name as string));
+}
+
+/**
+ * The version each of `stores` is at in this object: its `_schema` row, else its `implied` one,
+ * else 0. `tables` are the object's tables, when the caller has read them already.
+ */
+export function storeVersions(sql: SqlStorage, stores: readonly StoreSchema[], tables = userTables(sql)): Record<string, number> {
   const rows = new Map<string, number>();
-  if (hasTable(sql, "_schema"))
+  if (tables.has("_schema"))
     for (const r of sql.exec("SELECT store, version FROM _schema")) rows.set(r.store as string, r.version as number);
   const out: Record<string, number> = {};
   for (const s of stores) {
-    const implied = s.implied && hasTable(sql, s.implied.table) ? s.implied.version : 0;
+    const implied = s.implied && tables.has(s.implied.table) ? s.implied.version : 0;
     out[s.store] = rows.get(s.store) ?? implied;
   }
   return out;
 }
 
-/** Writes that `schema` is at `version`: a `_schema` row, or none when its tables imply it. */
-function recordVersion(sql: SqlStorage, schema: StoreSchema, version: number): void {
+/**
+ * Writes that `schema` is at `version`: a `_schema` row, or none when its tables imply it.
+ * `versionTable` says whether `_schema` exists; returns whether it does afterwards.
+ */
+function recordVersion(sql: SqlStorage, schema: StoreSchema, version: number, versionTable: boolean): boolean {
   if (schema.implied?.version === version) {
     if (!hasTable(sql, schema.implied.table)) {
       throw new SchemaError(
         `store "${schema.store}": version ${version} is said to be implied by table ${schema.implied.table}, which its steps did not create`,
       );
     }
-    if (!hasTable(sql, "_schema")) return;
+    if (!versionTable) return false;
     sql.exec("DELETE FROM _schema WHERE store = ?", schema.store);
-    if (sql.exec("SELECT count(*) AS n FROM _schema").one().n === 0) sql.exec("DROP TABLE _schema");
-    return;
+    if ((sql.exec("SELECT count(*) AS n FROM _schema").one().n as number) > 0) return true;
+    sql.exec("DROP TABLE _schema");
+    return false;
   }
   sql.exec(VERSION_TABLE);
   sql.exec(
@@ -156,6 +174,7 @@ function recordVersion(sql: SqlStorage, schema: StoreSchema, version: number): v
     schema.store,
     version,
   );
+  return true;
 }
 
 /** The column names of `table` (empty when the table does not exist). */
