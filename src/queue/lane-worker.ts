@@ -81,8 +81,8 @@ export class LaneBatch {
     this.now = opts.now ?? Date.now;
     this.startedAt = this.now();
     w.inFlight += runs;
-    if (!w.listed || this.startedAt >= w.beatAt + w.beatTtl) this.beat();
-    else this.tick();
+    // Unlisted or expired (a beat older than its TTL is older than a third of it): beats at once.
+    this.tick();
     this.timer = setInterval(() => this.tick(), REPORT_MS);
   }
 
