@@ -102,6 +102,44 @@ export const LEDGER_SCHEMA: StoreSchema = {
   ],
 };
 
+/** A run's reservation as the ledger keeps it: its totals, its last charge applied and its keys. */
+export interface StoredHold {
+  amount: number;
+  charged: number;
+  released: number;
+  through: number;
+  keys: string[];
+}
+
+/**
+ * The tenant's run index as the ledger sees it. A run the tenant indexes keeps its reservation in
+ * its index row (`hold`), which every movement of the run writes anyway (creation, the run's
+ * syncs), so the reservation costs no row of its own (docs/credits.md). Runs indexed before, and
+ * run ids the index does not have (the `CreditLedger` port takes any), keep it in `reservations`.
+ */
+export interface HoldRows {
+  /** The hold in the run's index row; null when the run has no row or its row has no hold. */
+  hold(runId: string): StoredHold | null;
+  /** Writes the hold into the run's index row; false when the run has no row. */
+  setHold(runId: string, hold: StoredHold): boolean;
+}
+
+/**
+ * A movement's reservation, left for the caller to write with the run index row it writes in
+ * the same transaction (`forRow`); `LedgerStore.keep` writes it if the row did not take it.
+ */
+export class PendingHold {
+  hold: StoredHold | null = null;
+  /** The run's reservation belongs in its index row (false: in `reservations`). */
+  inRow = false;
+  taken = false;
+
+  /** The hold for the run's index row, or null when there is none to write there. */
+  forRow(): StoredHold | null {
+    return this.hold && this.inRow && !this.taken ? this.hold : null;
+  }
+}
+
 /** Largest ledger page (entries). */
 export const MAX_LEDGER_PAGE = 1000;
 const CURSOR = /^[0-9]{1,18}$/;
@@ -119,6 +157,8 @@ interface Working {
   /** The idempotency keys of the run's movements applied so far. */
   keys: Set<string>;
   moved: boolean;
+  /** Where the reservation is kept: the run's index row, or `reservations`. */
+  inRow: boolean;
 }
 
 /** Throws, before anything moves, on a run id or charge list the ledger cannot take. */
@@ -137,8 +177,14 @@ function checkCharges(runId: string, charges: { key: string; amount: number }[])
  * all its entries); a top-up its entry and the entry's key.
  */
 export class LedgerStore {
-  /** Opens the ledger of a storage already migrated to LEDGER_SCHEMA. */
-  constructor(private readonly sql: SqlStorage) {}
+  /**
+   * Opens the ledger of a storage already migrated to LEDGER_SCHEMA; with `rows`, a run the
+   * tenant indexes keeps its reservation in its index row.
+   */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly rows: HoldRows | null = null,
+  ) {}
 
   /** The balance after the last entry (every movement is one); zero before any. */
   balance(): Balance {
@@ -171,53 +217,99 @@ export class LedgerStore {
     w.moved = true;
   }
 
-  /** A run's reservation, its keys and the balance, read once to be changed in memory. */
-  private working(runId: string): Working {
-    const r = this.sql
-      .exec("SELECT amount, charged, released, charged_through, keys FROM reservations WHERE run_id = ?", runId)
-      .toArray()[0];
+  /**
+   * A run's reservation, its keys and the balance, read once to be changed in memory. With
+   * `pending`, a run with no reservation yet keeps it in the index row its caller writes.
+   */
+  private working(runId: string, pending: PendingHold | null): Working {
+    const inRow = this.rows?.hold(runId) ?? null;
+    const stored = inRow ?? this.tableHold(runId);
     return {
       totals: this.balance(),
-      held: r !== undefined,
-      reservation: r ? { amount: r.amount as number, charged: r.charged as number, released: r.released as number } : NO_RESERVATION,
-      through: r ? (r.charged_through as number) : 0,
-      keys: new Set(r ? (JSON.parse(r.keys as string) as string[]) : []),
+      held: stored !== null,
+      reservation: stored ? { amount: stored.amount, charged: stored.charged, released: stored.released } : NO_RESERVATION,
+      through: stored?.through ?? 0,
+      keys: new Set(stored?.keys ?? []),
       moved: false,
+      inRow: inRow !== null || (stored === null && pending !== null && this.rows !== null),
     };
   }
 
-  /** Writes the run's reservation when the movement changed it: one row, inserted or updated. */
-  private saveWorking(runId: string, w: Working): void {
+  /** A run's reservation in `reservations`, if it has one there. */
+  private tableHold(runId: string): StoredHold | null {
+    const r = this.sql
+      .exec("SELECT amount, charged, released, charged_through, keys FROM reservations WHERE run_id = ?", runId)
+      .toArray()[0];
+    if (!r) return null;
+    const keys = JSON.parse(r.keys as string) as string[];
+    return {
+      amount: r.amount as number,
+      charged: r.charged as number,
+      released: r.released as number,
+      through: r.charged_through as number,
+      keys,
+    };
+  }
+
+  /**
+   * Writes the run's reservation when the movement changed it: one row, its index row or its
+   * row in `reservations`; with `pending`, left to the caller (see PendingHold).
+   */
+  private saveWorking(runId: string, w: Working, pending: PendingHold | null): void {
     if (!w.moved) return;
+    const hold: StoredHold = { ...w.reservation, through: w.through, keys: [...w.keys] };
+    if (pending) {
+      pending.hold = hold;
+      pending.inRow = w.inRow;
+    } else this.write(runId, hold, w.inRow);
+  }
+
+  /** Writes a run's reservation: into its index row when it belongs there and the row exists, else `reservations`. */
+  private write(runId: string, hold: StoredHold, inRow: boolean): void {
+    if (inRow && this.rows?.setHold(runId, hold)) return;
     this.sql.exec(
       `INSERT INTO reservations (run_id, amount, charged, released, charged_through, keys) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET amount = excluded.amount, charged = excluded.charged,
        released = excluded.released, charged_through = excluded.charged_through, keys = excluded.keys`,
       runId,
-      w.reservation.amount,
-      w.reservation.charged,
-      w.reservation.released,
-      w.through,
-      JSON.stringify([...w.keys]),
+      hold.amount,
+      hold.charged,
+      hold.released,
+      hold.through,
+      JSON.stringify(hold.keys),
     );
+  }
+
+  /** Writes a pending reservation that the run's index row did not take. */
+  keep(runId: string, pending: PendingHold): void {
+    if (!pending.hold || pending.taken) return;
+    this.write(runId, pending.hold, pending.inRow);
+    pending.taken = true;
+  }
+
+  /** The run's index row is going (a creation undone): its reservation moves to `reservations`. */
+  detach(runId: string): void {
+    const hold = this.rows?.hold(runId);
+    if (hold) this.write(runId, hold, false);
   }
 
   /**
    * Reserves `amount` (integer ≥ 1) for a run, adding to what it already holds. False, and nothing
    * changes, when available is short; a key already applied answers true without moving anything.
+   * With `pending`, the reservation is left for the caller to write (see PendingHold).
    */
-  reserve(runId: string, amount: number, key: string, now = Date.now()): boolean {
+  reserve(runId: string, amount: number, key: string, now = Date.now(), pending: PendingHold | null = null): boolean {
     checkKey("run id", runId);
     checkKey("idempotency key", key);
     checkAmount("reserve amount", amount);
-    const w = this.working(runId);
+    const w = this.working(runId, pending);
     if (w.keys.has(key)) return true;
     const next = applyReserve(w.totals, w.reservation, amount);
     if (!next) return false;
     w.totals = next.totals;
     w.reservation = next.reservation;
     this.runEntry(w, runId, "reserve", amount, key, now);
-    this.saveWorking(runId, w);
+    this.saveWorking(runId, w, pending);
     return true;
   }
 
@@ -228,9 +320,9 @@ export class LedgerStore {
    */
   charge(runId: string, charges: { key: string; amount: number }[], now = Date.now()): number {
     checkCharges(runId, charges);
-    const w = this.working(runId);
+    const w = this.working(runId, null);
     const total = this.chargeEach(w, runId, charges, now);
-    this.saveWorking(runId, w);
+    this.saveWorking(runId, w, null);
     return total;
   }
 
@@ -238,9 +330,9 @@ export class LedgerStore {
   release(runId: string, key: string, now = Date.now()): number {
     checkKey("run id", runId);
     checkKey("idempotency key", key);
-    const w = this.working(runId);
+    const w = this.working(runId, null);
     const returned = this.releaseInto(w, runId, key, now);
-    this.saveWorking(runId, w);
+    this.saveWorking(runId, w, null);
     return returned;
   }
 
@@ -253,19 +345,20 @@ export class LedgerStore {
    * `charges:<run>:<first>-<last>`), not one per call; a charge whose own key the run has (applied
    * one by one by an earlier build) is skipped too. The reservation is written once. Without a
    * reservation (never made here) each charge is an entry of its own, by key. Returns the credits
-   * newly taken.
+   * newly taken. With `pending`, the reservation is left for the caller to write (see PendingHold).
    */
   settle(
     runId: string,
     batch: { charges: { key: string; amount: number }[]; from: number },
     releaseKey: string | null,
     now = Date.now(),
+    pending: PendingHold | null = null,
   ): number {
     checkCharges(runId, batch.charges);
     if (!Number.isInteger(batch.from) || batch.from < 1)
       throw new LedgerArgumentError(`charges must be numbered from 1, got ${batch.from}`);
     if (releaseKey !== null) checkKey("idempotency key", releaseKey);
-    const w = this.working(runId);
+    const w = this.working(runId, pending);
     let total = 0;
     if (!w.held) total = this.chargeEach(w, runId, batch.charges, now);
     else {
@@ -284,7 +377,7 @@ export class LedgerStore {
       if (first > 0) this.entry(runId, "charge", total, w.totals, `charges:${runId}:${first}-${w.through}`, null, now);
     }
     if (releaseKey !== null) this.releaseInto(w, runId, releaseKey, now);
-    this.saveWorking(runId, w);
+    this.saveWorking(runId, w, pending);
     return total;
   }
 

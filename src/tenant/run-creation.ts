@@ -12,7 +12,7 @@ import type { RetryCorrection } from "../run/retry-correction";
 import type { RowCounter } from "../storage/row-counter";
 import type { CounterDeltas } from "./counter-deltas";
 import { releaseExternally, reserveExternally } from "./external-credits";
-import type { LedgerStore } from "./ledger-store";
+import { type LedgerStore, PendingHold } from "./ledger-store";
 import type { CreatedRun, CreateRunParams, CreateRunResult, TenantError } from "./protocol";
 import type { TenantStore } from "./store";
 import type { TenantMetrics } from "./tenant-metrics";
@@ -74,13 +74,15 @@ export class RunCreation {
           this.t.counters.transaction(tenantId, (): CreateRunResult | { init: InitParams; response: CreatedRun } => {
             const run = this.screenRun(p, now, true);
             if (!("agent" in run)) return run;
-            if (!this.t.ledger.reserve(p.runId, run.maxCredits, `reserve:${p.runId}:1`, now)) {
+            // The reservation is written with the run's index row (`recordRun`): one row for both.
+            const hold = new PendingHold();
+            if (!this.t.ledger.reserve(p.runId, run.maxCredits, `reserve:${p.runId}:1`, now, hold)) {
               const b = this.t.ledger.balance();
               return err("insufficient_credits", `this run reserves ${run.maxCredits} credits but only ${b.available} are available`, {
                 details: { required: run.maxCredits, available: b.available },
               });
             }
-            return this.recordRun(tenantId, p, run, now);
+            return this.recordRun(tenantId, p, run, now, hold);
           }),
         );
     if (!("init" in decided)) {
@@ -112,7 +114,10 @@ export class RunCreation {
         );
       if (external) await releaseExternally(external, tenantId, p.runId, `release:${p.runId}:init`);
       this.t.counters.transaction(tenantId, () => {
-        if (!external) this.t.ledger.release(p.runId, `release:${p.runId}:init`);
+        if (!external) {
+          this.t.ledger.release(p.runId, `release:${p.runId}:init`);
+          this.t.ledger.detach(p.runId);
+        }
         this.t.counters.removed(p.runId, () => this.t.store.unindexRun(p.runId));
         if (p.idempotencyKey) this.t.store.forget(p.idempotencyKey);
       });
@@ -171,8 +176,17 @@ export class RunCreation {
     return { agent, priority: p.priority ?? agent.default_priority, maxCredits: p.maxCredits ?? agent.max_credits };
   }
 
-  /** Indexes a screened run whose credits are reserved and remembers its idempotency key. */
-  private recordRun(tenantId: string, p: CreateRunParams, run: ScreenedRun, now: number): { init: InitParams; response: CreatedRun } {
+  /**
+   * Indexes a screened run whose credits are reserved (with the reservation the ledger left for
+   * its index row, if any) and remembers its idempotency key.
+   */
+  private recordRun(
+    tenantId: string,
+    p: CreateRunParams,
+    run: ScreenedRun,
+    now: number,
+    hold: PendingHold | null = null,
+  ): { init: InitParams; response: CreatedRun } {
     const { agent, priority, maxCredits } = run;
     const status = p.runAt !== null && p.runAt > now ? "scheduled" : "queued";
     this.t.store.indexRun({
@@ -184,7 +198,9 @@ export class RunCreation {
       reserved: maxCredits,
       metadata: p.metadata,
       webhook_url: p.webhookUrl,
+      hold,
     });
+    if (hold) this.t.ledger.keep(p.runId, hold);
     const base = `${p.baseUrl}/v1/runs/${p.runId}`;
     const response: CreatedRun = {
       id: p.runId,

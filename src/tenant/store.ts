@@ -5,6 +5,7 @@ import { addToBucket, bucketOf, COUNTED_STATUSES, statsFromBuckets } from "../ad
 import { type AgentProfile, type Priority, RUN_STATUSES, type RunStatus } from "../domain/types";
 import { isFinal } from "../run/state";
 import { addMissingColumns, type StoreSchema } from "../storage/migrations";
+import type { HoldRows, PendingHold, StoredHold } from "./ledger-store";
 import type { CreatedRun, QueueStats, RunIndexEntry, RunSync } from "./protocol";
 import { encodeRunsCursor, parseRunsCursor, type RunsCursor, runIdTime } from "./runs-cursor";
 
@@ -78,6 +79,10 @@ export const TENANT_SCHEMA: StoreSchema = {
     // through runs_status_created and merges them (`newestOfEachStatus`), so runs_created, which
     // every new run wrote a row to, served nothing else.
     "DROP INDEX runs_created",
+    // 6: a run's credit reservation in its index row (`hold`, JSON: LedgerStore's StoredHold),
+    // which creation and each sync write anyway, instead of a row of its own in `reservations`
+    // (two rows fewer per run: docs/credits.md). Runs indexed before keep theirs where it is.
+    "ALTER TABLE runs ADD COLUMN hold TEXT",
   ],
 };
 
@@ -87,7 +92,7 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** Most expired idempotency keys deleted by one prune (50): bounded work on the creation path. */
 export const IDEMPOTENCY_PRUNE_BATCH = 50;
 
-export class TenantStore {
+export class TenantStore implements HoldRows {
   /** Opens the tables of a storage already migrated to TENANT_SCHEMA. */
   constructor(private readonly sql: SqlStorage) {}
 
@@ -155,9 +160,13 @@ export class TenantStore {
     reserved: number;
     metadata: Record<string, unknown> | null;
     webhook_url: string | null;
+    /** The run's reservation, when the ledger left it for this row. */
+    hold?: PendingHold | null;
   }): void {
+    const hold = e.hold?.forRow() ?? null;
     this.sql.exec(
-      "INSERT INTO runs (id, agent, status, priority, created_at, updated_at, version, reserved, metadata, webhook_url) VALUES (?,?,?,?,?,?,1,?,?,?)",
+      `INSERT INTO runs (id, agent, status, priority, created_at, updated_at, version, reserved, metadata, webhook_url, hold)
+       VALUES (?,?,?,?,?,?,1,?,?,?,?)`,
       e.id,
       e.agent,
       e.status,
@@ -167,7 +176,19 @@ export class TenantStore {
       e.reserved,
       e.metadata ? JSON.stringify(e.metadata) : null,
       e.webhook_url,
+      hold ? JSON.stringify(hold) : null,
     );
+    if (hold && e.hold) e.hold.taken = true;
+  }
+
+  /** The reservation kept in a run's index row (see HoldRows). */
+  hold(id: string): StoredHold | null {
+    const r = this.sql.exec("SELECT hold FROM runs WHERE id = ?", id).toArray()[0];
+    return typeof r?.hold === "string" ? (JSON.parse(r.hold) as StoredHold) : null;
+  }
+
+  setHold(id: string, hold: StoredHold): boolean {
+    return this.sql.exec("UPDATE runs SET hold = ? WHERE id = ?", JSON.stringify(hold), id).rowsWritten > 0;
   }
 
   /** The run's own webhook URL, if it was created with one. */
@@ -180,13 +201,17 @@ export class TenantStore {
     this.sql.exec("DELETE FROM runs WHERE id = ?", id);
   }
 
-  /** Applies a run's pushed state if it is newer than what the index has. */
-  updateRun(r: RunSync, now: number): boolean {
+  /**
+   * Applies a run's pushed state if it is newer than what the index has, with the reservation the
+   * ledger left for this row (`hold`; written by `LedgerStore.keep` if the state is not applied).
+   */
+  updateRun(r: RunSync, now: number, hold: PendingHold | null = null): boolean {
     const retrying = r.status === "queued" && r.not_before !== null;
-    return (
+    const held = hold?.forRow() ?? null;
+    const applied =
       this.sql.exec(
         `UPDATE runs SET status = ?, spent = ?, finished_at = ?, retrying = ?, version = ?, updated_at = ?, error = ?, attempt = ?,
-         resolution = ? WHERE id = ? AND version < ?`,
+         resolution = ?, hold = COALESCE(?, hold) WHERE id = ? AND version < ?`,
         r.status,
         r.spent,
         r.finished_at,
@@ -196,10 +221,12 @@ export class TenantStore {
         r.error ? JSON.stringify(r.error) : null,
         r.attempt,
         r.resolution ? JSON.stringify(r.resolution) : null,
+        held ? JSON.stringify(held) : null,
         r.id,
         r.version,
-      ).rowsWritten > 0
-    );
+      ).rowsWritten > 0;
+    if (applied && held && hold) hold.taken = true;
+    return applied;
   }
 
   /** A run's index row: what retry and redrive need, and the queue bucket it counts in. */

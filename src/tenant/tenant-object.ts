@@ -25,7 +25,7 @@ import { type DomainEvent, EVENTS_SCHEMA } from "./events-store";
 import { type ExceptionStatus, listExceptions } from "./exceptions-index";
 import { settleExternally } from "./external-credits";
 import { FEEDBACK_SCHEMA, type FeedbackFilter, type FeedbackView, type NewFeedback } from "./feedback-store";
-import { LEDGER_SCHEMA, LedgerStore } from "./ledger-store";
+import { LEDGER_SCHEMA, LedgerStore, PendingHold } from "./ledger-store";
 import { MEMORY_SCHEMA, MemoryStore } from "./memory-store";
 import { auditUrl, change, PeopleRecords } from "./people";
 import type { CreateRunParams, CreateRunResult, QueueStats, RunIndexEntry, RunSync, TenantError } from "./protocol";
@@ -73,7 +73,7 @@ export class TenantObject extends DurableObject<Env> {
     const sql = this.rows.sql;
     this.store = new TenantStore(sql);
     this.counters = new CounterDeltas(ctx, this.store, () => queueCounters(env));
-    this.ledger = new LedgerStore(sql);
+    this.ledger = new LedgerStore(sql, this.store);
     this.runLimiter = new SlidingWindow(config(env).rateLimits.runsPerMinute);
     this.metrics = new TenantMetrics(
       sql,
@@ -229,8 +229,13 @@ export class TenantObject extends DurableObject<Env> {
       this.counters.transaction(tenantId, () => {
         const now = Date.now();
         const release = isFinal(s.status) && !external ? `release:${s.id}:${s.attempt}` : null;
-        const charged = external ? externallyCharged : this.ledger.settle(s.id, { charges: s.charges, from: s.charges_from }, release, now);
-        const applied = this.counters.moved(s.id, () => this.store.updateRun(s, now));
+        // The run's reservation is written with its index row (one row for both), or after it.
+        const hold = new PendingHold();
+        const charged = external
+          ? externallyCharged
+          : this.ledger.settle(s.id, { charges: s.charges, from: s.charges_from }, release, now, hold);
+        const applied = this.counters.moved(s.id, () => this.store.updateRun(s, now, hold));
+        this.ledger.keep(s.id, hold);
         this.metrics.runSynced(tenantId, s, applied, charged, now);
         this.domain.onRunSync(s, now);
       }),
