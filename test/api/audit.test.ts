@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { ADMIN, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
-import { echoUrl } from "../helpers/echo";
+import { echoUrl, trustSecret } from "../helpers/echo";
 
 async function trail(key: string): Promise<any[]> {
   const out: any[] = [];
@@ -34,6 +34,9 @@ describe("the audit trail", () => {
     expect((await api("/v1/agents/helper", { method: "DELETE", key: t.key })).status).toBe(204);
     const hook = await api("/v1/webhooks", { method: "PUT", key: t.key, json: { url: `${echoUrl()}/hook/audit/webhook?token=s3cr3t` } });
     const { secret } = await hook.json<any>();
+    // The echo server accepts the deliveries, so none is still being retried (and logging) while
+    // later test files run.
+    await trustSecret("audit", secret);
     const waiting = await createRun({ agent: "general", input: "- check !approve\n- report" }, t.key);
     const paused = await waitForRun(waiting.id, { key: t.key, until: (r) => r.status === "awaiting_approval" });
     const approvalId = paused.approvals[0].id;
