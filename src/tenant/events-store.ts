@@ -2,7 +2,7 @@
 // systems and every `emit_event`, each written once with its topic, listed by a cursor.
 
 import { newId } from "../domain/ids";
-import { type Topic, topicOf } from "../domain/topics";
+import { TOPICS, type Topic, topicOf } from "../domain/topics";
 import { addMissingColumns, type StoreSchema } from "../storage/migrations";
 
 export interface DomainEvent {
@@ -51,8 +51,34 @@ export const EVENTS_SCHEMA: StoreSchema = {
     ALTER TABLE domain_events_rebuilt RENAME TO domain_events;
     CREATE INDEX domain_events_topic ON domain_events (topic, seq);
     CREATE UNIQUE INDEX domain_events_dedup ON domain_events (dedup) WHERE dedup IS NOT NULL;`,
+    // 5: one row fewer per event (docs/benchmarks.md). The log is rebuilt WITHOUT ROWID, keyed by
+    // the event's id: an event is stored in its id's entry, so its id index goes, and the topic
+    // index (topic, seq) is the only other entry it writes. There is no index by seq alone: the
+    // log is read topic by topic and merged (`EventsStore.list`, `lastSeq`), so every stored topic
+    // must be one of TOPICS; any that is not (none is: each was derived by `topicOf`) is derived
+    // again here. A build that renames a topic must do the same in a step of its own.
+    (sql) => {
+      sql.exec(`CREATE TABLE domain_events_rebuilt (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, dedup TEXT,
+        type TEXT NOT NULL, run_id TEXT, agent TEXT, data TEXT, created_at INTEGER NOT NULL,
+        topic TEXT NOT NULL DEFAULT 'domain.other') WITHOUT ROWID;
+      INSERT INTO domain_events_rebuilt (id, seq, dedup, type, run_id, agent, data, created_at, topic)
+        SELECT id, seq, dedup, type, run_id, agent, data, created_at, topic FROM domain_events ORDER BY seq;
+      DROP TABLE domain_events;
+      ALTER TABLE domain_events_rebuilt RENAME TO domain_events;
+      CREATE INDEX domain_events_topic ON domain_events (topic, seq);
+      CREATE UNIQUE INDEX domain_events_dedup ON domain_events (dedup) WHERE dedup IS NOT NULL;`);
+      const known = TOPICS.map(() => "?").join(",");
+      const stray = sql.exec(`SELECT DISTINCT type FROM domain_events WHERE topic NOT IN (${known})`, ...TOPICS).toArray();
+      for (const r of stray) sql.exec("UPDATE domain_events SET topic = ? WHERE type = ?", topicOf(r.type as string), r.type);
+    },
   ],
 };
+
+/**
+ * The largest of each topic's last seq, each read at the end of its index. SQLite's max() of
+ * several values is null when one is, so a topic without events counts 0.
+ */
+const LAST_SEQ = `SELECT MAX(${TOPICS.map(() => "COALESCE((SELECT MAX(seq) FROM domain_events WHERE topic = ?), 0)").join(", ")}) AS m`;
 
 /** Dedup keys are the runtime's own: ids, numbers and words joined by `:`. */
 const DEDUP_KEY = /^[A-Za-z0-9_]+(:[A-Za-z0-9_]+)*$/;
@@ -71,19 +97,23 @@ export class EventsStore {
   constructor(private readonly sql: SqlStorage) {}
 
   /**
-   * Appends an event; an event with a `dedup` key already written is returned, not repeated: by
-   * its id (`dedupId`), or, written before ids came from keys, by its dedup column.
+   * Appends an event, numbered after the last; an event with a `dedup` key already written is
+   * returned, not repeated: by its id (`dedupId`), or, written before ids came from keys, by its
+   * dedup column.
    */
   append(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }, now: number): DomainEvent {
     const id = e.dedup ? dedupId(e.dedup) : newId("evt");
     if (e.dedup) {
-      const seen = this.sql.exec("SELECT * FROM domain_events WHERE id = ? OR dedup = ? LIMIT 1", id, e.dedup).toArray()[0];
+      const seen =
+        this.sql.exec("SELECT * FROM domain_events WHERE id = ?", id).toArray()[0] ??
+        this.sql.exec("SELECT * FROM domain_events WHERE dedup = ?", e.dedup).toArray()[0];
       if (seen) return this.row(seen);
     }
     const topic = topicOf(e.type);
     this.sql.exec(
-      "INSERT INTO domain_events (id, type, topic, run_id, agent, data, created_at) VALUES (?,?,?,?,?,?,?)",
+      "INSERT INTO domain_events (id, seq, type, topic, run_id, agent, data, created_at) VALUES (?,?,?,?,?,?,?,?)",
       id,
+      this.lastSeq() + 1,
       e.type,
       topic,
       e.run_id,
@@ -94,30 +124,27 @@ export class EventsStore {
     return { id, type: e.type, topic, run_id: e.run_id, agent: e.agent, data: e.data ?? null, created_at: new Date(now).toISOString() };
   }
 
-  /** Events after the cursor (a seq), oldest first; with `topics`, only events of those topics. */
+  /**
+   * Events after the cursor (a seq), oldest first; with `topics`, only events of those topics.
+   * Each topic's events are read through its index (at most `limit` of each) and merged.
+   */
   list(
     after: number,
     limit: number,
     topics: readonly Topic[] | null = null,
   ): { events: (DomainEvent & { seq: number })[]; next_after: number } {
-    const rows =
-      topics && topics.length > 0
-        ? this.sql
-            .exec(
-              `SELECT * FROM domain_events WHERE seq > ? AND topic IN (${topics.map(() => "?").join(",")}) ORDER BY seq LIMIT ?`,
-              after,
-              ...topics,
-              limit,
-            )
-            .toArray()
-        : this.sql.exec("SELECT * FROM domain_events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit).toArray();
-    const events = rows.map((r) => ({ ...this.row(r), seq: r.seq as number }));
+    const wanted = topics && topics.length > 0 ? new Set(topics) : TOPICS;
+    const rows: Record<string, SqlStorageValue>[] = [];
+    for (const topic of wanted)
+      rows.push(...this.sql.exec("SELECT * FROM domain_events WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?", topic, after, limit));
+    rows.sort((a, b) => (a.seq as number) - (b.seq as number));
+    const events = rows.slice(0, limit).map((r) => ({ ...this.row(r), seq: r.seq as number }));
     return { events, next_after: events.length > 0 ? events[events.length - 1]!.seq : after };
   }
 
-  /** The seq of the last event written (0 before any). */
+  /** The seq of the last event written (0 before any): the largest of each topic's last. */
   lastSeq(): number {
-    return (this.sql.exec("SELECT COALESCE(MAX(seq), 0) AS m FROM domain_events").one().m as number) ?? 0;
+    return this.sql.exec(LAST_SEQ, ...TOPICS).one().m as number;
   }
 
   get(id: string): DomainEvent | null {
