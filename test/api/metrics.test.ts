@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { ADMIN, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 import { echoUrl } from "../helpers/echo";
+import { deliveriesSettled } from "../helpers/webhooks";
 import { parsePrometheusText, sampleValue } from "../support/prometheus-text";
 
 async function scrape() {
@@ -123,5 +124,7 @@ describe("GET /metrics", () => {
     }
     expect(available).toBe(balance.available);
     expect(balance.available).toBe(250 - spent - lastRun.credits.spent);
+    // The failing receiver's deliveries end before the next test file starts.
+    await deliveriesSettled(failing.key);
   }, 60_000);
 });

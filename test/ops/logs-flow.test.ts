@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, env, waitOnExecutionContext
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { ADMIN, createRun, newTenant, waitForRun } from "../helpers/api";
-import { scope, subscribe } from "../helpers/webhooks";
+import { deliveriesSettled, scope, subscribe } from "../helpers/webhooks";
 
 interface Line {
   level: string;
@@ -71,6 +71,9 @@ describe("structured logs of a troubled tenant", () => {
     expect((await waitForRun(lettered, { key: tenant.key })).status).toBe("dead");
     await until("a failed webhook delivery", () => lines().some((l) => l.event === "webhook.delivery_failed" && l.tenant === tenant.id));
   }, 60_000);
+
+  // The failing receiver's deliveries end (captured here) before the next test file starts.
+  afterAll(() => deliveriesSettled(tenant.key), 30_000);
 
   it("logs every status change of a run with its id, tenant, seq and level, in seq order", () => {
     const transitions = lines().filter((l) => l.event === "run.transition" && l.run_id === retried);
