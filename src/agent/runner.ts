@@ -6,7 +6,7 @@ import type { CallContext, ModelClient, ModelRequest } from "../adapters/model/p
 import { RunFailure } from "../domain/errors";
 import type { Pricing } from "../domain/pricing";
 import { errorText, log } from "../ops/log";
-import type { CommitRequest, CommitResult, Progress, RenewResult, WorkState } from "../run/protocol";
+import type { CommitRequest, CommitResult, Followers, PlanCommit, Progress, RenewResult, StepCommit, WorkState } from "../run/protocol";
 import { makePlan } from "./planner";
 import { ProgressReporter } from "./progress";
 import { UnitRecorder } from "./recorder";
@@ -48,28 +48,66 @@ export async function runClaimed(
   first: WorkState,
   deps: RunnerDeps,
   stop: AbortController = new AbortController(),
-  watched = false,
+  followers: Followers = {},
 ): Promise<RunnerResult> {
   const send = handle.progress?.bind(handle);
-  const progress = new ProgressReporter(send ? (note) => send(token, note) : null, watched);
-  let work = first;
-  for (;;) {
-    let req: CommitRequest;
+  const progress = new ProgressReporter(send ? (note) => send(token, note) : null, followers.watched ?? false);
+  /** Whether any stream follows the run, as the run object last said (claim, commit or renewal). */
+  const live = { now: followers.live ?? false };
+  /** Executes one unit under the lease; null when the run took it back (stopped). */
+  const execute = async (w: WorkState): Promise<CommitRequest | null> => {
     try {
-      req = await withRenewal(handle, token, deps.renewEveryMs, stop, progress, () =>
-        executeUnit(token, work, deps, stop.signal, progress),
+      const req = await withRenewal(handle, token, deps.renewEveryMs, stop, progress, live, () =>
+        executeUnit(token, w, deps, stop.signal, progress),
       );
+      return stop.signal.aborted ? null : req;
     } catch (err) {
-      if (stop.signal.aborted) return { status: "stopped", reason: String(stop.signal.reason) };
+      if (stop.signal.aborted) return null;
       throw err;
     }
-    if (stop.signal.aborted) return { status: "stopped", reason: String(stop.signal.reason) };
+  };
+  const stopped = (): RunnerResult => ({ status: "stopped", reason: String(stop.signal.reason) });
+  let work = first;
+  for (;;) {
+    let req = await execute(work);
+    if (!req) return stopped();
+    if (req.kind === "plan" && foldsFirstStep(work, req, live.now)) {
+      // The first step runs before the plan is committed; both are committed together.
+      const firstStep = (await execute(firstStepWork(work, req))) as StepCommit | null;
+      if (!firstStep) return stopped();
+      req = { ...req, firstStep };
+    }
     await progress.settled();
     const res = await handle.commit(req);
     if (res.status !== "continue") return res;
     work = res.work;
     progress.watched = res.watched ?? false;
+    live.now = res.live ?? false;
   }
+}
+
+/**
+ * Whether the worker executes the plan's first step before committing the plan, and commits both
+ * at once (one request and one journal page fewer per run): for a run's first plan, on its first
+ * attempt, with no kept steps, while no stream follows it (a stream sees the plan as soon as it is
+ * made) and the time budget is not spent. A worker lost during that step loses the plan with it:
+ * the next attempt plans again, and commits its plan on its own.
+ */
+export function foldsFirstStep(work: WorkState, plan: PlanCommit, live: boolean): boolean {
+  return !live && !plan.handoff && work.unit.index === 0 && work.unit.attempt === 1 && work.plan === null && work.completed.length === 0;
+}
+
+/** The work of the plan's first step, as the run object gives it after committing `plan` (RunEngine.startUnit). */
+export function firstStepWork(work: WorkState, plan: PlanCommit): WorkState {
+  const step = plan.plan[0]!;
+  const charged = plan.report.charges.reduce((sum, c) => sum + c.amount, 0);
+  return {
+    ...work,
+    plan: plan.plan,
+    unit: { index: 1, title: step.title, instructions: step.instructions, attempt: 1, failedCalls: 0, resume: null },
+    spent: work.spent + charged,
+    feeCharged: plan.report.feeCharged,
+  };
 }
 
 /** The model client with every call carrying `signal`. */
@@ -128,6 +166,7 @@ async function withRenewal<T>(
   everyMs: number,
   stop: AbortController,
   progress: ProgressReporter,
+  live: { now: boolean },
   work: () => Promise<T>,
 ): Promise<T> {
   const timer = setInterval(() => {
@@ -136,6 +175,7 @@ async function withRenewal<T>(
       .then((r) => {
         if (!r.held) stop.abort("the run took the lease back");
         progress.watched = r.watched;
+        live.now = r.live ?? false;
       })
       .catch((e: unknown) => log.warn("lease.renew_failed", "lease renewal failed", { error: errorText(e) }));
   }, everyMs);

@@ -103,7 +103,7 @@ async function handleRunMessage(msg: Message<unknown>, env: Env, worker: string,
         renewEveryMs: Math.max(1000, cfg.leaseMs / 3),
       },
       stop,
-      claim.watched ?? false,
+      { watched: claim.watched ?? false, live: claim.live ?? false },
     );
     if (res.status === "stopped")
       log.info("run.unit_stopped", "unit stopped: the run took it back", { run_id: body.run, tenant: body.tenant, reason: res.reason });

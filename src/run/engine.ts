@@ -9,7 +9,18 @@ import { randomSecret } from "../domain/ids";
 import { addUsage, type FinalStatus, type NewEvent, type RunEvent, type RunStatus } from "../domain/types";
 import type { ApprovalStore } from "./approvals";
 import type { Journal, RunRow } from "./journal";
-import type { ClaimRequest, ClaimResult, CommitRequest, CommitResult, StepResume, UnitReport, WorkState, WorkUnit } from "./protocol";
+import type {
+  ClaimRequest,
+  ClaimResult,
+  CommitRequest,
+  CommitResult,
+  PlanCommit,
+  StepCommit,
+  StepResume,
+  UnitReport,
+  WorkState,
+  WorkUnit,
+} from "./protocol";
 import { decideRetry, type RetryConfig } from "./retry-policy";
 import { canTransition, finalEventType, isFinal } from "./state";
 
@@ -215,6 +226,7 @@ export class RunEngine {
   }
 
   commit(req: CommitRequest, now: number): Transition<CommitResult> {
+    if (req.kind === "plan" && req.firstStep) return this.commitFolded(req, req.firstStep, now);
     const run = this.run;
     if (run.lease_token === null || run.lease_token !== req.token) {
       const reason = isFinal(run.status) ? `run is ${run.status}` : "stale lease: another attempt owns the run";
@@ -292,6 +304,23 @@ export class RunEngine {
       case "fail":
         return this.fail(req.index, req.failure, now, events);
     }
+  }
+
+  /**
+   * A plan and its first step, executed under one lease and committed together: the plan is
+   * applied, step 1 starts as it would after the plan's own commit, and the step's commit follows,
+   * all in one transition. Only for step 1 of a plan with no kept steps (a first plan, without a
+   * handoff); anything else is refused whole, so nothing of it is applied.
+   */
+  private commitFolded(plan: PlanCommit, first: StepCommit, now: number): Transition<CommitResult> {
+    if (first.index !== 1 || plan.handoff || this.run.plan !== null || this.j.steps().length > 0) {
+      return { result: { status: "rejected", reason: "only a first plan's step 1 is committed with it" }, effects: { events: [] } };
+    }
+    const { firstStep: _first, ...alone } = plan;
+    const planned = this.commit(alone, now);
+    if (planned.result.status !== "continue") return planned;
+    const stepped = this.commit(first, now);
+    return { result: stepped.result, effects: { ...stepped.effects, events: [...planned.effects.events, ...stepped.effects.events] } };
   }
 
   /** After a committed unit: continue under the same lease, or hand off to a new message. */

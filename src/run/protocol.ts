@@ -68,9 +68,18 @@ export interface WorkState {
   priority: Priority;
 }
 
+/**
+ * Who follows the run live, as the run object's answers say. `watched`: a stream asked for
+ * progress notes (see Progress), so the worker sends them. `live`: any stream is open, so the
+ * worker commits the plan as soon as it is made rather than with the first step (`foldsFirstStep`).
+ */
+export interface Followers {
+  watched?: boolean;
+  live?: boolean;
+}
+
 export type ClaimResult =
-  /** `watched`: someone follows the run's progress (see Progress), so the worker reports it. */
-  | { status: "claimed"; token: string; work: WorkState; watched?: boolean }
+  | ({ status: "claimed"; token: string; work: WorkState } & Followers)
   | { status: "later"; delayMs: number; priority: Priority }
   | { status: "drop"; reason: string };
 
@@ -88,8 +97,8 @@ export interface ApprovalRequest {
   reason: string;
 }
 
-export type CommitRequest =
-  | { kind: "plan"; token: string; plan: PlanStep[]; report: UnitReport; handoff: boolean }
+/** The commit of a plan step's unit: completed, paused for an approval, or failed. */
+export type StepCommit =
   | { kind: "step"; token: string; index: number; summary: string; output: unknown; report: UnitReport; handoff: boolean }
   | { kind: "wait"; token: string; index: number; approval: ApprovalRequest; transcript: unknown; report: UnitReport }
   | {
@@ -100,16 +109,27 @@ export type CommitRequest =
       report: UnitReport;
     };
 
+/**
+ * The planner's commit. With `firstStep`, the commit of the plan's first step, executed under the same
+ * lease before anything was committed: both are applied in one transition (one journal page and
+ * one request, where they took two). A worker folds them only for a first plan nobody watches
+ * live (`foldsFirstStep` in src/agent/runner.ts); the run object accepts `firstStep` only for step 1
+ * of a plan with no kept steps.
+ */
+export type PlanCommit = { kind: "plan"; token: string; plan: PlanStep[]; report: UnitReport; handoff: boolean; firstStep?: StepCommit };
+
+export type CommitRequest = PlanCommit | StepCommit;
+
 export type CommitResult =
-  | { status: "continue"; work: WorkState; watched?: boolean }
+  | ({ status: "continue"; work: WorkState } & Followers)
   | { status: "handoff" }
   | { status: "done" }
   | { status: "retry"; delayMs: number }
   | { status: "dead" }
   | { status: "rejected"; reason: string };
 
-/** A lease renewal's answer: whether the worker still holds the lease, and whether progress is watched. */
-export interface RenewResult {
+/** A lease renewal's answer: whether the worker still holds the lease, and who follows the run. */
+export interface RenewResult extends Followers {
   held: boolean;
   watched: boolean;
 }

@@ -73,19 +73,19 @@ export class RunObject extends DurableObject<Env> {
     const res = await this.apply((now) => this.p.engine.claim(req, now));
     if (res.status !== "claimed") return res;
     if (req.onCancel) this.p.effects.watch(res.token, req.onCancel);
-    return { ...res, watched: this.p.streams.watching() };
+    return { ...res, ...this.p.streams.followers() };
   }
 
   /** A worker commits the outcome of its unit. */
   async commit(req: CommitRequest): Promise<CommitResult> {
     const res = await this.apply((now) => this.p.engine.commit(req, now));
-    return res.status === "continue" ? { ...res, watched: this.p.streams.watching() } : res;
+    return res.status === "continue" ? { ...res, ...this.p.streams.followers() } : res;
   }
 
   /** Extends a worker's lease (`held` false when the run was canceled, or taken over). */
   async renew(token: string): Promise<RenewResult> {
     const held = await this.apply((now) => this.p.control.renew(token, now));
-    return { held, watched: this.p.streams.watching() };
+    return { held, ...this.p.streams.followers() };
   }
 
   /**

@@ -138,6 +138,12 @@ export class Streams {
     }
   }
 
+  /** Who follows the run: whether any open stream asked for progress notes, and whether any is open. */
+  followers(): { watched: boolean; live: boolean } {
+    const watched = this.watching();
+    return { watched, live: watched || this.ctx.getWebSockets().length > 0 || this.sse.size > 0 };
+  }
+
   /** Whether any open stream asked for progress notes. */
   watching(): boolean {
     if (this.ctx.getWebSockets(PROGRESS_TAG).length > 0) return true;

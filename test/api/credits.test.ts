@@ -82,7 +82,8 @@ describe("credits through the API", () => {
 
     const ok = await createRun({ agent: "general", input: "- look up\n- summarise" }, t.key);
     const failed = await createRun({ agent: "general", input: "- ask !fail-permanent" }, t.key);
-    const slow = await createRun({ agent: "general", input: "- wait !slow 4000" }, t.key);
+    // Canceled during its slow step 2 (step 1 is committed with the plan: src/agent/runner.ts).
+    const slow = await createRun({ agent: "general", input: "- first\n- wait !slow 4000" }, t.key);
     const later = await createRun({ agent: "general", input: "later", run_at: new Date(Date.now() + 3600_000).toISOString() }, t.key);
     const expired = await createRun({ agent: "instant", input: "too late" }, t.key);
     const dead = await createRun({ agent: "general", input: "- flaky !fail-transient 9" }, t.key);
@@ -102,7 +103,7 @@ describe("credits through the API", () => {
     const spent = runs.reduce((s, r) => s + r.credits.spent, 0);
     expect(b.spent_total).toBe(spent);
     // Plan (1 + fee 1) then one credit per completed step call; a redelivered step is charged once.
-    expect(runs.map((r) => r.credits.spent)).toEqual([4, 2, 2, 0, 0, 2, 3]);
+    expect(runs.map((r) => r.credits.spent)).toEqual([4, 2, 3, 0, 0, 2, 3]);
     for (const r of runs) expect(r.credits.reserved).toBe(0);
 
     const entries = await ledger(t.key);

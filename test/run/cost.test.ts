@@ -10,11 +10,12 @@ const TWO_STEPS = { agent: "general", input: "- look up\n- summarise" };
 
 /** Rows, requests and messages of one two-step scripted run, by object (see docs/benchmarks.md). */
 const PINNED = {
-  // init, claim, and one commit per unit (plan, two steps).
-  run_requests: 5,
+  // init, claim, and one commit per unit, the plan committed with step 1 (nobody watches the
+  // run live, so the worker folds them: src/agent/runner.ts), then step 2.
+  run_requests: 4,
   // A new object's `journal` table (2; no `_schema`: the table implies the version), one journal
-  // page per transition (5), one after the final settlement.
-  run_rows: 8,
+  // page per transition (init, claim, two commits: 4), one after the final settlement.
+  run_rows: 7,
   queue_messages: 1,
   // The Worker's createRun and the final settlement (a run this short never syncs "running").
   tenant_requests: 2,

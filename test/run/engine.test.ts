@@ -2,8 +2,9 @@
 // clocks: the transition table, claims and fencing, commits, and retry scheduling.
 
 import { describe, expect, it } from "vitest";
+import { firstStepWork, foldsFirstStep } from "../../src/agent/runner";
 import { RUN_STATUSES, type RunStatus } from "../../src/domain/types";
-import type { ClaimResult, CommitRequest } from "../../src/run/protocol";
+import type { ClaimResult, CommitRequest, InitParams, PlanCommit, StepCommit, WorkState } from "../../src/run/protocol";
 import { canTransition, isFinal } from "../../src/run/state";
 import { CONFIG, EMPTY_REPORT, type Harness, initParams, T0, typesAfter, withRun } from "./harness";
 
@@ -211,6 +212,85 @@ describe("commits", () => {
       expect(out.result).toEqual({ status: "done" });
       expect(h.journal.run()).toMatchObject({ status: "failed", error: { code: "model_bad_request", retryable: false } });
       expect(typesAfter(h).slice(-2)).toEqual(["step.failed", "run.failed"]);
+    });
+  });
+});
+
+describe("a plan committed with its first step", () => {
+  const PLAN_REPORT = { ...EMPTY_REPORT, charges: [{ key: "plan-call", amount: 3 }], feeCharged: true };
+  const planned = (token: string): PlanCommit => ({ ...(plan(token) as PlanCommit), report: PLAN_REPORT });
+
+  /** The run after `commits` (each made with the claim's token), without what differs between two runs (the token). */
+  async function afterCommits(init: InitParams, commits: (token: string) => CommitRequest[]) {
+    return withRun((h) => {
+      const c = claim(h, T0);
+      if (c.status !== "claimed") throw new Error("no claim");
+      const results = commits(c.token).map((req) => h.tx(() => h.engine.commit(req, T0 + 1)));
+      const { lease_token: _token, ...run } = h.journal.run()!;
+      return { claimed: c.work, results, run, steps: h.journal.steps(), events: h.journal.events(0, 1000) };
+    }, init);
+  }
+
+  it("leaves the run, its steps and its log as the two commits do, with one journal page", async () => {
+    const init = initParams();
+    const apart = await afterCommits(init, (t) => [planned(t), step(t, 1)]);
+    const folded = await afterCommits(init, (t) => [{ ...planned(t), firstStep: step(t, 1) as StepCommit }]);
+    expect(folded.results).toHaveLength(1);
+    expect(folded.results[0]!.result).toEqual(apart.results[1]!.result);
+    expect(folded.results[0]!.effects.events).toEqual([...apart.results[0]!.effects.events, ...apart.results[1]!.effects.events]);
+    // One journal page fewer: the run's own count of the rows it wrote says so.
+    const { cost: foldedCost, ...foldedRun } = folded.run;
+    const { cost: apartCost, ...apartRun } = apart.run;
+    expect(foldedRun).toEqual(apartRun);
+    expect(foldedCost!.run_rows).toBe(apartCost!.run_rows - 1);
+    expect(folded.steps).toEqual(apart.steps);
+    expect(folded.events).toEqual(apart.events);
+    expect(folded.events.map((e) => e.type)).toContain("plan.created");
+  });
+
+  it("the worker executes step 1 with the work the run object gives after the plan's own commit", async () => {
+    const apart = await afterCommits(initParams(), (t) => [planned(t)]);
+    const given = apart.results[0]!.result;
+    if (given.status !== "continue") throw new Error("expected continue");
+    const req = planned("any");
+    expect(firstStepWork(apart.claimed, req)).toEqual(given.work);
+    expect(given.work).toMatchObject({ spent: 3, feeCharged: true, unit: { index: 1, attempt: 1 } });
+  });
+
+  it("folds only a first plan's first attempt, unwatched and within the time budget", () => {
+    const work = (over: Partial<WorkState["unit"]> = {}, more: Partial<WorkState> = {}) =>
+      ({ plan: null, completed: [], unit: { index: 0, attempt: 1, ...over }, ...more }) as WorkState;
+    const req = planned("t");
+    expect(foldsFirstStep(work(), req, false)).toBe(true);
+    expect(foldsFirstStep(work(), req, true)).toBe(false);
+    expect(foldsFirstStep(work(), { ...req, handoff: true }, false)).toBe(false);
+    expect(foldsFirstStep(work({ attempt: 2 }), req, false)).toBe(false);
+    expect(foldsFirstStep(work({}, { completed: [{ index: 1, title: "kept", summary: "" }] }), req, false)).toBe(false);
+  });
+
+  it("refuses a fold that is not step 1 of a first plan, whole", async () => {
+    await withRun((h) => {
+      const token = claimed(h, T0);
+      const before = typesAfter(h);
+      for (const req of [
+        { ...planned(token), firstStep: step(token, 2) as StepCommit },
+        { ...planned(token), handoff: true, firstStep: step(token, 1) as StepCommit },
+      ]) {
+        const out = h.tx(() => h.engine.commit(req, T0 + 1));
+        expect(out.result).toEqual({ status: "rejected", reason: "only a first plan's step 1 is committed with it" });
+        expect(h.journal.run()!.plan).toBeNull();
+        expect(typesAfter(h)).toEqual(before);
+      }
+    });
+  });
+
+  it("a folded commit with another lease's token applies nothing", async () => {
+    await withRun((h) => {
+      claimed(h, T0);
+      const out = h.tx(() => h.engine.commit({ ...planned("stale"), firstStep: step("stale", 1) as StepCommit }, T0 + 1));
+      expect(out.result.status).toBe("rejected");
+      expect(h.journal.run()!.plan).toBeNull();
+      expect(h.journal.steps()).toEqual([]);
     });
   });
 });

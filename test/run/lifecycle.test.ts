@@ -6,8 +6,10 @@ import { allEvents, api, createRun, json, newTenant, waitForRun } from "../helpe
 
 describe("run lifecycle", () => {
   it("cancelling a running run: no further step starts and run.canceled is the last event", async () => {
-    const run = await createRun({ agent: "general", input: "- one !slow 400\n- two !slow 400\n- three !slow 400" });
-    await waitForRun(run.id, { until: (r) => r.steps.length > 0 && r.steps[0].status === "running" });
+    const run = await createRun({ agent: "general", input: "- one\n- two !slow 400\n- three !slow 400" });
+    // Nobody follows it live, so its plan is committed with step 1 (src/agent/runner.ts): step 2 is
+    // the first step a poll can see running.
+    await waitForRun(run.id, { until: (r) => r.steps.length > 1 && r.steps[1].status === "running" });
     const res = await api(`/v1/runs/${run.id}/cancel`, { method: "POST" });
     expect(res.status).toBe(200);
     expect((await res.json<any>()).status).toBe("canceled");
@@ -15,12 +17,13 @@ describe("run lifecycle", () => {
     await new Promise((r) => setTimeout(r, 1200));
     const after = await json(api(`/v1/runs/${run.id}`));
     expect(after.status).toBe("canceled");
-    expect(after.steps.map((s: any) => s.status)).not.toContain("completed");
+    expect(after.steps[0].status).toBe("completed");
+    expect(after.steps.slice(1).map((s: any) => s.status)).not.toContain("completed");
     const events = await allEvents(run.id);
     expect(events.at(-1).type).toBe("run.canceled");
     const canceledAt = events.findIndex((e) => e.type === "run.canceled");
     expect(events.slice(canceledAt + 1)).toEqual([]);
-    expect(events.filter((e) => e.type === "step.started")).toHaveLength(1);
+    expect(events.filter((e) => e.type === "step.started").map((e) => e.data.step)).toEqual([1, 2]);
     const again = await api(`/v1/runs/${run.id}/cancel`, { method: "POST" });
     expect(again.status).toBe(409);
     expect((await again.json<any>()).error.code).toBe("conflict");
@@ -65,10 +68,11 @@ describe("run lifecycle", () => {
 
   it("cancel stops the running step: runs created after a canceled !slow 20000 run do not wait for it", async () => {
     const t = await newTenant(1000);
-    const slow = await createRun({ agent: "general", input: "- wait !slow 20000", max_credits: 20 }, t.key);
-    const running = await waitForRun(slow.id, { key: t.key, until: (r) => r.steps.length > 0 && r.steps[0].status === "running" });
+    // Step 2 is the slow one: step 1 is committed with the plan, so a poll sees step 2 running.
+    const slow = await createRun({ agent: "general", input: "- first\n- wait !slow 20000", max_credits: 20 }, t.key);
+    const running = await waitForRun(slow.id, { key: t.key, until: (r) => r.steps.length > 1 && r.steps[1].status === "running" });
     // The step's model call started sleeping when the step started; it would sleep until then.
-    const sleepsUntil = Date.parse(running.steps[0].started_at) + 20_000;
+    const sleepsUntil = Date.parse(running.steps[1].started_at) + 20_000;
     const canceled = await api(`/v1/runs/${slow.id}/cancel`, { method: "POST", key: t.key });
     expect((await canceled.json<any>()).status).toBe("canceled");
     // Same lane: its queue delivers one batch at a time, so these wait for the canceled run's slot.
@@ -78,7 +82,7 @@ describe("run lifecycle", () => {
     for (const r of done) expect(Date.parse(r.finished_at)).toBeLessThan(sleepsUntil);
     const events = await allEvents(slow.id, t.key);
     expect(events.at(-1).type).toBe("run.canceled");
-    expect(events.filter((e) => e.type === "model.call" && e.data.step === 1)).toEqual([]);
+    expect(events.filter((e) => e.type === "model.call" && e.data.step === 2)).toEqual([]);
   }, 60_000);
 
   it("a succeeded run keeps no stale error from a retried attempt, in the run or in the tenant index", async () => {
