@@ -73,6 +73,7 @@ export async function runClaimed(
     if (!req) return stopped();
     if (req.kind === "plan" && foldsFirstStep(work, req, live.now)) {
       // The first step runs before the plan is committed; both are committed together.
+      // A step unit (index 1) never answers with a plan.
       const firstStep = (await execute(firstStepWork(work, req))) as StepCommit | null;
       if (!firstStep) return stopped();
       req = { ...req, firstStep };
@@ -106,7 +107,7 @@ export function firstStepWork(work: WorkState, plan: PlanCommit): WorkState {
     plan: plan.plan,
     unit: { index: 1, title: step.title, instructions: step.instructions, attempt: 1, failedCalls: 0, resume: null },
     spent: work.spent + charged,
-    feeCharged: plan.report.feeCharged,
+    feeCharged: plan.report.feeCharged || work.feeCharged,
   };
 }
 
