@@ -1,7 +1,7 @@
 // Domain events of a tenant: which run transitions and approvals become events, written once,
 // and which webhook targets each event is delivered to.
 
-import type { Topic } from "../domain/topics";
+import { type Topic, topicOf } from "../domain/topics";
 import type { ApprovalView } from "../run/view";
 import { ApprovalsIndex } from "./approvals-index";
 import { type DomainEvent, EventsStore } from "./events-store";
@@ -19,6 +19,15 @@ const RUN_EVENT_STATUSES = new Set(["succeeded", "failed", "dead"]);
  */
 const isAudit = (type: string): boolean => type.startsWith("audit.");
 
+/** What a run's index row held before a sync, and whether the sync was applied to it. */
+export interface SeenInIndex {
+  status: string;
+  attempt: number;
+  /** The row had a resolution. */
+  resolved: boolean;
+  applied: boolean;
+}
+
 export class DomainEvents {
   readonly events: EventsStore;
   readonly webhooks: WebhooksStore;
@@ -35,22 +44,41 @@ export class DomainEvents {
     this.approvals = new ApprovalsIndex(sql);
   }
 
-  /** Writes an event once (by `dedup`) and a pending delivery for each interested target. */
-  emit(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }, now: number): DomainEvent {
-    const ev = this.events.append(e, now);
-    this.appended();
+  /**
+   * Writes an event once (by `dedup`; `fresh` when the caller knows it is new) and a pending
+   * delivery for each interested target.
+   */
+  emit(
+    e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null },
+    now: number,
+    fresh = false,
+  ): DomainEvent {
     const hook = this.webhooks.webhook();
-    if (hook && WebhooksStore.wants(hook, ev) && (!isAudit(ev.type) || hook.events.some(isAudit) || hook.topics.includes("audit.trail")))
-      this.webhooks.addDelivery(ev.id, "tenant", hook.url);
-    const own = ev.run_id ? this.runWebhook(ev.run_id) : null;
+    const topic = topicOf(e.type);
+    const toTenant =
+      hook !== null &&
+      WebhooksStore.wants(hook, { type: e.type, topic }) &&
+      (!isAudit(e.type) || hook.events.some(isAudit) || hook.topics.includes("audit.trail"));
+    const own = e.run_id ? this.runWebhook(e.run_id) : null;
+    const ev = this.events.append(e, now, { fresh, findable: toTenant || own !== null });
+    this.appended();
+    if (toTenant) this.webhooks.addDelivery(ev.id, "tenant", hook.url);
     if (own) this.webhooks.addDelivery(ev.id, "run", own);
     return ev;
   }
 
-  /** The events a run sync implies: approvals requested or decided, and the run's outcome. */
-  onRunSync(s: RunSync, now: number): void {
+  /**
+   * The events a run sync implies: approvals requested or decided, and the run's outcome. `seen`
+   * is what the run index held before this sync (null when it has no row for the run): a sync
+   * it applied and that changed the run's status or attempt (or brought its resolution) writes
+   * the event without looking it up, as the index row is written once per change; a sync it did
+   * not apply (the same state again, or an older one) writes none. Without a row, each event is
+   * written once by its dedup key.
+   */
+  onRunSync(s: RunSync, now: number, seen: SeenInIndex | null = null): void {
     for (const a of this.approvals.upsert(s.approvals)) this.onApproval(a, s.agent, now);
-    if (RUN_EVENT_STATUSES.has(s.status)) {
+    const changed = seen === null || (seen.applied && (seen.status !== s.status || seen.attempt !== s.attempt));
+    if (RUN_EVENT_STATUSES.has(s.status) && changed) {
       this.emit(
         {
           type: `run.${s.status}`,
@@ -68,12 +96,14 @@ export class DomainEvents {
           dedup: `${s.id}:${s.attempt}:${s.status}`,
         },
         now,
+        seen !== null,
       );
     }
     // A run is resolved at most once per attempt (a retry clears its resolution).
-    if (s.resolution) {
+    const resolved = seen === null || (seen.applied && !(seen.resolved && seen.attempt === s.attempt));
+    if (s.resolution && resolved) {
       const data = { run_id: s.id, agent: s.agent, status: s.status, attempt: s.attempt, error: s.error, resolution: s.resolution };
-      this.emit({ type: "run.resolved", run_id: s.id, agent: s.agent, data, dedup: `${s.id}:${s.attempt}:resolved` }, now);
+      this.emit({ type: "run.resolved", run_id: s.id, agent: s.agent, data, dedup: `${s.id}:${s.attempt}:resolved` }, now, seen !== null);
     }
   }
 

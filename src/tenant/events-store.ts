@@ -71,8 +71,30 @@ export const EVENTS_SCHEMA: StoreSchema = {
       const stray = sql.exec(`SELECT DISTINCT type FROM domain_events WHERE topic NOT IN (${known})`, ...TOPICS).toArray();
       for (const r of stray) sql.exec("UPDATE domain_events SET topic = ? WHERE type = ?", topicOf(r.type as string), r.type);
     },
+    // 6: one row per event (docs/benchmarks.md). The log is keyed by (topic, seq), the order every
+    // read takes, so an event writes its row and nothing else. Only the events that must be found
+    // by id (`keyed`: a dedup key looked up, or a webhook delivery to make) add an entry to the
+    // partial id index; every event written before this step is keyed, so its id and dedup key
+    // are found as before.
+    `CREATE TABLE domain_events_rebuilt (topic TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+      keyed INTEGER NOT NULL DEFAULT 1, dedup TEXT, type TEXT NOT NULL, run_id TEXT, agent TEXT, data TEXT,
+      created_at INTEGER NOT NULL, PRIMARY KEY (topic, seq)) WITHOUT ROWID;
+    INSERT INTO domain_events_rebuilt (topic, seq, id, keyed, dedup, type, run_id, agent, data, created_at)
+      SELECT topic, seq, id, 1, dedup, type, run_id, agent, data, created_at FROM domain_events;
+    DROP TABLE domain_events;
+    ALTER TABLE domain_events_rebuilt RENAME TO domain_events;
+    CREATE UNIQUE INDEX domain_events_id ON domain_events (id) WHERE keyed = 1;
+    CREATE UNIQUE INDEX domain_events_dedup ON domain_events (dedup) WHERE dedup IS NOT NULL;`,
   ],
 };
+
+/** How an event is written: see `EventsStore.append`. */
+export interface AppendOptions {
+  /** The caller knows no event of this dedup key was written (the run index says so): no lookup. */
+  fresh?: boolean;
+  /** The event must be found by id later (a webhook delivery reads it by id). */
+  findable?: boolean;
+}
 
 /**
  * The largest of each topic's last seq, each read at the end of its index. SQLite's max() of
@@ -99,20 +121,28 @@ export class EventsStore {
   /**
    * Appends an event, numbered after the last; an event with a `dedup` key already written is
    * returned, not repeated: by its id (`dedupId`), or, written before ids came from keys, by its
-   * dedup column.
+   * dedup column. Such an event is kept findable by its id for the next lookup, unless the caller
+   * knows it is `fresh` (and then no later write of it looks it up); one that is neither looked
+   * up nor `findable` is one row in the log and nothing else.
    */
-  append(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }, now: number): DomainEvent {
+  append(
+    e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null },
+    now: number,
+    opts: AppendOptions = {},
+  ): DomainEvent {
     const id = e.dedup ? dedupId(e.dedup) : newId("evt");
-    if (e.dedup) {
+    const lookup = e.dedup !== null && !opts.fresh;
+    if (lookup) {
       const seen =
-        this.sql.exec("SELECT * FROM domain_events WHERE id = ?", id).toArray()[0] ??
+        this.sql.exec("SELECT * FROM domain_events WHERE id = ? AND keyed = 1", id).toArray()[0] ??
         this.sql.exec("SELECT * FROM domain_events WHERE dedup = ?", e.dedup).toArray()[0];
       if (seen) return this.row(seen);
     }
     const topic = topicOf(e.type);
     this.sql.exec(
-      "INSERT INTO domain_events (id, seq, type, topic, run_id, agent, data, created_at) VALUES (?,?,?,?,?,?,?,?)",
+      "INSERT INTO domain_events (id, keyed, seq, type, topic, run_id, agent, data, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
       id,
+      lookup || opts.findable ? 1 : 0,
       this.lastSeq() + 1,
       e.type,
       topic,
@@ -147,8 +177,9 @@ export class EventsStore {
     return this.sql.exec(LAST_SEQ, ...TOPICS).one().m as number;
   }
 
+  /** An event written findable (or looked up by its dedup key), by id. */
   get(id: string): DomainEvent | null {
-    const r = this.sql.exec("SELECT * FROM domain_events WHERE id = ?", id).toArray()[0];
+    const r = this.sql.exec("SELECT * FROM domain_events WHERE id = ? AND keyed = 1", id).toArray()[0];
     return r ? this.row(r) : null;
   }
 

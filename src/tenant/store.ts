@@ -229,6 +229,12 @@ export class TenantStore implements HoldRows {
     return applied;
   }
 
+  /** What a run sync's domain events depend on in the run's index row (null without one). */
+  lifecycle(id: string): { status: string; attempt: number; resolved: boolean } | null {
+    const r = this.sql.exec("SELECT status, attempt, resolution IS NOT NULL AS resolved FROM runs WHERE id = ?", id).toArray()[0];
+    return r ? { status: r.status as string, attempt: r.attempt as number, resolved: r.resolved === 1 } : null;
+  }
+
   /** A run's index row: what retry and redrive need, and the queue bucket it counts in. */
   runRow(
     id: string,

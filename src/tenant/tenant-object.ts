@@ -234,10 +234,11 @@ export class TenantObject extends DurableObject<Env> {
         const charged = external
           ? externallyCharged
           : this.ledger.settle(s.id, { charges: s.charges, from: s.charges_from }, release, now, hold);
+        const before = this.store.lifecycle(s.id);
         const applied = this.counters.moved(s.id, () => this.store.updateRun(s, now, hold));
         this.ledger.keep(s.id, hold);
         this.metrics.runSynced(tenantId, s, applied, charged, now);
-        this.domain.onRunSync(s, now);
+        this.domain.onRunSync(s, now, before && { ...before, applied });
       }),
     );
     this.metrics.platformOperations(tenantId, { durable_object_requests: 1, rows_written: rows, queue_messages: 0 });

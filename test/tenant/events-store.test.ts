@@ -1,6 +1,7 @@
 // The domain event log: an event with a dedup key is named by it and written once (also when a
-// row written before names it only in its dedup column), what an event costs in rows, and reads
-// topic by topic, merged in seq order, through the topic index.
+// row written before names it only in its dedup column), what an event costs in rows (one, and an
+// id index entry only when it must be found by id), and reads topic by topic, merged in seq order,
+// through the log's own (topic, seq) key.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -30,20 +31,31 @@ function withLog<T>(steps: number, fn: (sql: SqlStorage, storage: DurableObjectS
 }
 
 describe("domain event log", () => {
-  it("names an event by its dedup key and writes it once, in 2 rows (the row, stored by its id, and its topic index entry)", async () => {
+  it("names an event by its dedup key and writes it once: 2 rows when looked up (the row and its id entry), 1 when fresh", async () => {
     const out = await withLog(EVENTS_SCHEMA.steps.length, (sql) => {
       const counter = countRows(sql);
       const log = new EventsStore(counter.sql);
       const first = counter.measure(() => log.append(succeeded, 1)).rows;
       const again = counter.measure(() => log.append({ ...succeeded, data: { other: true } }, 2));
       const plain = counter.measure(() => log.append({ ...succeeded, dedup: null }, 3));
-      return { first, again: again.rows, same: again.result, plain: plain.result.id, list: log.list(0, 10).events.map((e) => e.id) };
+      const fresh = counter.measure(() => log.append({ ...succeeded, dedup: `${RUN}:2:succeeded` }, 4, { fresh: true }));
+      const findable = counter.measure(() => log.append({ ...succeeded, dedup: null }, 5, { findable: true }));
+      return {
+        rows: [first, again.rows, plain.rows, fresh.rows, findable.rows],
+        same: again.result,
+        plain: plain.result.id,
+        found: [log.get(`evt_${RUN}.1.succeeded`)?.id, log.get(plain.result.id), log.get(fresh.result.id), log.get(findable.result.id)?.id],
+        findable: findable.result.id,
+        list: log.list(0, 10).events.map((e) => e.id),
+      };
     });
-    expect(out.first).toBe(2);
-    expect(out.again).toBe(0);
+    // Looked up by its key (2), the same key again (0), a plain event (1), one its caller knows is
+    // new (1), one a webhook delivery will read by id (2).
+    expect(out.rows).toEqual([2, 0, 1, 1, 2]);
     expect(out.same).toMatchObject({ id: `evt_${RUN}.1.succeeded`, data: { status: "succeeded" } });
     expect(out.plain).toMatch(/^evt_[0-9a-z]{21}$/);
-    expect(out.list).toEqual([`evt_${RUN}.1.succeeded`, out.plain]);
+    expect(out.found).toEqual([`evt_${RUN}.1.succeeded`, null, null, out.findable]);
+    expect(out.list).toEqual([`evt_${RUN}.1.succeeded`, out.plain, `evt_${RUN}.2.succeeded`, out.findable]);
   });
 
   it("finds an event written before step 4 by its dedup column, and does not write it again", async () => {
@@ -57,16 +69,16 @@ describe("domain event log", () => {
       const log = new EventsStore(sql);
       const seen = log.append(succeeded, 2);
       const plan = [
-        plans(sql, "SELECT * FROM domain_events WHERE id = ?", "x"),
+        plans(sql, "SELECT * FROM domain_events WHERE id = ? AND keyed = 1", "x"),
         plans(sql, "SELECT * FROM domain_events WHERE dedup = ?", "y"),
       ];
       return { seen: seen.id, count: sql.exec("SELECT count(*) AS n FROM domain_events").one().n, plan };
     });
     expect(out.seen).toBe("evt_0mx5dtrlj62sh6pdja6ps");
     expect(out.count).toBe(1);
-    // Both lookups read an index (the id's is the table's own key); neither scans the log.
+    // Both lookups read an index (the partial id index, the legacy dedup index); neither scans the log.
     expect(out.plan.join("\n")).not.toMatch(/SCAN/);
-    expect(out.plan[0]).toMatch(/PRIMARY KEY/);
+    expect(out.plan[0]).toMatch(/domain_events_id/);
     expect(out.plan[1]).toMatch(/domain_events_dedup/);
   });
 
@@ -107,18 +119,19 @@ describe("domain event log", () => {
     expect(out.second).toEqual({ types: ["4:audit.key.created", "5:order.shipped", "6:run.succeeded"], next: 6 });
     expect(out.end).toEqual({ types: [], next: 7 });
     expect(out.some).toEqual({ types: ["2:order.created", "5:order.shipped", "6:run.succeeded"], next: 6 });
-    // Each topic's page and last seq are read through the topic index; nothing scans the log.
+    // Each topic's page and last seq are read through the log's (topic, seq) key; nothing scans it.
     for (const plan of out.plans) {
-      expect(plan).toMatch(/domain_events_topic/);
+      expect(plan).toMatch(/PRIMARY KEY/);
       expect(plan).not.toMatch(/SCAN|TEMP B-TREE/);
     }
   });
 
-  it("keeps every event, seq and id through step 5, and gives a topic no build names its type's topic", async () => {
+  it("keeps every event, seq and id through steps 5 and 6, and gives a topic no build names its type's topic", async () => {
     const out = await withLog(4, (sql, storage) => {
-      const before = new EventsStore(sql);
-      before.append(succeeded, 1);
-      before.append({ type: "order.created", run_id: null, agent: null, data: { n: 1 }, dedup: null }, 2);
+      // Written as the build of step 4 wrote them.
+      const insert = "INSERT INTO domain_events (seq, id, type, topic, run_id, agent, data, created_at) VALUES (?,?,?,?,?,?,?,?)";
+      sql.exec(insert, 1, dedupId(succeeded.dedup), "run.succeeded", "ai.completions", RUN, "general", '{"status":"succeeded"}', 1);
+      sql.exec(insert, 2, "evt_0mx5dtrgztk63jevzy6b9", "order.created", "domain.orders", null, null, '{"n":1}', 2);
       // A topic no build names (none does; the merge reads only the topics of TOPICS).
       sql.exec("UPDATE domain_events SET topic = 'domain.unknown' WHERE type = 'order.created'");
       const rows = () => sql.exec("SELECT seq, id, type, data FROM domain_events ORDER BY seq").toArray();
@@ -126,9 +139,18 @@ describe("domain event log", () => {
       migrate(storage, [EVENTS_SCHEMA]);
       const log = new EventsStore(sql);
       const next = log.append({ type: "run.failed", run_id: RUN, agent: "general", data: {}, dedup: null }, 3);
-      return { kept, after: rows().slice(0, 2), listed: log.list(0, 10).events.map((e) => `${e.seq}:${e.topic}`), next: next.id };
+      const again = log.append({ ...succeeded, data: { other: true } }, 4);
+      return {
+        kept,
+        after: rows().slice(0, 2),
+        listed: log.list(0, 10).events.map((e) => `${e.seq}:${e.topic}`),
+        next: next.id,
+        found: [log.get("evt_0mx5dtrgztk63jevzy6b9")?.type, again.data],
+      };
     });
     expect(out.after).toEqual(out.kept);
+    // Events written before step 6 are still found by id, and a dedup key written before is not written again.
+    expect(out.found).toEqual(["order.created", { status: "succeeded" }]);
     expect(out.listed).toEqual(["1:ai.completions", "2:domain.orders", "3:ai.errors"]);
     expect(out.next).toMatch(/^evt_/);
   });
