@@ -131,7 +131,9 @@ export class EventsStore {
     opts: AppendOptions = {},
   ): DomainEvent {
     const id = e.dedup ? dedupId(e.dedup) : newId("evt");
-    const lookup = e.dedup !== null && !opts.fresh;
+    // A findable event is looked up even when fresh: the read costs no row, and a key that was
+    // written findable before is returned rather than refused by the id index.
+    const lookup = e.dedup !== null && (!opts.fresh || opts.findable === true);
     if (lookup) {
       const seen =
         this.sql.exec("SELECT * FROM domain_events WHERE id = ? AND keyed = 1", id).toArray()[0] ??

@@ -60,7 +60,7 @@ export async function eventually<T>(f: () => Promise<T>, ok: (v: T) => boolean, 
  * Waits until every delivery of the tenant's events is delivered or failed for good, so none is
  * still being retried (and logged) while later test files run.
  */
-export async function deliveriesSettled(key: string, ms = 20_000): Promise<void> {
+export async function deliveriesSettled(key: string, ms = 40_000): Promise<void> {
   const settled = (l: any) => l.events.every((e: any) => e.deliveries.every((d: any) => d.status !== "pending"));
   const log = await eventually(async () => (await api("/v1/events?limit=100", { key })).json<any>(), settled, ms);
   expect(settled(log)).toBe(true);

@@ -73,7 +73,7 @@ describe("structured logs of a troubled tenant", () => {
   }, 60_000);
 
   // The failing receiver's deliveries end (captured here) before the next test file starts.
-  afterAll(() => deliveriesSettled(tenant.key), 30_000);
+  afterAll(() => deliveriesSettled(tenant.key), 60_000);
 
   it("logs every status change of a run with its id, tenant, seq and level, in seq order", () => {
     const transitions = lines().filter((l) => l.event === "run.transition" && l.run_id === retried);

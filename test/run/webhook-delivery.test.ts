@@ -21,12 +21,16 @@ async function emitConcurrently(tenantId: string, n: number): Promise<string[]> 
 }
 
 /** The tenant's events once each has a delivery that is no longer pending. */
-/** The log's events once `count` are there and none is pending, without the audit trail's (not subscribed). */
-async function settledEvents(key: string, count: number): Promise<any[]> {
+/**
+ * The log's events once `count` are there and none is pending, without the audit trail's (not
+ * subscribed); waits at most `ms` (a delivery retried goes back through the events queue each time).
+ */
+async function settledEvents(key: string, count: number, ms?: number): Promise<any[]> {
   const notAudit = (l: any): any[] => l.events.filter((e: any) => e.type !== "audit.recorded");
   const log = await eventually(
     () => json(api("/v1/events?limit=100", { key })),
     (l: any) => notAudit(l).length >= count && l.events.every((e: any) => e.deliveries.every((d: any) => d.status !== "pending")),
+    ms,
   );
   return notAudit(log);
 }
@@ -74,7 +78,9 @@ describe("webhook delivery", () => {
     const location = encodeURIComponent(`${echoUrl()}/echo/${elsewhere}/stolen`);
     await subscribe(t.key, s, undefined, `?status=307&location=${location}`);
     await emitConcurrently(t.id, 1);
-    const [event] = await settledEvents(t.key, 1);
+    // Four attempts, each through the events queue (its batch timeout and the retry delay): about
+    // 11 s on an idle machine, more under load, so the wait allows 40 s.
+    const [event] = await settledEvents(t.key, 1, 40_000);
     // The test settings retry three times (1 s apart) after the first attempt.
     expect(event.deliveries).toEqual([
       expect.objectContaining({
@@ -87,7 +93,7 @@ describe("webhook delivery", () => {
     ]);
     expect(await received(elsewhere)).toEqual([]);
     expect((await received(s)).every((h) => h.verified)).toBe(true);
-  });
+  }, 60_000);
 
   it("a webhook receiver answering 64 MiB is delivered without its answer being read", async () => {
     const t = await newTenant(1000);

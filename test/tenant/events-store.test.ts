@@ -40,8 +40,10 @@ describe("domain event log", () => {
       const plain = counter.measure(() => log.append({ ...succeeded, dedup: null }, 3));
       const fresh = counter.measure(() => log.append({ ...succeeded, dedup: `${RUN}:2:succeeded` }, 4, { fresh: true }));
       const findable = counter.measure(() => log.append({ ...succeeded, dedup: null }, 5, { findable: true }));
+      // Fresh but findable, of a key written findable before: returned, not refused by the id index.
+      const twice = counter.measure(() => log.append(succeeded, 6, { fresh: true, findable: true }));
       return {
-        rows: [first, again.rows, plain.rows, fresh.rows, findable.rows],
+        rows: [first, again.rows, plain.rows, fresh.rows, findable.rows, twice.rows],
         same: again.result,
         plain: plain.result.id,
         found: [log.get(`evt_${RUN}.1.succeeded`)?.id, log.get(plain.result.id), log.get(fresh.result.id), log.get(findable.result.id)?.id],
@@ -50,8 +52,8 @@ describe("domain event log", () => {
       };
     });
     // Looked up by its key (2), the same key again (0), a plain event (1), one its caller knows is
-    // new (1), one a webhook delivery will read by id (2).
-    expect(out.rows).toEqual([2, 0, 1, 1, 2]);
+    // new (1), one a webhook delivery will read by id (2), the first key again, fresh and findable (0).
+    expect(out.rows).toEqual([2, 0, 1, 1, 2, 0]);
     expect(out.same).toMatchObject({ id: `evt_${RUN}.1.succeeded`, data: { status: "succeeded" } });
     expect(out.plain).toMatch(/^evt_[0-9a-z]{21}$/);
     expect(out.found).toEqual([`evt_${RUN}.1.succeeded`, null, null, out.findable]);
