@@ -229,17 +229,22 @@ export class TenantStore implements HoldRows {
     return applied;
   }
 
-  /** What a run sync's domain events depend on in the run's index row (null without one). */
-  lifecycle(id: string): { status: string; attempt: number; resolved: boolean } | null {
-    const r = this.sql.exec("SELECT status, attempt, resolution IS NOT NULL AS resolved FROM runs WHERE id = ?", id).toArray()[0];
-    return r ? { status: r.status as string, attempt: r.attempt as number, resolved: r.resolved === 1 } : null;
-  }
-
-  /** A run's index row: what retry and redrive need, and the queue bucket it counts in. */
-  runRow(
-    id: string,
-  ): { status: RunStatus; priority: Priority; retrying: boolean; reserved: number; spent: number; attempt: number } | null {
-    const r = this.sql.exec("SELECT status, priority, retrying, reserved, spent, attempt FROM runs WHERE id = ?", id).toArray()[0];
+  /**
+   * A run's index row: what retry and redrive need, the queue bucket it counts in, and whether it
+   * has a resolution (a sync's domain events depend on its status, attempt and resolution).
+   */
+  runRow(id: string): {
+    status: RunStatus;
+    priority: Priority;
+    retrying: boolean;
+    reserved: number;
+    spent: number;
+    attempt: number;
+    resolved: boolean;
+  } | null {
+    const r = this.sql
+      .exec("SELECT status, priority, retrying, reserved, spent, attempt, resolution IS NOT NULL AS resolved FROM runs WHERE id = ?", id)
+      .toArray()[0];
     return r
       ? {
           status: r.status as RunStatus,
@@ -248,6 +253,7 @@ export class TenantStore implements HoldRows {
           reserved: r.reserved as number,
           spent: r.spent as number,
           attempt: r.attempt as number,
+          resolved: r.resolved === 1,
         }
       : null;
   }
