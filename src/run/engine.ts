@@ -96,7 +96,14 @@ export class RunEngine {
     };
   }
 
-  claim(req: ClaimRequest, now: number): Transition<ClaimResult> {
+  /**
+   * A worker claims the next unit. `unfollowed`: no stream follows the run, so the run's first
+   * claim defers its page to the unit's commit (Journal.defer): one row fewer. Until then only
+   * this instance knows the run started; an eviction in between forgets the claim, so the
+   * worker's commit or renewal is refused as stale and the alarm standing by for the lane message
+   * dispatches the run again. Nothing is lost, nothing committed twice: the unit is done again.
+   */
+  claim(req: ClaimRequest, now: number, unfollowed = false): Transition<ClaimResult> {
     const run = this.run;
     const none = { events: [] };
     if (isFinal(run.status)) return { result: { status: "drop", reason: `run is ${run.status}` }, effects: none };
@@ -134,6 +141,7 @@ export class RunEngine {
     if (started.dead) {
       return { result: { status: "drop", reason: "attempts exhausted" }, effects: { events: this.j.append(events, now), final: true } };
     }
+    if (unfollowed && run.started_at === null) this.j.defer();
     return { result: { status: "claimed", token, work: this.workState(started.unit) }, effects: { events: this.j.append(events, now) } };
   }
 

@@ -1,6 +1,7 @@
 // The run's SQLite journal: one page row per transition holding the events it appended and a patch
 // of what it changed (run row, steps, charges, approvals, stream tickets); the state is those
-// patches applied in order, kept in memory. Pure storage: no decisions here.
+// patches applied in order, kept in memory. A transition may defer its page to the next one's.
+// Pure storage: no decisions here.
 
 import { addCosts, type RunCost, ZERO_COST } from "../domain/costs";
 import type { AgentProfile, NewEvent, PlanStep, Priority, RunEvent, RunStatus, Usage } from "../domain/types";
@@ -177,7 +178,7 @@ function newStep(idx: number, s: PlanStep): StepRow {
 }
 
 /**
- * The run's journal. Every transition writes one row: a page with the events it appended and a
+ * The run's journal. Every transition writes one row (or defers it to the next one's, `defer()`): a page with the events it appended and a
  * patch of what it changed. The state is kept in memory, folded from the pages when the object
  * starts; changes apply to it at once and are written by `flush()` at the end of the transaction.
  */
@@ -185,6 +186,10 @@ export class Journal {
   private state: State | null = null;
   private pendingPatch: Patch = {};
   private pendingEvents: RunEvent[] = [];
+  /** The open transaction's page waits for the next one (`defer()`). */
+  private deferring = false;
+  /** A deferred page waits in memory: the next `flush()` writes it with its own changes. */
+  private waiting = false;
 
   /** Opens the journal of a storage already migrated to JOURNAL_SCHEMA. */
   constructor(private readonly sql: SqlStorage) {}
@@ -297,12 +302,33 @@ export class Journal {
   }
 
   /**
+   * Lets the open transaction's page wait in memory instead of being written when it ends: the
+   * next transaction's page holds both, as one row. Until then the state and events are this
+   * instance's only, so an eviction forgets them (RunEngine.claim says when that is acceptable,
+   * and the run object writes a waiting page before anything of it leaves the object).
+   */
+  defer(): void {
+    this.deferring = true;
+  }
+
+  /** Whether a deferred page waits in memory. */
+  get held(): boolean {
+    return this.waiting;
+  }
+
+  /**
    * Writes the open transaction's page: its events and its patch, with the operations counted so
-   * far, its own row included, in the run's cost. One row, however much the transition changed.
+   * far, its own row included, in the run's cost. One row, however much the transition changed,
+   * a deferred page before it included.
    */
   flush(): void {
     const state = this.load();
     if (isEmpty(this.pendingPatch) && this.pendingEvents.length === 0) return;
+    if (this.deferring) {
+      this.deferring = false;
+      this.waiting = true;
+      return;
+    }
     const run = state.run;
     if (run) this.change({ run: { cost: addCosts(run.cost, this.unrecorded, { run_rows: 1 }) } });
     const n = state.pageLast.length + 1;
@@ -319,18 +345,22 @@ export class Journal {
     state.pageLast.push(last);
     this.pendingPatch = {};
     this.pendingEvents = [];
+    this.waiting = false;
     // The page itself was counted above as one.
     this.unrecorded = { ...ZERO_COST, run_rows: cursor.rowsWritten - 1 };
   }
 
   /**
    * Forgets the transaction's changes (it threw, so SQLite rolled them back, the page too if it
-   * was written): the state is read back from the pages on next use.
+   * was written), a deferred page's with them, as an eviction would: the state is read back from
+   * the pages on next use.
    */
   discard(): void {
     this.unrecorded = { ...ZERO_COST };
     this.pendingPatch = {};
     this.pendingEvents = [];
+    this.deferring = false;
+    this.waiting = false;
     this.state = null;
   }
 

@@ -33,6 +33,8 @@ export interface RunParts {
   streamRun(): StreamRun | null;
   /** Runs `fn` in one SQLite transaction and writes the run row once at its end. */
   tx<T>(fn: () => T): T;
+  /** Writes a deferred journal page, if one waits: before anything of it leaves the object. */
+  persist(): void;
 }
 
 export function runParts(ctx: DurableObjectState, env: Env): RunParts {
@@ -67,6 +69,9 @@ export function runParts(ctx: DurableObjectState, env: Env): RunParts {
       throw e;
     }
   };
+  const persist = (): void => {
+    if (journal.held) tx(() => undefined);
+  };
   const streamRun = (): StreamRun | null => {
     const run = journal.run();
     if (!run) return null;
@@ -79,7 +84,7 @@ export function runParts(ctx: DurableObjectState, env: Env): RunParts {
     };
   };
 
-  const tenantSync = new TenantSync({ env, journal, approvals, view, retryBy: (at) => effects.alarmBy(at) });
+  const tenantSync = new TenantSync({ env, journal, approvals, view, persist, retryBy: (at) => effects.alarmBy(at) });
   const effects: EffectsExecutor = new EffectsExecutor({
     ctx,
     env,
@@ -90,5 +95,5 @@ export function runParts(ctx: DurableObjectState, env: Env): RunParts {
     nextAlarm: () => control.nextAlarm(),
     tx,
   });
-  return { journal, approvals, engine, control, streams, effects, alarmWrites, leaseMs: cfg.leaseMs, view, streamRun, tx };
+  return { journal, approvals, engine, control, streams, effects, alarmWrites, leaseMs: cfg.leaseMs, view, streamRun, tx, persist };
 }

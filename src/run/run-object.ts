@@ -58,19 +58,27 @@ export class RunObject extends DurableObject<Env> {
     return run.workspace === false ? { ...this.p.view(), workspace: { files: 0, bytes: 0 } } : this.p.view();
   }
 
-  /** A page of the run's log after `after` (at most `limit` events); null for another tenant. */
+  /**
+   * A page of the run's log after `after` (at most `limit` events); null for another tenant. A
+   * deferred page is written first: a reader never sees an event the run could forget.
+   */
   logs(tenantId: string, after: number, limit: number): LogPage | null {
     const run = this.journal.run();
     if (!run || run.tenant_id !== tenantId) return null;
+    this.p.persist();
     const events = this.journal.events(after, limit);
     const last = events.length > 0 ? events[events.length - 1]!.seq : after;
     return { events, next_after: last, done: isFinal(run.status) && last >= run.next_seq - 1 };
   }
 
-  /** A worker claims the run's next unit; its stop signal is kept while it holds the lease. */
+  /**
+   * A worker claims the run's next unit; its stop signal is kept while it holds the lease. The
+   * first claim of a run no stream follows is written with the unit's commit (RunEngine.claim).
+   */
   async claim(req: ClaimRequest): Promise<ClaimResult> {
     if (!this.journal.run()) return { status: "drop", reason: "unknown run" };
-    const res = await this.apply((now) => this.p.engine.claim(req, now));
+    const unfollowed = !this.p.streams.followers().live;
+    const res = await this.apply((now) => this.p.engine.claim(req, now, unfollowed));
     if (res.status !== "claimed") return res;
     if (req.onCancel) this.p.effects.watch(res.token, req.onCancel);
     return { ...res, ...this.p.streams.followers() };
@@ -166,6 +174,8 @@ export class RunObject extends DurableObject<Env> {
    * by a ticket (checked by the Worker) also carries its nonce, which opens a stream once.
    */
   override async fetch(request: Request): Promise<Response> {
+    // A stream replays the log: a deferred page is written first (logs()).
+    if (this.journal.run()) this.p.persist();
     return this.p.streams.open(request, this.p.streamRun());
   }
 

@@ -17,6 +17,8 @@ export interface TenantSyncDeps {
   journal: Journal;
   approvals: ApprovalStore;
   view(): RunView;
+  /** Writes a deferred journal page first: the tenant never hears of a state the run could forget. */
+  persist(): void;
   /** Makes sure the run's alarm fires by `at`, to retry a failed sync. */
   retryBy(at: number): Promise<void>;
 }
@@ -45,6 +47,7 @@ export class TenantSync {
     const { env, journal } = this.d;
     do {
       this.resync = false;
+      this.d.persist();
       const run = journal.run()!;
       const { charges, through } = journal.unsettledCharges();
       const msg: RunSync = {

@@ -379,4 +379,43 @@ describe("fault injection", () => {
     expect(run.cost.durable_object_requests).toBeGreaterThanOrEqual(8);
     expect(run.cost.queue_messages).toBeGreaterThanOrEqual(2);
   });
+
+  it("the run object is reset between a run's first claim and the unit's commit", async () => {
+    const t = await newTenant(1000);
+    // On the low lane the run's message waits for the lane's 2 s batch: the test's worker claims first.
+    const r = await createRun({ agent: "general", input: "- one\n- two", priority: "low" }, t.key);
+    const stub = runStub(r.id);
+    const claim = (await stub.claim({ gen: 1, worker: "reset-before-commit" })) as ClaimResult;
+    expect(claim).toMatchObject({ status: "claimed", live: false });
+    if (claim.status !== "claimed") return;
+    // Nobody follows the run, so its first claim is in the object's memory only, and goes with it
+    // when the object is reset (before the running sync 2 s later would have written it).
+    await runInDurableObject(stub, (_o, state) => state.abort("injected: object reset after the first claim")).catch(() => {});
+    // A new stub reaches the new instance, which has only the storage.
+    const planned = (await runStub(r.id).commit({
+      kind: "plan",
+      token: claim.token,
+      plan: [
+        { title: "one", instructions: "one" },
+        { title: "two", instructions: "two" },
+      ],
+      report: unitReport(`${r.id}:1:0:1:1`),
+      handoff: false,
+    })) as CommitResult;
+    expect(planned.status).toBe("rejected");
+    expect((await runStub(r.id).renew(claim.token)).held).toBe(false);
+    // As stored: queued, never started, and the alarm set at creation stands by to dispatch it again.
+    const stored = await runInDurableObject(runStub(r.id), async (o, state) => ({
+      alarm: await state.storage.getAlarm(),
+      run: (o as unknown as { p: { journal: { run(): any } } }).p.journal.run(),
+    }));
+    expect(stored.run).toMatchObject({ status: "queued", started_at: null, lease_token: null });
+    expect(stored.alarm).toBe(stored.run.wake_at);
+    // The lane's message (the alarm's copy, had the worker's claim consumed it) runs the run.
+    const { events } = await check("object reset between the first claim and its commit", "succeeded", r.id, t.key, () =>
+      chargedOnce(r.id, t.key, 1000),
+    );
+    expect(events.filter((e) => e.type === "run.started")).toHaveLength(1);
+    expect(events.filter((e) => e.type === "plan.created")).toHaveLength(1);
+  });
 });

@@ -14,8 +14,9 @@ const PINNED = {
   // run live, so the worker folds them: src/agent/runner.ts), then step 2.
   run_requests: 4,
   // A new object's `journal` table (2; no `_schema`: the table implies the version), one journal
-  // page per transition (init, claim, two commits: 4), one after the final settlement.
-  run_rows: 7,
+  // page per transition, the first claim's deferred to the first commit's (nobody follows the
+  // run: RunEngine.claim), so init and the two commits: 3, one after the final settlement.
+  run_rows: 6,
   queue_messages: 1,
   // The Worker's createRun and the final settlement (a run this short never syncs "running").
   tenant_requests: 2,

@@ -155,4 +155,66 @@ describe("run journal", () => {
       ]);
     });
   });
+
+  it("a deferred page waits in memory and is written with the next page, as one row; a new instance does not see it", async () => {
+    await withJournal((_j, storage) => {
+      const pages = () => storage.sql.exec("SELECT count(*) AS n FROM journal").one().n;
+      const counter = countRows(storage.sql);
+      const j = new Journal(counter.sql);
+      const deferred = counter.measure(() =>
+        storage.transactionSync(() => {
+          j.updateRun({ status: "running", started_at: 3 });
+          j.append([note("claimed")], 3);
+          j.defer();
+          j.flush();
+        }),
+      );
+      expect(deferred.rows).toBe(0);
+      expect(pages()).toBe(1);
+      expect(j.held).toBe(true);
+      // This instance reads its own state and events; storage does not have them.
+      expect(j.run()!.status).toBe("running");
+      expect(j.events(0, 100).map((e) => e.message)).toEqual(["created", "claimed"]);
+      expect(new Journal(storage.sql).run()!.status).toBe("queued");
+
+      const next = counter.measure(() =>
+        storage.transactionSync(() => {
+          j.append([note("committed")], 4);
+          j.flush();
+        }),
+      );
+      expect(next.rows).toBe(1);
+      expect(pages()).toBe(2);
+      expect(j.held).toBe(false);
+      const fresh = new Journal(storage.sql);
+      expect(fresh.run()!.status).toBe("running");
+      expect(fresh.events(0, 100).map((e) => [e.seq, e.message])).toEqual([
+        [1, "created"],
+        [2, "claimed"],
+        [3, "committed"],
+      ]);
+    });
+  });
+
+  it("a transaction that throws while a page is deferred forgets both, as an eviction would", async () => {
+    await withJournal((j, storage) => {
+      storage.transactionSync(() => {
+        j.updateRun({ status: "running" });
+        j.append([note("claimed")], 3);
+        j.defer();
+        j.flush();
+      });
+      expect(() =>
+        storage.transactionSync(() => {
+          j.append([note("lost")], 4);
+          j.flush();
+          throw new Error("the commit fails");
+        }),
+      ).toThrow("the commit fails");
+      j.discard();
+      expect(j.held).toBe(false);
+      expect(j.run()!.status).toBe("queued");
+      expect(j.events(0, 100).map((e) => e.message)).toEqual(["created"]);
+    });
+  });
 });
