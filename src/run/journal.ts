@@ -178,9 +178,10 @@ function newStep(idx: number, s: PlanStep): StepRow {
 }
 
 /**
- * The run's journal. Every transition writes one row (or defers it to the next one's, `defer()`): a page with the events it appended and a
- * patch of what it changed. The state is kept in memory, folded from the pages when the object
- * starts; changes apply to it at once and are written by `flush()` at the end of the transaction.
+ * The run's journal. Every transition writes one row (or defers it to the next one's, `defer()`):
+ * a page with the events it appended and a patch of what it changed. The state is kept in memory,
+ * folded from the pages when the object starts; changes apply to it at once and are written by
+ * `flush()` at the end of the transaction.
  */
 export class Journal {
   private state: State | null = null;
@@ -323,9 +324,10 @@ export class Journal {
    */
   flush(): void {
     const state = this.load();
+    const deferred = this.deferring;
+    this.deferring = false;
     if (isEmpty(this.pendingPatch) && this.pendingEvents.length === 0) return;
-    if (this.deferring) {
-      this.deferring = false;
+    if (deferred) {
       this.waiting = true;
       return;
     }

@@ -175,7 +175,7 @@ export class RunObject extends DurableObject<Env> {
    */
   override async fetch(request: Request): Promise<Response> {
     // A stream replays the log: a deferred page is written first (logs()).
-    if (this.journal.run()) this.p.persist();
+    this.p.persist();
     return this.p.streams.open(request, this.p.streamRun());
   }
 
