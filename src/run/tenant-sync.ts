@@ -47,7 +47,6 @@ export class TenantSync {
     const { env, journal } = this.d;
     do {
       this.resync = false;
-      this.d.persist();
       const run = journal.run()!;
       const { charges, through } = journal.unsettledCharges();
       const msg: RunSync = {
@@ -69,6 +68,7 @@ export class TenantSync {
         resolution: run.resolution,
       };
       try {
+        this.d.persist();
         const stub = env.TENANTS.get(env.TENANTS.idFromName(run.tenant_id));
         this.lastSync = Date.now();
         const done = await stub.syncRun(run.tenant_id, msg);
