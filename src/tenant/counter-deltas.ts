@@ -5,7 +5,7 @@ import { bucketOf } from "../adapters/counters/buckets";
 import type { QueueCounters } from "../adapters/counters/port";
 import type { Priority, RunStatus } from "../domain/types";
 import { errorText, log } from "../ops/log";
-import type { TenantStore } from "./store";
+import type { RunIndexRow, TenantStore } from "./store";
 
 /** First and longest wait before the alarm retries a failed flush (doubling in between). */
 const RETRY_FIRST_MS = 3_000;
@@ -84,11 +84,13 @@ export class CounterDeltas {
     if (row) add(this.staged, bucketOf(row.status, row.priority, row.retrying), -1);
   }
 
-  /** Applies `update` to a run's index row; when it applied, the run moves from its old bucket to its new one. */
-  moved(id: string, update: () => boolean): boolean {
-    const before = this.counters() ? this.store.runRow(id) : null;
+  /**
+   * Applies `update` to a run's index row, which held `before` (read by the caller); when it
+   * applied, the run moves from its old bucket to its new one.
+   */
+  moved(id: string, before: RunIndexRow | null, update: () => boolean): boolean {
     const applied = update();
-    const after = applied && before ? this.store.runRow(id) : null;
+    const after = applied && before && this.counters() ? this.store.runRow(id) : null;
     if (before && after) {
       add(this.staged, bucketOf(before.status, before.priority, before.retrying), -1);
       add(this.staged, bucketOf(after.status, after.priority, after.retrying), 1);

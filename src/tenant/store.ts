@@ -92,6 +92,20 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** Most expired idempotency keys deleted by one prune (50): bounded work on the creation path. */
 export const IDEMPOTENCY_PRUNE_BATCH = 50;
 
+/**
+ * A run's index row: what retry and redrive need, the queue bucket it counts in, and whether it
+ * has a resolution (a sync's domain events depend on its status, attempt and resolution).
+ */
+export interface RunIndexRow {
+  status: RunStatus;
+  priority: Priority;
+  retrying: boolean;
+  reserved: number;
+  spent: number;
+  attempt: number;
+  resolved: boolean;
+}
+
 export class TenantStore implements HoldRows {
   /** Opens the tables of a storage already migrated to TENANT_SCHEMA. */
   constructor(private readonly sql: SqlStorage) {}
@@ -229,19 +243,8 @@ export class TenantStore implements HoldRows {
     return applied;
   }
 
-  /**
-   * A run's index row: what retry and redrive need, the queue bucket it counts in, and whether it
-   * has a resolution (a sync's domain events depend on its status, attempt and resolution).
-   */
-  runRow(id: string): {
-    status: RunStatus;
-    priority: Priority;
-    retrying: boolean;
-    reserved: number;
-    spent: number;
-    attempt: number;
-    resolved: boolean;
-  } | null {
+  /** A run's index row (`RunIndexRow`), or null when the index does not have the run. */
+  runRow(id: string): RunIndexRow | null {
     const r = this.sql
       .exec("SELECT status, priority, retrying, reserved, spent, attempt, resolution IS NOT NULL AS resolved FROM runs WHERE id = ?", id)
       .toArray()[0];

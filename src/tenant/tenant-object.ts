@@ -235,7 +235,7 @@ export class TenantObject extends DurableObject<Env> {
           ? externallyCharged
           : this.ledger.settle(s.id, { charges: s.charges, from: s.charges_from }, release, now, hold);
         const before = this.store.runRow(s.id);
-        const applied = this.counters.moved(s.id, () => this.store.updateRun(s, now, hold));
+        const applied = this.counters.moved(s.id, before, () => this.store.updateRun(s, now, hold));
         this.ledger.keep(s.id, hold);
         this.metrics.runSynced(tenantId, s, applied, charged, now);
         this.domain.onRunSync(s, now, before && { ...before, applied });
