@@ -1,7 +1,8 @@
 // The edgecrew side of the benchmark: a tenant with credits through the admin API, then short
-// runs, each followed to success, and each success's platform cost counters read as it finishes.
+// runs, each followed to success, and the platform cost counters of each batch's successes read after it.
 
 import { call, pollUntil } from "./http";
+import { pool } from "./pool";
 import { errored, type LoadSettings, type RunSample, type Side } from "./sample";
 
 /** What the run cost by object (`RunObject.costs`, `GET /v1/admin/runs/:id/cost`), and in dollars. */
@@ -85,6 +86,8 @@ interface RunView {
 }
 
 const SETTLE_MS = 300;
+/** Cost reads in flight after a batch. */
+const READ_CONCURRENCY = 5;
 const FINAL = new Set(["succeeded", "failed", "canceled", "expired", "dead"]);
 const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso));
 
@@ -132,12 +135,19 @@ async function oneRun(origin: string, key: string, load: LoadSettings): Promise<
   }
 }
 
-/** A run's cost counters and journal size, read shortly after it finished. */
-async function readCost(origin: string, adminToken: string, key: string, id: string): Promise<{ cost: RunCost; journal: Journal }> {
+/** A run's cost counters and journal size, read shortly after it was seen finished (`seenAt`). */
+async function readCost(
+  origin: string,
+  adminToken: string,
+  key: string,
+  id: string,
+  seenAt: number,
+): Promise<{ cost: RunCost; journal: Journal }> {
   // The final settlement's share and the alarm removal come just after the status is visible:
   // wait a moment. Read before the idle object is evicted (the settlement's share and the alarm
   // writes are in memory until the run row's next write; locally eviction is about 10 s after).
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const wait = seenAt + SETTLE_MS - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const parts = await call<Omit<RunCost, "usd_platform">>(origin, `/v1/admin/runs/${id}/cost`, { token: adminToken });
   const view = await call<{ cost: { usd: { platform: number } } }>(origin, `/v1/runs/${id}`, { token: key });
   const cost = { ...parts, usd_platform: view.cost.usd.platform };
@@ -154,7 +164,16 @@ async function readCost(origin: string, adminToken: string, key: string, id: str
 export async function edgecrewSide(origin: string, adminToken: string, load: LoadSettings): Promise<Side<EdgecrewCosts>> {
   // Each run reserves the general agent's max_credits (100) until it settles; keep a margin.
   const { key } = await createTenant(origin, adminToken, (load.runs + 2 * load.warmup + load.concurrency) * 100);
-  const reads: Promise<{ cost: RunCost; journal: Journal }>[] = [];
+  // Measured successes whose costs are not read yet, and the reads made. The reads are the
+  // benchmark's own requests: they run after each batch (`afterBatch`), outside its wall time
+  // and CPU, which count the runs' work alone, as on the Workflows side.
+  let unread: { id: string; seenAt: number }[] = [];
+  const read: { cost: RunCost; journal: Journal }[] = [];
+  const readBatch = async () => {
+    const batch = unread;
+    unread = [];
+    read.push(...(await pool(batch.length, READ_CONCURRENCY, (i) => readCost(origin, adminToken, key, batch[i]!.id, batch[i]!.seenAt))));
+  };
   const sharedCost = () => call<SharedCosts>(origin, "/v1/admin/shared/cost", { token: adminToken });
   let sharedBefore: Promise<SharedCosts> | null = null;
   let measuredRuns = 0;
@@ -167,11 +186,12 @@ export async function edgecrewSide(origin: string, adminToken: string, load: Loa
         measuredRuns++;
       }
       const sample = await oneRun(origin, key, load);
-      if (measured && sample.ok) reads.push(readCost(origin, adminToken, key, sample.id));
+      if (measured && sample.ok) unread.push({ id: sample.id, seenAt: Date.now() });
       return sample;
     },
+    afterBatch: readBatch,
     async costs() {
-      const read = await Promise.all(reads);
+      await readBatch();
       // An object evicted before its counters were read lost the final settlement's share: leave those out.
       const kept = read.filter((r) => r.cost.tenant_requests >= 2);
       const before = sharedBefore ? await sharedBefore : null;

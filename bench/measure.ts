@@ -40,6 +40,7 @@ export async function measure(sides: Side<unknown>[], load: LoadSettings, rounds
       m.cpuMs += (side.cpuMs?.() ?? Number.NaN) - cpu0;
       m.loadAvg.push(loadavg()[0]!);
       m.samples.push(...batch);
+      await side.afterBatch?.();
     }
     done += count;
   }

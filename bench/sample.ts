@@ -25,6 +25,12 @@ export interface Side<Costs> {
   run(measured: boolean): Promise<RunSample>;
   /** The cost figures of the runs so far (waits for reads still under way). */
   costs(): Promise<Costs>;
+  /**
+   * The side's own bookkeeping after a measured batch, awaited before anything else runs and
+   * outside the batch's wall time and CPU: reading what the batch's runs cost is the benchmark's
+   * work, not the runs'.
+   */
+  afterBatch?(): Promise<void>;
   /** CPU time (ms) the side's server processes have used so far; absent or NaN when unknown. */
   cpuMs?(): number;
 }
