@@ -120,6 +120,8 @@ interface State {
   pageLast: number[];
 }
 
+const emptyState = (): State => ({ run: null, steps: new Map(), charges: [], approvals: new Map(), tickets: new Map(), pageLast: [] });
+
 const isEmpty = (p: Patch): boolean => Object.keys(p).length === 0;
 
 /** Applies `patch` to `state` (both a page read back and a change made in a transition). */
@@ -192,8 +194,16 @@ export class Journal {
   /** A deferred page waits in memory: the next `flush()` writes it with its own changes. */
   private waiting = false;
 
-  /** Opens the journal of a storage already migrated to JOURNAL_SCHEMA. */
-  constructor(private readonly sql: SqlStorage) {}
+  /**
+   * Opens the journal of a storage already migrated to JOURNAL_SCHEMA; `created` when the
+   * migration has just created its table, so there is no page to read.
+   */
+  constructor(
+    private readonly sql: SqlStorage,
+    created = false,
+  ) {
+    if (created) this.state = emptyState();
+  }
 
   /**
    * Operations not yet recorded in the run row: they are added to its `cost` whenever a page is
@@ -218,7 +228,7 @@ export class Journal {
 
   private load(): State {
     if (this.state) return this.state;
-    const state: State = { run: null, steps: new Map(), charges: [], approvals: new Map(), tickets: new Map(), pageLast: [] };
+    const state = emptyState();
     // Pages are numbered 1, 2, ... with no gap: written one after another, never deleted.
     for (const row of this.sql.exec("SELECT last_seq, patch FROM journal ORDER BY n")) {
       applyPatch(state, JSON.parse(row.patch as string) as Patch);

@@ -43,7 +43,7 @@ export function runParts(ctx: DurableObjectState, env: Env): RunParts {
   const migrated = counter.measure(() =>
     migrate({ sql: counter.sql, transactionSync: (fn) => ctx.storage.transactionSync(fn) }, [JOURNAL_SCHEMA]),
   );
-  const journal = new Journal(ctx.storage.sql);
+  const journal = new Journal(ctx.storage.sql, migrated.result.find((m) => m.store === JOURNAL_SCHEMA.store)?.from === 0);
   journal.addCost({ run_rows: migrated.rows });
   const approvals = new ApprovalStore(journal);
   const cfg = config(env);

@@ -25,6 +25,8 @@ export interface SeenInIndex {
   attempt: number;
   /** The row had a resolution. */
   resolved: boolean;
+  /** The run's own webhook URL, if it was created with one. */
+  webhook_url: string | null;
   applied: boolean;
 }
 
@@ -46,12 +48,14 @@ export class DomainEvents {
 
   /**
    * Writes an event once (by `dedup`; `fresh` when the caller knows it is new) and a pending
-   * delivery for each interested target.
+   * delivery for each interested target. `runHook` is the run's own webhook URL when the caller
+   * has read it (undefined: looked up here).
    */
   emit(
     e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null },
     now: number,
     fresh = false,
+    runHook?: string | null,
   ): DomainEvent {
     const hook = this.webhooks.webhook();
     const topic = topicOf(e.type);
@@ -59,7 +63,7 @@ export class DomainEvents {
       hook !== null &&
       WebhooksStore.wants(hook, { type: e.type, topic }) &&
       (!isAudit(e.type) || hook.events.some(isAudit) || hook.topics.includes("audit.trail"));
-    const own = e.run_id ? this.runWebhook(e.run_id) : null;
+    const own = e.run_id ? (runHook === undefined ? this.runWebhook(e.run_id) : runHook) : null;
     const ev = this.events.append(e, now, { fresh, findable: toTenant || own !== null });
     this.appended();
     if (toTenant) this.webhooks.addDelivery(ev.id, "tenant", hook.url);
@@ -97,13 +101,15 @@ export class DomainEvents {
         },
         now,
         seen !== null,
+        seen?.webhook_url,
       );
     }
     // A run is resolved at most once per attempt (a retry clears its resolution).
     const resolved = seen === null || (seen.applied && !(seen.resolved && seen.attempt === s.attempt));
     if (s.resolution && resolved) {
       const data = { run_id: s.id, agent: s.agent, status: s.status, attempt: s.attempt, error: s.error, resolution: s.resolution };
-      this.emit({ type: "run.resolved", run_id: s.id, agent: s.agent, data, dedup: `${s.id}:${s.attempt}:resolved` }, now, seen !== null);
+      const e = { type: "run.resolved", run_id: s.id, agent: s.agent, data, dedup: `${s.id}:${s.attempt}:resolved` };
+      this.emit(e, now, seen !== null, seen?.webhook_url);
     }
   }
 

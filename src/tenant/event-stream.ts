@@ -30,8 +30,12 @@ const wanted = (s: Subscription, e: LoggedEvent) => e.seq > s.after && (s.topics
 
 export class EventStreams {
   private readonly sse = new Map<WritableStreamDefaultWriter<Uint8Array>, Subscription>();
-  /** The last seq handed to live clients; events after it are sent by the next `pump`. */
-  private sent: number;
+  /**
+   * The last seq handed to live clients; events after it are sent by the next `pump`. Null while
+   * no client listens (every event committed so far counts as handed out): the log is not read
+   * after each event then, and a client that opens one sets it (`follow`).
+   */
+  private sent: number | null;
   private pumping = false;
   private keepAlive: ReturnType<typeof setInterval> | null = null;
 
@@ -84,14 +88,24 @@ export class EventStreams {
   private pump(): void {
     const sockets = this.ctx.getWebSockets();
     if (sockets.length === 0 && this.sse.size === 0) {
-      this.sent = this.lastSeq();
+      this.sent = null;
       return;
     }
-    for (const page of this.pages(this.sent, null)) {
+    for (const page of this.pages(this.sent ?? this.lastSeq(), null)) {
       for (const ws of sockets) this.sendAll(ws, ws.deserializeAttachment() as Subscription, page);
       for (const [writer, sub] of this.sse) for (const e of page) if (wanted(sub, e)) this.write(writer, sseEventFrame(e));
       this.sent = page[page.length - 1]!.seq;
     }
+  }
+
+  /**
+   * A client opens: its replay covers the log up to its last seq, returned. If nobody was
+   * listening, the live cursor starts there too.
+   */
+  private follow(): number {
+    const last = this.lastSeq();
+    this.sent ??= last;
+    return last;
   }
 
   private *pages(after: number, topics: readonly Topic[] | null): Generator<LoggedEvent[]> {
@@ -109,7 +123,7 @@ export class EventStreams {
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
     // The replay covers the log as it is now; live events are the ones after it.
-    server.serializeAttachment({ after: Math.max(sub.after, this.lastSeq()), topics: sub.topics } satisfies Subscription);
+    server.serializeAttachment({ after: Math.max(sub.after, this.follow()), topics: sub.topics } satisfies Subscription);
     for (const page of this.pages(sub.after, sub.topics)) this.sendAll(server, sub, page);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -127,7 +141,7 @@ export class EventStreams {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
     this.write(writer, encoder.encode(": connected\n\n"));
-    this.sse.set(writer, { after: Math.max(sub.after, this.lastSeq()), topics: sub.topics });
+    this.sse.set(writer, { after: Math.max(sub.after, this.follow()), topics: sub.topics });
     for (const page of this.pages(sub.after, sub.topics)) for (const e of page) this.write(writer, sseEventFrame(e));
     this.keepAlive ??= setInterval(() => {
       for (const w of this.sse.keys()) this.write(w, encoder.encode(": keep-alive\n\n"));

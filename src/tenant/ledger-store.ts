@@ -134,6 +134,13 @@ export class PendingHold {
   inRow = false;
   taken = false;
 
+  /**
+   * What the caller has read of the run already, so the ledger does not read it again: the hold
+   * in the run's index row (`{ inRow }`, null when the row keeps none), or `"new"` for a run
+   * being created, which has a reservation nowhere yet. Null: the ledger reads both places.
+   */
+  constructor(readonly known: { inRow: StoredHold | null } | "new" | null = null) {}
+
   /** The hold for the run's index row, or null when there is none to write there. */
   forRow(): StoredHold | null {
     return this.hold && this.inRow && !this.taken ? this.hold : null;
@@ -222,8 +229,9 @@ export class LedgerStore {
    * `pending`, a run with no reservation yet keeps it in the index row its caller writes.
    */
   private working(runId: string, pending: PendingHold | null): Working {
-    const inRow = this.rows?.hold(runId) ?? null;
-    const stored = inRow ?? this.tableHold(runId);
+    const known = pending?.known ?? null;
+    const inRow = known === "new" ? null : known ? known.inRow : (this.rows?.hold(runId) ?? null);
+    const stored = inRow ?? (known === "new" ? null : this.tableHold(runId));
     return {
       totals: this.balance(),
       held: stored !== null,

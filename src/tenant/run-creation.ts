@@ -75,7 +75,8 @@ export class RunCreation {
             const run = this.screenRun(p, now, true);
             if (!("agent" in run)) return run;
             // The reservation is written with the run's index row (`recordRun`): one row for both.
-            const hold = new PendingHold();
+            // A run being created has no reservation yet, so the ledger looks for none.
+            const hold = new PendingHold("new");
             if (!this.t.ledger.reserve(p.runId, run.maxCredits, `reserve:${p.runId}:1`, now, hold)) {
               const b = this.t.ledger.balance();
               return err("insufficient_credits", `this run reserves ${run.maxCredits} credits but only ${b.available} are available`, {

@@ -86,6 +86,8 @@ export const TENANT_SCHEMA: StoreSchema = {
   ],
 };
 
+const parseHold = (hold: unknown): StoredHold | null => (typeof hold === "string" ? (JSON.parse(hold) as StoredHold) : null);
+
 /** How long an idempotency key is remembered (24 h). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
@@ -104,6 +106,12 @@ export interface RunIndexRow {
   spent: number;
   attempt: number;
   resolved: boolean;
+  agent: string;
+  created_at: number;
+  /** The run's own webhook URL, if it was created with one. */
+  webhook_url: string | null;
+  /** The reservation kept in the row (see HoldRows); null for a run that keeps it in `reservations`. */
+  hold: StoredHold | null;
 }
 
 export class TenantStore implements HoldRows {
@@ -197,8 +205,7 @@ export class TenantStore implements HoldRows {
 
   /** The reservation kept in a run's index row (see HoldRows). */
   hold(id: string): StoredHold | null {
-    const r = this.sql.exec("SELECT hold FROM runs WHERE id = ?", id).toArray()[0];
-    return typeof r?.hold === "string" ? (JSON.parse(r.hold) as StoredHold) : null;
+    return parseHold(this.sql.exec("SELECT hold FROM runs WHERE id = ?", id).toArray()[0]?.hold);
   }
 
   setHold(id: string, hold: StoredHold): boolean {
@@ -246,7 +253,11 @@ export class TenantStore implements HoldRows {
   /** A run's index row (`RunIndexRow`), or null when the index does not have the run. */
   runRow(id: string): RunIndexRow | null {
     const r = this.sql
-      .exec("SELECT status, priority, retrying, reserved, spent, attempt, resolution IS NOT NULL AS resolved FROM runs WHERE id = ?", id)
+      .exec(
+        `SELECT status, priority, retrying, reserved, spent, attempt, resolution IS NOT NULL AS resolved, agent, created_at,
+         webhook_url, hold FROM runs WHERE id = ?`,
+        id,
+      )
       .toArray()[0];
     return r
       ? {
@@ -257,6 +268,10 @@ export class TenantStore implements HoldRows {
           spent: r.spent as number,
           attempt: r.attempt as number,
           resolved: r.resolved === 1,
+          agent: r.agent as string,
+          created_at: r.created_at as number,
+          webhook_url: (r.webhook_url as string | null) ?? null,
+          hold: parseHold(r.hold),
         }
       : null;
   }

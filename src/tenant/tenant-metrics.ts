@@ -10,6 +10,7 @@ import { agentLabel, type MetricsBatch, MetricsBuffer, type Sample } from "../op
 import { isFinal, isRetryable } from "../run/state";
 import type { StoreSchema } from "../storage/migrations";
 import type { QueueStats, RunSync } from "./protocol";
+import type { RunIndexRow } from "./store";
 
 /** Shortest time between two flushes of one tenant (ms). */
 export const FLUSH_INTERVAL_MS = 5000;
@@ -139,29 +140,36 @@ export class TenantMetrics {
     this.schedule(tenantId);
   }
 
-  /** Counts what a run's sync changed; call inside the sync's transaction. */
-  runSynced(tenantId: string, s: RunSync, applied: boolean, charged: number, now: number): void {
+  /**
+   * Counts what a run's sync changed; call inside the sync's transaction, with the run's index
+   * row as it was before the sync (null when the index does not have the run).
+   */
+  runSynced(tenantId: string, s: RunSync, applied: boolean, charged: number, now: number, row: RunIndexRow | null): void {
     const final = applied && isFinal(s.status);
     if (charged > 0 || final) {
-      const row = this.sql.exec("SELECT agent, created_at FROM runs WHERE id = ?", s.id).toArray()[0];
-      const agent = agentLabel(typeof row?.agent === "string" ? row.agent : "");
+      const agent = agentLabel(row?.agent ?? "");
       if (charged > 0) this.buffer.add("edgecrew_credits_charged_total", { agent }, charged);
       if (final) {
         this.buffer.add("edgecrew_runs_finished_total", { agent, status: s.status });
-        if (typeof row?.created_at === "number") {
+        if (row) {
           const seconds = Math.max(0, (s.finished_at ?? now) - row.created_at) / 1000;
           this.buffer.observe("edgecrew_run_duration_seconds", { agent, status: s.status }, seconds);
         }
-        this.settle(s, agent);
+        this.settle(s, agent, row);
       }
     }
     if (applied || charged > 0) this.schedule(tenantId);
   }
 
-  /** Adds the run's usage and retries not counted before (a retried run finishes again). */
-  private settle(s: RunSync, agent: string): void {
+  /**
+   * Adds the run's usage and retries not counted before (a retried run finishes again). What was
+   * counted is kept only for a run that finished failed or dead, so a run in its first attempt
+   * whose index row (`row`, before the sync) is neither failed, dead nor resolved has nothing kept.
+   */
+  private settle(s: RunSync, agent: string, row: RunIndexRow | null): void {
     if (!s.usage && s.retries === undefined) return;
-    const prev = this.sql.exec("SELECT * FROM metrics_settled WHERE run_id = ?", s.id).toArray()[0];
+    const counted = row === null || s.attempt > 1 || row.attempt > 1 || row.resolved || isRetryable(row.status);
+    const prev = counted ? this.sql.exec("SELECT * FROM metrics_settled WHERE run_id = ?", s.id).toArray()[0] : undefined;
     const was = (k: string) => (typeof prev?.[k] === "number" ? (prev[k] as number) : 0);
     const cur = { ...s.usage, retries: s.retries };
     for (const [field, type] of TOKEN_TYPES) {

@@ -229,15 +229,17 @@ export class TenantObject extends DurableObject<Env> {
       this.counters.transaction(tenantId, () => {
         const now = Date.now();
         const release = isFinal(s.status) && !external ? `release:${s.id}:${s.attempt}` : null;
-        // The run's reservation is written with its index row (one row for both), or after it.
-        const hold = new PendingHold();
+        // The run's index row, read once: the ledger, the queue counters, the metrics and the
+        // domain events all start from it. Its reservation is written with the row (one row for
+        // both), or after it.
+        const before = this.store.runRow(s.id);
+        const hold = new PendingHold(before && { inRow: before.hold });
         const charged = external
           ? externallyCharged
           : this.ledger.settle(s.id, { charges: s.charges, from: s.charges_from }, release, now, hold);
-        const before = this.store.runRow(s.id);
         const applied = this.counters.moved(s.id, before, () => this.store.updateRun(s, now, hold));
         this.ledger.keep(s.id, hold);
-        this.metrics.runSynced(tenantId, s, applied, charged, now);
+        this.metrics.runSynced(tenantId, s, applied, charged, now, before);
         this.domain.onRunSync(s, now, before && { ...before, applied });
       }),
     );

@@ -49,6 +49,8 @@ export const WEBHOOKS_SCHEMA: StoreSchema = {
 };
 
 export class WebhooksStore {
+  /** Deliveries may be waiting for the events queue (unknown when the object starts). */
+  private maybeUnsent = true;
   /** Opens the tables of a storage already migrated to WEBHOOKS_SCHEMA and MEMORY_SCHEMA. */
   constructor(private readonly sql: SqlStorage) {}
 
@@ -80,14 +82,22 @@ export class WebhooksStore {
 
   addDelivery(eventId: string, target: DeliveryTarget, url: string): void {
     this.sql.exec("INSERT OR IGNORE INTO deliveries (event_id, target, url, status) VALUES (?, ?, ?, 'pending')", eventId, target, url);
+    this.maybeUnsent = true;
   }
 
-  /** Deliveries not yet handed to the events queue. */
+  /**
+   * Deliveries not yet handed to the events queue. Once a read found none, none is read again
+   * until a delivery is added (this object is the table's only writer; one added by a transaction
+   * that rolled back costs one read that finds nothing).
+   */
   unsent(limit: number): { event_id: string; target: DeliveryTarget }[] {
-    return this.sql
+    if (!this.maybeUnsent) return [];
+    const rows = this.sql
       .exec("SELECT event_id, target FROM deliveries WHERE enqueued = 0 LIMIT ?", limit)
       .toArray()
       .map((r) => ({ event_id: r.event_id as string, target: r.target as DeliveryTarget }));
+    if (rows.length === 0) this.maybeUnsent = false;
+    return rows;
   }
 
   markEnqueued(items: { event_id: string; target: DeliveryTarget }[]): void {

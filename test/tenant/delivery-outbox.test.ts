@@ -54,6 +54,12 @@ describe("delivery outbox", () => {
       // A later flush finds nothing left and sends nothing.
       await outbox.flush();
       expect(q.sent.flat()).toHaveLength(3);
+      // Once a flush has found the table empty, a delivery added later is still handed over.
+      webhooks.addDelivery("evt_d", "tenant", "https://hooks.example.com/d");
+      const fourth = outbox.flush();
+      await Promise.all([fourth, q.releaseAll()]);
+      expect(q.sent.flat().map((m) => `${m.event}/${m.target}`)).toContain("evt_d/tenant");
+      expect(webhooks.unsent(10)).toEqual([]);
     });
   });
 

@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { labelKey, type MetricsBatch } from "../../src/ops/metrics";
 import type { QueueStats, RunSync } from "../../src/tenant/protocol";
+import { TenantStore } from "../../src/tenant/store";
 import { gaugeSamples, TenantMetrics } from "../../src/tenant/tenant-metrics";
 import { api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 
@@ -65,10 +66,13 @@ describe("tenant metrics", () => {
         cache_creation_input_tokens: 0,
         cache_read_input_tokens: 0,
       });
+      // The run's index row as each sync found it (the index itself is not updated here).
+      const row = new TenantStore(state.storage.sql).runRow(run.id);
       const first = sync(run.id, { status: "failed", usage: usage(100, 20), retries: 2, finished_at: Date.now() });
-      m.runSynced(t.id, first, true, 3, Date.now());
-      m.runSynced(t.id, first, false, 0, Date.now()); // the same sync delivered twice
-      m.runSynced(t.id, sync(run.id, { status: "succeeded", usage: usage(250, 50), retries: 3, version: 9 }), true, 2, Date.now());
+      m.runSynced(t.id, first, true, 3, Date.now(), row);
+      m.runSynced(t.id, first, false, 0, Date.now(), row && { ...row, status: "failed" }); // the same sync delivered twice
+      const retried = sync(run.id, { status: "succeeded", usage: usage(250, 50), retries: 3, version: 9, attempt: 2 });
+      m.runSynced(t.id, retried, true, 2, Date.now(), row && { ...row, status: "queued", attempt: 2 });
       await m.flush();
       // The failed run's baseline was kept for its retry; the succeeded run never moves again, so
       // nothing more was written for it.
