@@ -86,9 +86,10 @@ export class EffectsExecutor {
     logRunEvents(run, effects.events);
     if (effects.dispatch) {
       // The alarm for `wake_at` is set before the send, so the message is sent again if this
-      // object does not live to send it.
+      // object does not live to send it, or the send fails. With the alarm standing by, the
+      // answer (a run's creation: the API's 202) does not wait for the queue.
       await this.setAlarm();
-      await this.dispatch(effects.dispatch.gen, effects.dispatch.delayMs);
+      this.d.ctx.waitUntil(this.dispatch(effects.dispatch.gen, effects.dispatch.delayMs));
     }
     // The tenant hears of every status change. Charges alone wait for the next status change,
     // the final settlement, or CHARGE_SYNC_MS: the reservation already holds the credits and the
@@ -185,7 +186,12 @@ export class EffectsExecutor {
       });
       wakeAt = Date.now() + DISPATCH_RETRY_MS;
     }
-    if (wakeAt !== null) this.d.tx(() => journal.updateRun({ wake_at: wakeAt }));
+    // The send ran in the background: a run that finished or was sent again meanwhile needs no
+    // retry from this one.
+    const current = journal.run();
+    if (wakeAt === null || !current || current.gen !== gen || isFinal(current.status)) return;
+    this.d.tx(() => journal.updateRun({ wake_at: wakeAt }));
+    await this.setAlarm();
   }
 
   /** Keeps one alarm at the earliest deadline; only ever moves it earlier (fewer writes). */

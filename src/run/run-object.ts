@@ -39,11 +39,11 @@ export class RunObject extends DurableObject<Env> {
   }
 
   /** Creates the run (idempotent: a second call returns the existing run) and dispatches it. */
-  async init(p: InitParams): Promise<RunView> {
+  /** Creates the run (the tenant answers the API from its own records, so nothing is returned). */
+  async init(p: InitParams): Promise<void> {
     // What creating it cost the tenant object, counted once, with the run.
     if (!this.journal.run() && p.tenantCost) this.journal.addCost(p.tenantCost);
     await this.apply(() => this.p.control.init(p));
-    return this.p.view();
   }
 
   /**
