@@ -38,8 +38,10 @@ export class RunObject extends DurableObject<Env> {
     return this.p.journal;
   }
 
-  /** Creates the run (idempotent: a second call returns the existing run) and dispatches it. */
-  /** Creates the run (the tenant answers the API from its own records, so nothing is returned). */
+  /**
+   * Creates the run (idempotent: a second call changes nothing) and dispatches it. Nothing is
+   * returned: the tenant answers the API from its own records.
+   */
   async init(p: InitParams): Promise<void> {
     // What creating it cost the tenant object, counted once, with the run.
     if (!this.journal.run() && p.tenantCost) this.journal.addCost(p.tenantCost);
