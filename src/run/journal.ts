@@ -6,6 +6,7 @@
 import { addCosts, type RunCost, ZERO_COST } from "../domain/costs";
 import type { AgentProfile, NewEvent, PlanStep, Priority, RunEvent, RunStatus, Usage } from "../domain/types";
 import { ZERO_USAGE } from "../domain/types";
+import { hasTable } from "../storage/migrations";
 
 /** How a person closed a failed or dead run: resolved (with the output they supplied) or dismissed. */
 export interface Resolution {
@@ -195,14 +196,28 @@ export class Journal {
   private waiting = false;
 
   /**
-   * Opens the journal of a storage already migrated to JOURNAL_SCHEMA; `created` when the
-   * migration has just created its table, so there is no page to read.
+   * Creates the table of a new object with the first page, in that page's transaction, and
+   * returns the rows it wrote (a commit of its own before the run's first write cost a storage
+   * sync, and an object only ever read writes nothing); null for an object that had its table.
+   */
+  private readonly creator: (() => number) | null = null;
+  /** The table is still to be created (`creator`), with the next page. */
+  private tableless = false;
+
+  /**
+   * Opens the journal of a storage migrated to JOURNAL_SCHEMA. `created`: the object has no page
+   * yet, so there is none to read: its table was just created (true), or is created with the
+   * first page by the function given (a new object's, `deferredCreation`).
    */
   constructor(
     private readonly sql: SqlStorage,
-    created = false,
+    created: boolean | (() => number) = false,
   ) {
     if (created) this.state = emptyState();
+    if (typeof created === "function") {
+      this.creator = created;
+      this.tableless = true;
+    }
   }
 
   /**
@@ -341,6 +356,7 @@ export class Journal {
       this.waiting = true;
       return;
     }
+    if (this.tableless && this.creator) this.addCost({ run_rows: this.creator() });
     const run = state.run;
     if (run) this.change({ run: { cost: addCosts(run.cost, this.unrecorded, { run_rows: 1 }) } });
     const n = state.pageLast.length + 1;
@@ -354,6 +370,7 @@ export class Journal {
       JSON.stringify(this.pendingPatch),
     );
     cursor.toArray();
+    this.tableless = false;
     state.pageLast.push(last);
     this.pendingPatch = {};
     this.pendingEvents = [];
@@ -374,6 +391,11 @@ export class Journal {
     this.deferring = false;
     this.waiting = false;
     this.state = null;
+    // A new object's table created in the transaction went with it: still no page to read.
+    if (this.creator && !hasTable(this.sql, "journal")) {
+      this.tableless = true;
+      this.state = emptyState();
+    }
   }
 
   /** Adds plan steps numbered from `after + 1` (after the steps a replan keeps); an existing index is kept. */

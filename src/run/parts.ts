@@ -4,7 +4,7 @@
 
 import { config } from "../deps";
 import { costView } from "../domain/costs";
-import { migrate } from "../storage/migrations";
+import { deferredCreation, migrate, userTables } from "../storage/migrations";
 import { countRows } from "../storage/row-counter";
 import { ApprovalStore } from "./approvals";
 import { RunControl } from "./control";
@@ -37,14 +37,26 @@ export interface RunParts {
   persist(): void;
 }
 
-export function runParts(ctx: DurableObjectState, env: Env): RunParts {
-  // A new object creates its tables: rows it writes for the run it will hold.
+/**
+ * The run's journal, its storage brought to JOURNAL_SCHEMA. A new object creates its table with
+ * its first page (in init's transaction, not a commit of its own); an existing one is migrated now.
+ * Either way the rows the schema costs are counted as the run's.
+ */
+export function openJournal(ctx: DurableObjectState): Journal {
   const counter = countRows(ctx.storage.sql);
+  const tables = userTables(ctx.storage.sql);
+  const create = deferredCreation(counter.sql, JOURNAL_SCHEMA, tables);
+  if (create) return new Journal(ctx.storage.sql, () => counter.measure(create).rows);
   const migrated = counter.measure(() =>
-    migrate({ sql: counter.sql, transactionSync: (fn) => ctx.storage.transactionSync(fn) }, [JOURNAL_SCHEMA]),
+    migrate({ sql: counter.sql, transactionSync: (fn) => ctx.storage.transactionSync(fn) }, [JOURNAL_SCHEMA], tables),
   );
   const journal = new Journal(ctx.storage.sql, migrated.result.find((m) => m.store === JOURNAL_SCHEMA.store)?.from === 0);
   journal.addCost({ run_rows: migrated.rows });
+  return journal;
+}
+
+export function runParts(ctx: DurableObjectState, env: Env): RunParts {
+  const journal = openJournal(ctx);
   const approvals = new ApprovalStore(journal);
   const cfg = config(env);
   const engineConfig = { leaseMs: cfg.leaseMs, retry: cfg.retry };

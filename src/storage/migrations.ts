@@ -68,15 +68,14 @@ const VERSION_TABLE = "CREATE TABLE IF NOT EXISTS _schema (store TEXT PRIMARY KE
  * per store that moved (written once, however many of its steps were applied), plus what its
  * steps write, except for a store that reaches its `implied` version, which writes none.
  */
-export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[]): MigrationResult[] {
+export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[], tables = userTables(storage.sql)): MigrationResult[] {
   const names = new Set<string>();
   for (const s of stores) {
     if (names.has(s.store)) throw new SchemaError(`store "${s.store}" is listed twice in one object`);
     names.add(s.store);
   }
   const sql = storage.sql;
-  // One read of what the object has: a new object has no table of its own.
-  const tables = userTables(sql);
+  // `tables`: one read of what the object has; a new object has no table of its own.
   const brandNew = tables.size === 0;
   const known = storeVersions(sql, stores, tables);
 
@@ -122,11 +121,28 @@ export function migrate(storage: MigrationStorage, stores: readonly StoreSchema[
   return plan.map(({ schema, from, to }) => ({ store: schema.store, from, to }));
 }
 
-const hasTable = (sql: SqlStorage, name: string): boolean =>
+/** Whether the object has a table named `name`. */
+export const hasTable = (sql: SqlStorage, name: string): boolean =>
   sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
 
+/**
+ * For an object with no table of its own yet (`tables`, as `userTables` read them), the creation
+ * of `store`'s schema, to run in the transaction of the object's first write: the same tables
+ * `migrate` would create now, so an object only ever read writes nothing, and a new object's
+ * tables cost no commit of their own. Null when the object has tables (migrate it), or when the
+ * store's schema cannot be created in one go without a version row (no `fresh`, or an `implied`
+ * version short of its last step).
+ */
+export function deferredCreation(sql: SqlStorage, store: StoreSchema, tables: ReadonlySet<string>): (() => void) | null {
+  const fresh = store.fresh;
+  if (tables.size > 0 || fresh === undefined || store.implied?.version !== store.steps.length) return null;
+  return () => {
+    sql.exec(fresh);
+  };
+}
+
 /** The names of an object's own tables (not SQLite's nor the runtime's). */
-function userTables(sql: SqlStorage): Set<string> {
+export function userTables(sql: SqlStorage): Set<string> {
   const names = sql
     .exec(
       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",

@@ -2,7 +2,11 @@
 // messages across the run and tenant objects, pinned so a regression fails, and the `cost` field
 // of GET /v1/runs/:id priced from those counts at the list prices wrangler.toml sets.
 
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { newId } from "../../src/domain/ids";
+import { userTables } from "../../src/storage/migrations";
 import { ADMIN, api, createRun, json, newTenant, waitForRun } from "../helpers/api";
 import { parsePrometheusText, sampleValue } from "../support/prometheus-text";
 
@@ -44,6 +48,15 @@ describe("what a two-step run costs", () => {
     const { parts } = await finishedRun();
     const { alarm_writes: _alarms, ...counts } = parts;
     expect(counts).toEqual(PINNED);
+  });
+
+  it("a lookup of a run that does not exist writes nothing: its object is left without a table", async () => {
+    const t = await newTenant();
+    const id = newId("run");
+    expect((await api(`/v1/runs/${id}`, { key: t.key })).status).toBe(404);
+    expect((await api(`/v1/runs/${id}/logs`, { key: t.key })).status).toBe(404);
+    const tables = await runInDurableObject(env.RUNS.get(env.RUNS.idFromName(id)), (_obj, state) => [...userTables(state.storage.sql)]);
+    expect(tables).toEqual([]);
   });
 
   it("reports the counts and their price in the run's cost field", async () => {

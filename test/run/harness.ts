@@ -7,7 +7,8 @@ import type { AgentProfile } from "../../src/domain/types";
 import { ApprovalStore } from "../../src/run/approvals";
 import { RunControl } from "../../src/run/control";
 import { type EngineConfig, RunEngine, type Transition } from "../../src/run/engine";
-import { Journal } from "../../src/run/journal";
+import type { Journal } from "../../src/run/journal";
+import { openJournal } from "../../src/run/parts";
 import type { InitParams } from "../../src/run/protocol";
 
 /** The clock the tests start from (epoch ms). */
@@ -49,8 +50,8 @@ export async function withRun<T>(
 ): Promise<T> {
   const stub = env.RUNS.get(env.RUNS.idFromName(`unit-${crypto.randomUUID()}`));
   return runInDurableObject(stub, async (_obj, state) => {
-    const sql = state.storage.sql;
-    const journal = new Journal(sql);
+    // Opened as the object opens it: a new object's table comes with its first page.
+    const journal = openJournal(state);
     const approvals = new ApprovalStore(journal);
     const engine = new RunEngine(journal, cfg, approvals);
     const control = new RunControl(engine, journal, cfg, approvals);

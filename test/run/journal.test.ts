@@ -6,32 +6,43 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BUILTIN_AGENTS } from "../../src/agent/agents";
 import { Journal } from "../../src/run/journal";
+import { openJournal } from "../../src/run/parts";
+import { userTables } from "../../src/storage/migrations";
 import { countRows } from "../../src/storage/row-counter";
 
-/** Runs `fn` over a new run object's storage (migrated by its constructor) with a run inserted. */
-async function withJournal<T>(fn: (j: Journal, storage: DurableObjectStorage) => T): Promise<T> {
+/** A run's first transition into `j`: the run inserted and its first event (the open transaction's page). */
+function createRun(j: Journal): void {
+  j.insertRun({
+    id: "run_000000000000000000001",
+    tenant_id: "t-journal",
+    agent: BUILTIN_AGENTS.general!,
+    status: "queued",
+    priority: "normal",
+    input: "- a\n- b",
+    max_credits: 10,
+    metadata: null,
+    webhook_url: null,
+    run_at: null,
+    created_at: 1,
+    expires_at: 2,
+  });
+  j.append([{ type: "run.created", level: "info", message: "created" }], 1);
+}
+
+/** Runs `fn` over a new run object's storage and its journal, opened as the object opens it. */
+function inNewRunObject<T>(fn: (j: Journal, storage: DurableObjectStorage) => T): Promise<T> {
   const stub = env.RUNS.get(env.RUNS.idFromName(`journal-${crypto.randomUUID()}`));
-  return runInDurableObject(stub, (_obj, state) => {
-    const j = new Journal(state.storage.sql);
-    state.storage.transactionSync(() => {
-      j.insertRun({
-        id: "run_000000000000000000001",
-        tenant_id: "t-journal",
-        agent: BUILTIN_AGENTS.general!,
-        status: "queued",
-        priority: "normal",
-        input: "- a\n- b",
-        max_credits: 10,
-        metadata: null,
-        webhook_url: null,
-        run_at: null,
-        created_at: 1,
-        expires_at: 2,
-      });
-      j.append([{ type: "run.created", level: "info", message: "created" }], 1);
+  return runInDurableObject(stub, (_obj, state) => fn(openJournal(state), state.storage));
+}
+
+/** Runs `fn` over a new run object's journal with a run inserted. */
+function withJournal<T>(fn: (j: Journal, storage: DurableObjectStorage) => T): Promise<T> {
+  return inNewRunObject((j, storage) => {
+    storage.transactionSync(() => {
+      createRun(j);
       j.flush();
     });
-    return fn(j, state.storage);
+    return fn(j, storage);
   });
 }
 
@@ -153,6 +164,33 @@ describe("run journal", () => {
         [1, "created"],
         [2, "kept"],
       ]);
+    });
+  });
+
+  it("a new object's table comes with its first page: a first transaction that throws leaves none, the next creates it and counts its rows", async () => {
+    await inNewRunObject((j, storage) => {
+      const tables = () => [...userTables(storage.sql)];
+      expect(tables()).toEqual([]);
+      expect(j.run()).toBeNull();
+      expect(() =>
+        storage.transactionSync(() => {
+          createRun(j);
+          j.flush();
+          throw new Error("the commit fails");
+        }),
+      ).toThrow("the commit fails");
+      j.discard();
+      expect(j.run()).toBeNull();
+      expect(tables()).toEqual([]);
+
+      storage.transactionSync(() => {
+        createRun(j);
+        j.flush();
+      });
+      expect(tables()).toEqual(["journal"]);
+      expect(new Journal(storage.sql).run()?.id).toBe("run_000000000000000000001");
+      // The table's 2 rows and the page's, in the page it recorded.
+      expect(new Journal(storage.sql).rowsWritten).toBe(3);
     });
   });
 

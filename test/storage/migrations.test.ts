@@ -6,12 +6,14 @@ import { describe, expect, it } from "vitest";
 import { JOURNAL_SCHEMA } from "../../src/run/journal-schema";
 import {
   addMissingColumns,
+  deferredCreation,
   type MigrationStep,
   type MigrationStorage,
   migrate,
   SchemaError,
   type StoreSchema,
   storeVersions,
+  userTables,
 } from "../../src/storage/migrations";
 
 /** Runs `fn` on the storage of a new object of its own (a metrics shard nobody else uses). */
@@ -210,6 +212,37 @@ describe("migration runner", () => {
         migrate(without.storage, [{ ...implied, implied: undefined }]);
         expect(without.rows()).toBe(5);
         expect(version(storage.sql, "data")).toBe(3);
+      });
+    });
+
+    it("a new object's creation can wait for its first write: the same tables and rows as the migration, and none for an object with tables", async () => {
+      const shape = (sql: SqlStorage) =>
+        sql.exec("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name").toArray();
+      await inEmptyObject((storage) => {
+        const create = deferredCreation(storage.sql, implied, userTables(storage.sql));
+        expect(create).not.toBeNull();
+        // Nothing is written until it is called.
+        expect(shape(storage.sql)).toEqual([]);
+        const deferred = counting(storage);
+        storage.transactionSync(() => deferredCreation(deferred.storage.sql, implied, new Set())!());
+        const created = shape(storage.sql);
+        expect(storeVersions(storage.sql, [implied])).toEqual({ data: 3 });
+        // An object with a table is migrated as it stands, not created.
+        expect(deferredCreation(storage.sql, implied, userTables(storage.sql))).toBeNull();
+
+        storage.sql.exec("DROP TABLE data_v3");
+        const migrated = counting(storage);
+        migrate(migrated.storage, [implied]);
+        expect(shape(storage.sql)).toEqual(created);
+        expect(deferred.rows()).toBe(migrated.rows());
+      });
+      // A store that cannot be created in one go without a version row is migrated at once.
+      await inEmptyObject((storage) => {
+        const tables = userTables(storage.sql);
+        expect(deferredCreation(storage.sql, { ...implied, fresh: undefined }, tables)).toBeNull();
+        expect(deferredCreation(storage.sql, { ...implied, implied: undefined }, tables)).toBeNull();
+        expect(deferredCreation(storage.sql, { ...implied, steps: [...steps, "SELECT 1"] }, tables)).toBeNull();
+        expect(deferredCreation(storage.sql, JOURNAL_SCHEMA, tables)).not.toBeNull();
       });
     });
 

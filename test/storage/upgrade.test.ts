@@ -13,7 +13,7 @@ import { newId } from "../../src/domain/ids";
 import { METRICS_SCHEMA } from "../../src/ops/metrics-object";
 import { Journal } from "../../src/run/journal";
 import { JOURNAL_SCHEMA } from "../../src/run/journal-schema";
-import type { StoreSchema } from "../../src/storage/migrations";
+import { migrate, type StoreSchema } from "../../src/storage/migrations";
 import { APPROVALS_INDEX_SCHEMA } from "../../src/tenant/approvals-index";
 import { AUDIT_SCHEMA } from "../../src/tenant/audit-store";
 import { EVENTS_SCHEMA } from "../../src/tenant/events-store";
@@ -222,7 +222,12 @@ async function upgrade(build: Build, s: Scenario) {
     const stub = ns.get(ns.idFromName(s.names[cls]));
     const planted = await plant(stub, fill(statements, s.values));
     const fresh = ns.get(ns.idFromName(`fresh-${cls}-${crypto.randomUUID()}`));
-    const today = await runInDurableObject(fresh, (_obj, state) => holdings(state.storage.sql).shape);
+    // A new run object creates its table with its first page (deferredCreation): the migration
+    // creates the same (test/storage/migrations.test.ts).
+    const today = await runInDurableObject(fresh, (_obj, state) => {
+      if (cls === "run") migrate(state.storage, CLASSES.run);
+      return holdings(state.storage.sql).shape;
+    });
 
     if (cls === "run") {
       // The run object's tables are folded into its journal's pages: every planted row is there.
