@@ -53,7 +53,10 @@ export class EffectsExecutor {
   /** The stop signal of the worker holding the lease, kept while it holds it. */
   private listener: { token: string; stop: CancelListener & Partial<Disposable> } | null = null;
 
-  constructor(private readonly d: EffectsDeps) {}
+  constructor(private readonly d: EffectsDeps) {
+    // A new object has no alarm to read (one getAlarm fewer per run).
+    if (d.journal.newObject) this.alarmAt = null;
+  }
 
   /** The generation whose lane message this instance sent; null when none (or after a reset). */
   sent(): number | null {

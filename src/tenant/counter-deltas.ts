@@ -5,6 +5,7 @@ import { bucketOf } from "../adapters/counters/buckets";
 import type { QueueCounters } from "../adapters/counters/port";
 import type { Priority, RunStatus } from "../domain/types";
 import { errorText, log } from "../ops/log";
+import type { Transactions } from "../storage/transactions";
 import type { RunIndexRow, TenantStore } from "./store";
 
 /** First and longest wait before the alarm retries a failed flush (doubling in between). */
@@ -37,6 +38,7 @@ export class CounterDeltas {
 
   constructor(
     private readonly ctx: DurableObjectState,
+    private readonly transactions: Transactions,
     private readonly store: TenantStore,
     private readonly adapter: () => QueueCounters | null,
   ) {}
@@ -62,7 +64,7 @@ export class CounterDeltas {
     this.staged = new Map();
     this.tenant = tenant;
     try {
-      const result = this.ctx.storage.transactionSync(fn);
+      const result = this.transactions.run(fn);
       for (const [bucket, n] of this.staged) add(this.pending, bucket, n);
       if (this.pending.size > 0) this.ctx.waitUntil(this.flush());
       return result;

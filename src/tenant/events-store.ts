@@ -114,7 +114,14 @@ export function dedupId(dedup: string): string {
   return `evt_${dedup.replaceAll(":", ".")}`;
 }
 
+/**
+ * A tenant's event log. The last seq is kept in memory once read or written: the owner calls
+ * `forget` when a transaction rolls back (storage/transactions.ts), and nothing else appends.
+ */
 export class EventsStore {
+  /** The seq of the last event, as read or written by this instance; undefined: not known. */
+  private last: number | undefined;
+
   /** Opens the log of a storage already migrated to EVENTS_SCHEMA. */
   constructor(private readonly sql: SqlStorage) {}
 
@@ -141,11 +148,12 @@ export class EventsStore {
       if (seen) return this.row(seen);
     }
     const topic = topicOf(e.type);
+    const seq = this.lastSeq() + 1;
     this.sql.exec(
       "INSERT INTO domain_events (id, keyed, seq, type, topic, run_id, agent, data, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
       id,
       lookup || opts.findable ? 1 : 0,
-      this.lastSeq() + 1,
+      seq,
       e.type,
       topic,
       e.run_id,
@@ -153,6 +161,7 @@ export class EventsStore {
       JSON.stringify(e.data ?? null),
       now,
     );
+    this.last = seq;
     return { id, type: e.type, topic, run_id: e.run_id, agent: e.agent, data: e.data ?? null, created_at: new Date(now).toISOString() };
   }
 
@@ -176,7 +185,13 @@ export class EventsStore {
 
   /** The seq of the last event written (0 before any): the largest of each topic's last. */
   lastSeq(): number {
-    return this.sql.exec(LAST_SEQ, ...TOPICS).one().m as number;
+    this.last ??= this.sql.exec(LAST_SEQ, ...TOPICS).one().m as number;
+    return this.last;
+  }
+
+  /** Forgets the last seq kept in memory (a transaction that appended rolled back). */
+  forget(): void {
+    this.last = undefined;
   }
 
   /** An event written findable (or looked up by its dedup key), by id. */

@@ -181,9 +181,14 @@ function checkCharges(runId: string, charges: { key: string; amount: number }[])
 /**
  * Must run inside the owner's transaction (`transactionSync`) so a thrown error writes nothing.
  * Rows: a run's movement writes its entry and its reservation (the reservation once per call, for
- * all its entries); a top-up its entry and the entry's key.
+ * all its entries); a top-up its entry and the entry's key. The balance is kept in memory once
+ * read or written: the owner calls `forget` when a transaction rolls back (storage/transactions.ts),
+ * and nothing else writes the ledger.
  */
 export class LedgerStore {
+  /** The balance after the last entry, as read or written by this instance; undefined: not known. */
+  private last: Totals | undefined;
+
   /**
    * Opens the ledger of a storage already migrated to LEDGER_SCHEMA; with `rows`, a run the
    * tenant indexes keeps its reservation in its index row.
@@ -195,9 +200,18 @@ export class LedgerStore {
 
   /** The balance after the last entry (every movement is one); zero before any. */
   balance(): Balance {
-    const r = this.sql.exec("SELECT balance_after, reserved_after, spent_after FROM ledger ORDER BY id DESC LIMIT 1").toArray()[0];
-    if (!r) return { ...ZERO };
-    return { available: r.balance_after as number, reserved: r.reserved_after as number, spent_total: r.spent_after as number };
+    if (!this.last) {
+      const r = this.sql.exec("SELECT balance_after, reserved_after, spent_after FROM ledger ORDER BY id DESC LIMIT 1").toArray()[0];
+      this.last = r
+        ? { available: r.balance_after as number, reserved: r.reserved_after as number, spent_total: r.spent_after as number }
+        : ZERO;
+    }
+    return { ...this.last };
+  }
+
+  /** Forgets the balance kept in memory (a transaction that wrote entries rolled back). */
+  forget(): void {
+    this.last = undefined;
   }
 
   /** An entry, with the balance after it (`balance()` reads the last one). */
@@ -215,6 +229,7 @@ export class LedgerStore {
       reason,
       now,
     );
+    this.last = { available: after.available, reserved: after.reserved, spent_total: after.spent_total };
   }
 
   /** A run's entry, with its key kept for the run's reservation. */

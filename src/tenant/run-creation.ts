@@ -10,6 +10,7 @@ import { errorText, log } from "../ops/log";
 import type { InitParams, RetryResult } from "../run/protocol";
 import type { RetryCorrection } from "../run/retry-correction";
 import type { RowCounter } from "../storage/row-counter";
+import type { Transactions } from "../storage/transactions";
 import type { CounterDeltas } from "./counter-deltas";
 import { releaseExternally, reserveExternally } from "./external-credits";
 import { type LedgerStore, PendingHold } from "./ledger-store";
@@ -28,6 +29,8 @@ interface ScreenedRun {
 export interface TenantParts {
   ctx: DurableObjectState;
   env: Env;
+  /** The object's transactions (a rolled-back one makes its stores forget what they keep in memory). */
+  transactions: Transactions;
   store: TenantStore;
   ledger: LedgerStore;
   runLimiter: SlidingWindow;
@@ -140,7 +143,7 @@ export class RunCreation {
     now: number,
     rows: { n: number },
   ): Promise<CreateRunResult | { init: InitParams; response: CreatedRun }> {
-    const run = this.counted(rows, () => this.t.ctx.storage.transactionSync(() => this.screenRun(p, now, true)));
+    const run = this.counted(rows, () => this.t.transactions.run(() => this.screenRun(p, now, true)));
     if (!("agent" in run)) return run;
     const held = await reserveExternally(this.t.env, ledger, tenantId, p.runId, run.maxCredits, `reserve:${p.runId}:1`);
     if ("error" in held) return held;

@@ -15,6 +15,7 @@ import type { RetryCorrection } from "../run/retry-correction";
 import { isFinal } from "../run/state";
 import { migrate } from "../storage/migrations";
 import { countRows, type RowCounter } from "../storage/row-counter";
+import { Transactions } from "../storage/transactions";
 import { APPROVALS_INDEX_SCHEMA } from "./approvals-index";
 import { AUDIT_SCHEMA, type AuditEntry, type AuditRecord } from "./audit-store";
 import { CounterDeltas } from "./counter-deltas";
@@ -51,6 +52,8 @@ export class TenantObject extends DurableObject<Env> {
   private readonly tickets: StreamTickets;
   /** The object's SQL, with the rows a run's creation and syncs write counted into its cost. */
   private readonly rows: RowCounter;
+  /** Every transaction of the object: one that rolls back makes the stores forget what they keep in memory. */
+  private readonly transactions: Transactions;
   private readonly people: PeopleRecords;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -71,8 +74,9 @@ export class TenantObject extends DurableObject<Env> {
     migrate(ctx.storage, stores);
     this.rows = countRows(ctx.storage.sql);
     const sql = this.rows.sql;
+    this.transactions = new Transactions(ctx.storage);
     this.store = new TenantStore(sql);
-    this.counters = new CounterDeltas(ctx, this.store, () => queueCounters(env));
+    this.counters = new CounterDeltas(ctx, this.transactions, this.store, () => queueCounters(env));
     this.ledger = new LedgerStore(sql, this.store);
     this.runLimiter = new SlidingWindow(config(env).rateLimits.runsPerMinute);
     this.metrics = new TenantMetrics(
@@ -96,6 +100,11 @@ export class TenantObject extends DurableObject<Env> {
       eventStreamKeepAliveMs(env),
     );
     this.people = new PeopleRecords(sql, this.domain);
+    this.transactions.onRollback(() => {
+      this.ledger.forget();
+      this.domain.events.forget();
+      this.domain.webhooks.forget();
+    });
     this.outbox = new DeliveryOutbox(
       ctx,
       () => env.EVENTS,
@@ -106,6 +115,7 @@ export class TenantObject extends DurableObject<Env> {
     this.creation = new RunCreation({
       ctx,
       env,
+      transactions: this.transactions,
       store: this.store,
       ledger: this.ledger,
       // Read through, so a limiter swapped on the object (tests do) is the one used.
@@ -138,7 +148,7 @@ export class TenantObject extends DurableObject<Env> {
     } catch (e) {
       return err("unavailable", e instanceof Error ? e.message : String(e));
     }
-    const ensured = this.ctx.storage.transactionSync(() => {
+    const ensured = this.transactions.run(() => {
       const now = Date.now();
       let t = this.store.tenant();
       const created = t === null;
@@ -294,7 +304,7 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   topUp(amount: number, key: string, reason: string | null): Balance {
-    const balance = this.ctx.storage.transactionSync(() => {
+    const balance = this.transactions.run(() => {
       this.ledger.topUp(amount, key, reason);
       return this.ledger.balance();
     });
@@ -305,12 +315,12 @@ export class TenantObject extends DurableObject<Env> {
 
   /** CreditLedger port (durable adapter): reserve `amount` for a run, once per key. */
   reserveCredits(runId: string, amount: number, key: string): ReserveResult {
-    return this.ctx.storage.transactionSync(() => ({ ok: this.ledger.reserve(runId, amount, key), balance: this.ledger.balance() }));
+    return this.transactions.run(() => ({ ok: this.ledger.reserve(runId, amount, key), balance: this.ledger.balance() }));
   }
 
   /** CreditLedger port: charges from the run's reservation; keys already applied are skipped. */
   chargeCredits(runId: string, charges: Charge[]): Balance {
-    return this.ctx.storage.transactionSync(() => {
+    return this.transactions.run(() => {
       this.ledger.charge(runId, charges);
       return this.ledger.balance();
     });
@@ -318,7 +328,7 @@ export class TenantObject extends DurableObject<Env> {
 
   /** CreditLedger port: returns what the run still holds to available, once per key. */
   releaseCredits(runId: string, key: string): Balance {
-    return this.ctx.storage.transactionSync(() => {
+    return this.transactions.run(() => {
       this.ledger.release(runId, key);
       return this.ledger.balance();
     });
@@ -338,7 +348,7 @@ export class TenantObject extends DurableObject<Env> {
 
   /** Writes a domain event once (by `dedup`) to the tenant's event log. */
   emitEvent(e: { type: string; run_id: string | null; agent: string | null; data: unknown; dedup: string | null }): DomainEvent {
-    const ev = this.ctx.storage.transactionSync(() => this.domain.emit(e, Date.now()));
+    const ev = this.transactions.run(() => this.domain.emit(e, Date.now()));
     this.ctx.waitUntil(this.outbox.flush());
     return ev;
   }
@@ -409,7 +419,7 @@ export class TenantObject extends DurableObject<Env> {
 
   /** Runs `fn` in one transaction, then sends the domain events it wrote (audit entries among them). */
   private tx<T>(fn: (now: number) => T): T {
-    const out = this.ctx.storage.transactionSync(() => fn(Date.now()));
+    const out = this.transactions.run(() => fn(Date.now()));
     this.ctx.waitUntil(this.outbox.flush());
     return out;
   }

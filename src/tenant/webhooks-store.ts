@@ -48,16 +48,31 @@ export const WEBHOOKS_SCHEMA: StoreSchema = {
   ],
 };
 
+/**
+ * The tenant's webhook subscription and its deliveries. The subscription is kept in memory once
+ * read or set: the owner calls `forget` when a transaction rolls back (storage/transactions.ts).
+ */
 export class WebhooksStore {
   /** Deliveries may be waiting for the events queue (unknown when the object starts). */
   private maybeUnsent = true;
+  /** The subscription as read or set by this instance (null: none); undefined: not known. */
+  private hook: Webhook | null | undefined;
   /** Opens the tables of a storage already migrated to WEBHOOKS_SCHEMA and MEMORY_SCHEMA. */
   constructor(private readonly sql: SqlStorage) {}
 
   webhook(): Webhook | null {
-    const r = this.sql.exec("SELECT url, events, topics FROM webhook WHERE id = 1").toArray()[0];
-    if (!r) return null;
-    return { url: r.url as string, events: JSON.parse(r.events as string) as string[], topics: JSON.parse(r.topics as string) as string[] };
+    if (this.hook === undefined) {
+      const r = this.sql.exec("SELECT url, events, topics FROM webhook WHERE id = 1").toArray()[0];
+      this.hook = r
+        ? { url: r.url as string, events: JSON.parse(r.events as string) as string[], topics: JSON.parse(r.topics as string) as string[] }
+        : null;
+    }
+    return this.hook && { ...this.hook, events: [...this.hook.events], topics: [...this.hook.topics] };
+  }
+
+  /** Forgets the subscription kept in memory (a transaction that set it rolled back). */
+  forget(): void {
+    this.hook = undefined;
   }
 
   /** Sets the subscription and rotates the signing secret, which is returned (shown once). */
@@ -70,6 +85,7 @@ export class WebhooksStore {
     );
     const secret = newSigningSecret();
     this.sql.exec("INSERT OR REPLACE INTO settings (name, value) VALUES ('signing_secret', ?)", secret);
+    this.hook = { url: w.url, events: [...w.events], topics: [...w.topics] };
     return secret;
   }
 

@@ -76,7 +76,8 @@ describe("a run's reservation", () => {
     const out = await withTenant(({ store, ledger, sql }) => {
       const counter = countRows(sql);
       const rows = counter.measure(() => create(new TenantStore(counter.sql), new LedgerStore(counter.sql, store))).rows;
-      return { rows, table: tableRows(sql), hold: store.hold(RUN), balance: ledger.balance() };
+      // Read from storage: the ledger that wrote is another instance (each keeps its balance in memory).
+      return { rows, table: tableRows(sql), hold: store.hold(RUN), balance: new LedgerStore(sql).balance() };
     });
     expect(out.rows).toBe(4);
     expect(out.table).toBe(0);
@@ -89,7 +90,8 @@ describe("a run's reservation", () => {
       create(store, ledger);
       const counter = countRows(sql);
       const measured = counter.measure(() => settle(new TenantStore(counter.sql), new LedgerStore(counter.sql, store), sync(2)));
-      return { ...measured, table: tableRows(sql), hold: store.hold(RUN), balance: ledger.balance(), row: store.runRow(RUN) };
+      const balance = new LedgerStore(sql).balance();
+      return { ...measured, table: tableRows(sql), hold: store.hold(RUN), balance, row: store.runRow(RUN) };
     });
     expect(out.result).toBe(true);
     // The charge entry, the release entry, the run's row (with its reservation) and its status index.
