@@ -116,7 +116,7 @@ export function dedupId(dedup: string): string {
 
 /**
  * A tenant's event log. The last seq is kept in memory once read or written: the owner calls
- * `forget` when a transaction rolls back (storage/transactions.ts), and nothing else appends.
+ * `forgetCached` when a transaction rolls back (storage/transactions.ts), and nothing else appends.
  */
 export class EventsStore {
   /** The seq of the last event, as read or written by this instance; undefined: not known. */
@@ -190,7 +190,7 @@ export class EventsStore {
   }
 
   /** Forgets the last seq kept in memory (a transaction that appended rolled back). */
-  forget(): void {
+  forgetCached(): void {
     this.last = undefined;
   }
 

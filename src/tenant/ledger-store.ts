@@ -182,7 +182,7 @@ function checkCharges(runId: string, charges: { key: string; amount: number }[])
  * Must run inside the owner's transaction (`transactionSync`) so a thrown error writes nothing.
  * Rows: a run's movement writes its entry and its reservation (the reservation once per call, for
  * all its entries); a top-up its entry and the entry's key. The balance is kept in memory once
- * read or written: the owner calls `forget` when a transaction rolls back (storage/transactions.ts),
+ * read or written: the owner calls `forgetCached` when a transaction rolls back (storage/transactions.ts),
  * and nothing else writes the ledger.
  */
 export class LedgerStore {
@@ -210,7 +210,7 @@ export class LedgerStore {
   }
 
   /** Forgets the balance kept in memory (a transaction that wrote entries rolled back). */
-  forget(): void {
+  forgetCached(): void {
     this.last = undefined;
   }
 

@@ -115,6 +115,9 @@ export interface RunIndexRow {
 }
 
 export class TenantStore implements HoldRows {
+  /** The custom agents' names, once read (undefined: not read yet). */
+  private agentNames: Set<string> | undefined;
+
   /** Opens the tables of a storage already migrated to TENANT_SCHEMA. */
   constructor(private readonly sql: SqlStorage) {}
 
@@ -401,9 +404,26 @@ export class TenantStore implements HoldRows {
     return statsFromBuckets(buckets);
   }
 
+  /**
+   * A custom agent by name. The names of the tenant's custom agents are kept in memory once read
+   * (`forgetCached` on a rolled-back transaction), so a name that is not one of them (a built-in, for
+   * most tenants every run's) costs no read.
+   */
   customAgent(name: string): AgentProfile | null {
+    this.agentNames ??= new Set(
+      this.sql
+        .exec("SELECT name FROM agents")
+        .toArray()
+        .map((r) => r.name as string),
+    );
+    if (!this.agentNames.has(name)) return null;
     const r = this.sql.exec("SELECT profile FROM agents WHERE name = ?", name).toArray()[0];
     return r ? (JSON.parse(r.profile as string) as AgentProfile) : null;
+  }
+
+  /** Forgets the custom agents' names kept in memory (a transaction that changed them rolled back). */
+  forgetCached(): void {
+    this.agentNames = undefined;
   }
 
   customAgents(): AgentProfile[] {
@@ -415,9 +435,12 @@ export class TenantStore implements HoldRows {
 
   putAgent(agent: AgentProfile, now: number): void {
     this.sql.exec("INSERT OR REPLACE INTO agents (name, profile, updated_at) VALUES (?, ?, ?)", agent.name, JSON.stringify(agent), now);
+    this.agentNames?.add(agent.name);
   }
 
   deleteAgent(name: string): boolean {
-    return this.sql.exec("DELETE FROM agents WHERE name = ?", name).rowsWritten > 0;
+    const deleted = this.sql.exec("DELETE FROM agents WHERE name = ?", name).rowsWritten > 0;
+    this.agentNames?.delete(name);
+    return deleted;
   }
 }

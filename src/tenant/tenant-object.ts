@@ -101,9 +101,10 @@ export class TenantObject extends DurableObject<Env> {
     );
     this.people = new PeopleRecords(sql, this.domain);
     this.transactions.onRollback(() => {
-      this.ledger.forget();
-      this.domain.events.forget();
-      this.domain.webhooks.forget();
+      this.store.forgetCached();
+      this.ledger.forgetCached();
+      this.domain.events.forgetCached();
+      this.domain.webhooks.forgetCached();
     });
     this.outbox = new DeliveryOutbox(
       ctx,

@@ -50,7 +50,7 @@ export const WEBHOOKS_SCHEMA: StoreSchema = {
 
 /**
  * The tenant's webhook subscription and its deliveries. The subscription is kept in memory once
- * read or set: the owner calls `forget` when a transaction rolls back (storage/transactions.ts).
+ * read or set: the owner calls `forgetCached` when a transaction rolls back (storage/transactions.ts).
  */
 export class WebhooksStore {
   /** Deliveries may be waiting for the events queue (unknown when the object starts). */
@@ -71,7 +71,7 @@ export class WebhooksStore {
   }
 
   /** Forgets the subscription kept in memory (a transaction that set it rolled back). */
-  forget(): void {
+  forgetCached(): void {
     this.hook = undefined;
   }
 

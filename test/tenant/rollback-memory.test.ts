@@ -1,26 +1,33 @@
 // What the tenant object keeps in memory (the balance, the event log's last seq, the webhook
-// subscription, so a run's settlement reads none of them again) follows its transactions: one that
-// rolls back, at the top or as a savepoint inside another, leaves no trace in memory either.
+// subscription, its custom agents' names: so a run's creation and settlement read none of them
+// again) follows its transactions: one that rolls back, at the top or as a savepoint inside
+// another, leaves no trace in memory either.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { BUILTIN_AGENTS } from "../../src/agent/agents";
 import type { Transactions } from "../../src/storage/transactions";
 import type { DomainEvents } from "../../src/tenant/domain-events";
 import type { LedgerStore } from "../../src/tenant/ledger-store";
+import type { TenantStore } from "../../src/tenant/store";
 import type { TenantObject } from "../../src/tenant/tenant-object";
 
 /** The tenant object's parts this test drives directly. */
 interface Parts {
   transactions: Transactions;
+  store: TenantStore;
   ledger: LedgerStore;
   domain: DomainEvents;
 }
 
 const note = (n: number) => ({ type: "audit.recorded", run_id: null, agent: null, data: { n }, dedup: null });
 const hook = { url: "https://hooks.example.com/in", events: ["run.*"], topics: [] };
+/** A custom agent of the tenant's own, under a name no built-in has. */
+const custom = { ...BUILTIN_AGENTS.general!, name: "rollback-custom" };
 
-/** Writes a top-up, an event and a webhook, as a transaction that fails after them would. */
+/** Writes a top-up, an event and a webhook and deletes the custom agent, as a transaction that fails after them would. */
 function writeAll(p: Parts): void {
+  p.store.deleteAgent(custom.name);
   p.ledger.topUp(50, `topup-${crypto.randomUUID()}`, null);
   p.domain.emit(note(99), Date.now());
   p.domain.webhooks.setWebhook(hook);
@@ -36,6 +43,8 @@ async function afterwards(fn: (obj: TenantObject, p: Parts) => void) {
     expect(obj.balance().available).toBe(100);
     obj.emitEvent(note(1));
     expect(p.domain.webhooks.webhook()).toBeNull();
+    obj.saveAgent(custom);
+    expect(obj.agent(custom.name)).toEqual(custom);
     fn(obj, p);
     obj.emitEvent(note(2));
     const stored = state.storage.sql.exec("SELECT seq FROM domain_events ORDER BY seq").toArray();
@@ -44,6 +53,7 @@ async function afterwards(fn: (obj: TenantObject, p: Parts) => void) {
       seqs: p.domain.events.list(0, 10).events.map((e) => e.seq),
       storedSeqs: stored.map((r) => r.seq),
       webhook: p.domain.webhooks.webhook(),
+      agent: obj.agent(custom.name),
     };
   });
 }
@@ -53,10 +63,11 @@ const untouched = {
   seqs: [1, 2],
   storedSeqs: [1, 2],
   webhook: null,
+  agent: custom,
 };
 
 describe("the tenant object's memory after a rolled-back transaction", () => {
-  it("shows what storage holds: the balance, gapless event seqs and no webhook", async () => {
+  it("shows what storage holds: the balance, gapless event seqs, no webhook and the custom agent still there", async () => {
     const out = await afterwards((_obj, p) => {
       expect(() =>
         p.transactions.run(() => {
@@ -88,5 +99,6 @@ describe("the tenant object's memory after a rolled-back transaction", () => {
     expect(out.seqs).toEqual([1, 2, 3]);
     expect(out.storedSeqs).toEqual([1, 2, 3]);
     expect(out.webhook).toEqual(hook);
+    expect(out.agent).toBeNull();
   });
 });
