@@ -203,11 +203,6 @@ export class Journal {
   private readonly creator: (() => number) | null = null;
   /** The table is still to be created (`creator`), with the next page. */
   private tableless = false;
-  /**
-   * The object had stored nothing when this instance opened it (`creator` given), so it had no
-   * alarm either: whatever alarm it has, this instance set.
-   */
-  readonly newObject: boolean = false;
 
   /**
    * Opens the journal of a storage migrated to JOURNAL_SCHEMA. `created`: the object has no page
@@ -222,8 +217,15 @@ export class Journal {
     if (typeof created === "function") {
       this.creator = created;
       this.tableless = true;
-      this.newObject = true;
     }
+  }
+
+  /**
+   * The object had stored nothing when this instance opened it (`creator` given), so it had no
+   * alarm either: whatever alarm it has, this instance set.
+   */
+  get newObject(): boolean {
+    return this.creator !== null;
   }
 
   /**

@@ -2,12 +2,10 @@
 // too: a transaction that rolls back also makes every store forget what it kept, so the next read
 // comes from storage again and a rolled-back write is never seen.
 
-export type TransactionStorage = Pick<DurableObjectStorage, "transactionSync">;
-
 export class Transactions {
   private readonly forgetters: (() => void)[] = [];
 
-  constructor(private readonly storage: TransactionStorage) {}
+  constructor(private readonly storage: Pick<DurableObjectStorage, "transactionSync">) {}
 
   /** `forget` is called whenever one of this object's transactions rolls back. */
   onRollback(forget: () => void): void {

@@ -182,8 +182,8 @@ function checkCharges(runId: string, charges: { key: string; amount: number }[])
  * Must run inside the owner's transaction (`transactionSync`) so a thrown error writes nothing.
  * Rows: a run's movement writes its entry and its reservation (the reservation once per call, for
  * all its entries); a top-up its entry and the entry's key. The balance is kept in memory once
- * read or written: the owner calls `forgetCached` when a transaction rolls back (storage/transactions.ts),
- * and nothing else writes the ledger.
+ * read or written: the owner calls `forgetCached` when a transaction rolls back
+ * (storage/transactions.ts), and nothing else writes the ledger.
  */
 export class LedgerStore {
   /** The balance after the last entry, as read or written by this instance; undefined: not known. */

@@ -33,8 +33,18 @@ function writeAll(p: Parts): void {
   p.domain.webhooks.setWebhook(hook);
 }
 
+/** `writeAll` in a transaction that then throws; the error reaches the caller. */
+function failedWrite(p: Parts): void {
+  expect(() =>
+    p.transactions.run(() => {
+      writeAll(p);
+      throw new Error("fails after writing");
+    }),
+  ).toThrow("fails after writing");
+}
+
 /** What the object shows, and what its storage holds, after `fn`. */
-async function afterwards(fn: (obj: TenantObject, p: Parts) => void) {
+async function afterwards(fn: (p: Parts) => void) {
   const stub = env.TENANTS.get(env.TENANTS.idFromName(`rollback-${crypto.randomUUID()}`));
   return runInDurableObject(stub, async (obj: TenantObject, state) => {
     const p = obj as unknown as Parts;
@@ -45,7 +55,7 @@ async function afterwards(fn: (obj: TenantObject, p: Parts) => void) {
     expect(p.domain.webhooks.webhook()).toBeNull();
     obj.saveAgent(custom);
     expect(obj.agent(custom.name)).toEqual(custom);
-    fn(obj, p);
+    fn(p);
     obj.emitEvent(note(2));
     const stored = state.storage.sql.exec("SELECT seq FROM domain_events ORDER BY seq").toArray();
     return {
@@ -68,33 +78,15 @@ const untouched = {
 
 describe("the tenant object's memory after a rolled-back transaction", () => {
   it("shows what storage holds: the balance, gapless event seqs, no webhook and the custom agent still there", async () => {
-    const out = await afterwards((_obj, p) => {
-      expect(() =>
-        p.transactions.run(() => {
-          writeAll(p);
-          throw new Error("fails after writing");
-        }),
-      ).toThrow("fails after writing");
-    });
-    expect(out).toEqual(untouched);
+    expect(await afterwards(failedWrite)).toEqual(untouched);
   });
 
   it("forgets a savepoint's writes too when the transaction around it goes on and commits", async () => {
-    const out = await afterwards((_obj, p) => {
-      p.transactions.run(() => {
-        expect(() =>
-          p.transactions.run(() => {
-            writeAll(p);
-            throw new Error("inner fails");
-          }),
-        ).toThrow("inner fails");
-      });
-    });
-    expect(out).toEqual(untouched);
+    expect(await afterwards((p) => p.transactions.run(() => failedWrite(p)))).toEqual(untouched);
   });
 
   it("keeps what a committed transaction wrote", async () => {
-    const out = await afterwards((_obj, p) => p.transactions.run(() => writeAll(p)));
+    const out = await afterwards((p) => p.transactions.run(() => writeAll(p)));
     expect(out.balance).toEqual({ available: 150, reserved: 0, spent_total: 0 });
     expect(out.seqs).toEqual([1, 2, 3]);
     expect(out.storedSeqs).toEqual([1, 2, 3]);

@@ -73,7 +73,7 @@ const tableRows = (sql: SqlStorage) => sql.exec("SELECT count(*) AS n FROM reser
 
 describe("a run's reservation", () => {
   it("is written with the run's index row at creation: the reserve entry, the row and its 2 list indexes", async () => {
-    const out = await withTenant(({ store, ledger, sql }) => {
+    const out = await withTenant(({ store, sql }) => {
       const counter = countRows(sql);
       const rows = counter.measure(() => create(new TenantStore(counter.sql), new LedgerStore(counter.sql, store))).rows;
       // Read from storage: the ledger that wrote is another instance (each keeps its balance in memory).
